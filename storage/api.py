@@ -1,0 +1,103 @@
+"""The store's contract: what ``handlers`` and ``monitor`` may ask of storage.
+
+The SQLite store (:mod:`storage.sqlite`) implements it. Every write goes through
+the store's single writer task; reads use their own connections. Methods are
+coroutines and never block the event loop. Times are timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from storage.models import (
+    Alert,
+    AlertState,
+    BankEntry,
+    BankEntryIn,
+    BankInfo,
+    ChannelRecord,
+    MatchIn,
+    MediaRecord,
+    NewMedia,
+    PostRecord,
+    WatchRecord,
+)
+
+
+class Store(Protocol):
+    # lifecycle
+    async def open(self) -> None: ...
+    async def close(self) -> None: ...
+
+    # channels and watches
+    async def upsert_channel(self, channel: ChannelRecord) -> None: ...
+    async def get_channel(self, channel_id: int) -> ChannelRecord | None: ...
+    async def add_watch(self, target: str, actor: str, reason: str | None = None) -> WatchRecord: ...
+    async def list_watches(self, states: Sequence[str] | None = None) -> list[WatchRecord]: ...
+    async def get_watch(self, watch_id: int) -> WatchRecord | None: ...
+    async def update_watch(
+        self,
+        watch_id: int,
+        *,
+        actor: str,
+        state: str | None = None,
+        channel_id: int | None = None,
+        account: str | None = None,
+        reason: str | None = None,
+        wait_until: datetime | None = None,
+    ) -> WatchRecord: ...
+    async def watched_channel_ids(self) -> set[int]: ...
+
+    # posts: (channel_id, message_id) is unique; record_post is idempotent.
+    # Returns True when the post is new. When the stored post's text differs and
+    # the new one has a later edit date, the previous text goes to `edits`.
+    async def record_post(self, post: PostRecord) -> bool: ...
+    async def mark_deleted(self, channel_id: int, message_ids: Sequence[int], at: datetime) -> int: ...
+    async def get_post(self, channel_id: int, message_id: int) -> dict[str, Any] | None: ...
+    async def list_posts(self, channel_id: int | None = None, limit: int = 100) -> list[dict[str, Any]]: ...
+    async def count_posts(self, channel_id: int | None = None) -> int: ...
+
+    # cursors: advance only after the post is committed; never go backwards.
+    async def get_cursor(self, channel_id: int) -> int: ...
+    async def advance_cursor(self, channel_id: int, message_id: int) -> None: ...
+
+    # media and sightings
+    async def find_media(self, *, file_id: str | None = None, sha256: str | None = None) -> MediaRecord | None: ...
+    async def add_media(self, media: NewMedia) -> MediaRecord: ...  # idempotent on file_id
+    async def add_sighting(self, media_id: int, channel_id: int, message_id: int) -> None: ...
+
+    # banks
+    async def create_bank(self, name: str, threshold: int, actor: str) -> BankInfo: ...
+    async def import_bank_entries(
+        self, bank: str, entries: Sequence[BankEntryIn], actor: str, source: str
+    ) -> int: ...  # atomic: all or nothing
+    async def list_banks(self) -> list[BankInfo]: ...
+    def iter_bank_entries(self, enabled_only: bool = True) -> AsyncIterator[BankEntry]: ...
+
+    # matches and alerts
+    async def raise_alert(
+        self,
+        channel_id: int,
+        message_id: int,
+        matches: Sequence[MatchIn],
+        priority: int,
+        due_at: datetime,
+    ) -> Alert: ...  # one alert per post: later matches attach to the same alert
+    async def list_alerts(self, state: AlertState | None = None) -> list[Alert]: ...
+    async def get_alert(self, alert_id: int) -> Alert | None: ...
+    async def transition_alert(
+        self, alert_id: int, to: AlertState, actor: str, note: str | None = None
+    ) -> Alert: ...
+
+    # audit: append-only
+    async def audit(
+        self,
+        actor: str,
+        action: str,
+        subject: str,
+        before: Any = None,
+        after: Any = None,
+        why: str | None = None,
+    ) -> None: ...
