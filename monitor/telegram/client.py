@@ -1,0 +1,162 @@
+"""Build the Telethon client the monitor uses.
+
+The session is a session file (SQLite, kept with mode 0600; a group- or
+world-readable one is refused) or a session string. A custom server (tgsim, or
+Telegram's test servers) is set with ``session.set_dc`` and its RSA public key
+registered with ``telethon.crypto.rsa.add_key``; nothing in Telethon is
+patched. Telethon uses ``cryptg`` for AES by itself when it is installed.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import structlog
+from telethon import TelegramClient
+from telethon.crypto import rsa
+from telethon.sessions import SQLiteSession, StringSession
+from telethon.sessions.abstract import Session
+
+log = structlog.get_logger(__name__)
+
+SESSION_SUFFIX = ".session"
+ReconnectHook = Callable[[], Awaitable[None]]
+
+
+class SessionError(Exception):
+    """The session cannot be used (unsafe permissions, missing, unreadable)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSpec:
+    """A Telegram server other than production: tgsim or Telegram's test DCs."""
+
+    dc_id: int
+    host: str
+    port: int
+    public_key_pem: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ClientConfig:
+    api_id: int
+    api_hash: str
+    session_file: Path | None = None
+    session_string: str | None = None
+    server: ServerSpec | None = None
+    #: Name of the account in chanwatch (recorded as ``captured_by``).
+    account: str = "default"
+
+
+def session_path(path: Path) -> Path:
+    """The file Telethon actually uses: it appends ``.session`` when missing."""
+    if path.name.endswith(SESSION_SUFFIX):
+        return path
+    return path.with_name(path.name + SESSION_SUFFIX)
+
+
+def ensure_private_file(path: Path, *, create: bool) -> None:
+    """Make sure ``path`` is readable by its owner only.
+
+    A missing file is created empty with mode 0600 when ``create`` is true. An
+    existing file readable or writable by group or others is refused: a session
+    file is an account credential.
+    """
+    if not path.exists():
+        if not create:
+            raise SessionError(f"session file {path} does not exist: run `chanwatch login` first")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        os.close(fd)
+        return
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise SessionError(
+            f"session file {path} has mode {mode:04o}: it must be readable by its owner only "
+            f"(chmod 600 {path})"
+        )
+
+
+def register_server_key(pem: str) -> None:
+    """Trust ``pem`` (PKCS#1 RSA public key) for the authorization-key exchange."""
+    try:
+        rsa.add_key(pem, old=False)
+    except (ValueError, TypeError) as exc:
+        raise SessionError(f"custom server public key is not a PKCS#1 RSA PEM: {exc}") from exc
+
+
+def make_session(config: ClientConfig, *, create: bool = False) -> Session:
+    """The Telethon session for ``config``, pointed at the custom server if any."""
+    session: Session
+    if config.session_string:
+        try:
+            session = StringSession(config.session_string)
+        except ValueError as exc:
+            raise SessionError(f"session string is not valid: {exc}") from exc
+    elif config.session_file is not None:
+        path = session_path(config.session_file)
+        ensure_private_file(path, create=create)
+        session = SQLiteSession(str(path))
+    else:
+        raise SessionError("no Telegram session configured: set a session file or a session string")
+    if config.server is not None:
+        if config.server.public_key_pem:
+            register_server_key(config.server.public_key_pem)
+        session.set_dc(config.server.dc_id, config.server.host, config.server.port)
+    return session
+
+
+class MonitorClient(TelegramClient):  # type: ignore[misc]
+    """Telethon's client plus hooks run after every automatic reconnection.
+
+    Telethon calls ``_handle_auto_reconnect`` once its sender reconnected (all
+    1.x releases we support have it). Updates that never came while the link
+    was down are then repaired by history reconciliation, which the hooks start.
+    """
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.reconnect_hooks: list[ReconnectHook] = []
+
+    async def _handle_auto_reconnect(self) -> None:
+        log.warning("telegram_reconnected")
+        await super()._handle_auto_reconnect()
+        for hook in list(self.reconnect_hooks):
+            await hook()
+
+
+def build_client(config: ClientConfig, *, create_session: bool = False) -> MonitorClient:
+    """A not yet connected client for ``config``.
+
+    FloodWait errors are never slept through inside Telethon
+    (``flood_sleep_threshold=0``): the monitor reschedules the waiting request
+    itself so one wait never stalls the others.
+    """
+    session = make_session(config, create=create_session)
+    client = MonitorClient(
+        session,
+        config.api_id,
+        config.api_hash,
+        flood_sleep_threshold=0,
+        connection_retries=5,
+        retry_delay=1,
+        auto_reconnect=True,
+        request_retries=3,
+        device_model="chanwatch",
+        app_version="chanwatch",
+    )
+    return client
+
+
+def secure_session_after_login(config: ClientConfig) -> None:
+    """Re-assert mode 0600 on the session file (and journal) after Telethon wrote it."""
+    if config.session_file is None:
+        return
+    path = session_path(config.session_file)
+    for candidate in (path, path.with_name(path.name + "-journal")):
+        if candidate.exists():
+            os.chmod(candidate, 0o600)
