@@ -1,0 +1,128 @@
+"""Tests for storage.ledger.ledger: appending records to a real SQLite ledger."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import aiosqlite
+import pytest
+
+from storage.ledger import canonical
+from storage.ledger.db import ConnectionRunner
+from storage.ledger.ledger import (
+    LedgerError,
+    append_record,
+    append_records,
+    ledger_size,
+    read_leaf_hashes,
+    read_rows,
+)
+from storage.ledger.merkle import leaf_hash
+
+AT = datetime(2026, 11, 21, 22, 0, 0, 123456, tzinfo=UTC)
+CAPTURE = {"channel": 1001234567890, "message": 42, "authorization": "A-1", "case": "K-1",
+           "text_sha256": "ab" * 32}
+
+
+@pytest.fixture
+async def runner(tmp_path: Path) -> AsyncIterator[ConnectionRunner]:
+    r = ConnectionRunner(tmp_path / "ledger.db")
+    await r.open()
+    yield r
+    await r.close()
+
+
+async def test_append_assigns_contiguous_seq_and_stores_exact_bytes(
+    runner: ConnectionRunner,
+) -> None:
+    """Records get seq 0, 1, ...; the stored bytes are canonical and their leaf hash is stored."""
+    async def two(conn: aiosqlite.Connection) -> list[int]:
+        a = await append_record(conn, "post.captured", "service:monitor", CAPTURE, at=AT)
+        b = await append_record(conn, "login", "alice", {"ip": "127.0.0.1"}, at=AT)
+        return [a, b]
+
+    assert await runner.write(two) == [0, 1]
+    rows = await runner.read(read_rows)
+    first = canonical.loads(rows[0].record)
+    assert first["seq"] == "0" and first["v"] == "1" and first["type"] == "post.captured"
+    assert first["at"] == "2026-11-21T22:00:00.123456Z"
+    assert first["channel"] == "1001234567890" and first["actor"] == "service:monitor"
+    assert [r.leaf_hash for r in rows] == [leaf_hash(r.record) for r in rows]
+    assert await runner.read(read_leaf_hashes) == [r.leaf_hash for r in rows]
+
+
+async def test_append_many_in_one_round_trip(runner: ConnectionRunner) -> None:
+    """append_records continues the sequence and writes all records."""
+    await runner.write(lambda c: append_record(c, "login", "bob", {}))
+    seqs = await runner.write(lambda c: append_records(
+        c, [("watch.approved", "sup", {"case": "K-1"}), ("alert.confirmed", "op", {})]))
+    assert seqs == [1, 2]
+    assert await runner.read(ledger_size) == 3
+
+
+async def test_rolled_back_transaction_leaves_no_record(runner: ConnectionRunner) -> None:
+    """A record appended in a transaction that fails disappears with it; seq is reused."""
+    async def fail(conn: aiosqlite.Connection) -> None:
+        await append_record(conn, "login", "alice", {})
+        raise RuntimeError("store change failed")
+
+    with pytest.raises(RuntimeError):
+        await runner.write(fail)
+    assert await runner.write(lambda c: append_record(c, "login", "alice", {})) == 0
+
+
+@pytest.mark.parametrize(
+    ("rtype", "actor", "fields", "message"),
+    [
+        ("post.stolen", "a", {}, "unknown ledger record type"),
+        ("alert.", "a", {}, "unknown ledger record type"),
+        ("login", "", {}, "actor"),
+        ("login", " a", {}, "actor"),
+        ("login", "a", {"seq": 5}, "set by the ledger"),
+        ("post.captured", "a", {"channel": 1}, "needs the fields"),
+        ("login", "a", {"x": 0.5}, "float is not allowed"),
+        ("login", "a", {"case": ["K"]}, "must be a string or an integer"),
+    ],
+)
+async def test_bad_records_are_refused(
+    runner: ConnectionRunner, rtype: str, actor: str, fields: dict[str, object], message: str
+) -> None:
+    """Unknown types, bad actors, reserved or missing fields and bad values raise LedgerError."""
+    with pytest.raises(LedgerError, match=message):
+        await runner.write(lambda c: append_record(c, rtype, actor, fields))
+    assert await runner.read(ledger_size) == 0
+
+
+async def test_open_type_families_accepted(runner: ConnectionRunner) -> None:
+    """alert.<state>, watch.<change> and authorization.<change> types are accepted."""
+    fields = {"channel": 1, "message": 2, "authorization": "A", "text_sha256": None,
+              "sha256": None}
+    for rtype in ("alert.claimed", "watch.left", "authorization.extended", "bank.import",
+                  "setting.change", "media.hashed", "match", "post.deleted", "post.edited"):
+
+        async def one(conn: aiosqlite.Connection, t: str = rtype) -> int:
+            return await append_record(conn, t, "svc", fields)
+
+        await runner.write(one)
+    assert await runner.read(ledger_size) == 9
+
+
+async def test_database_refuses_update_delete_and_gaps(runner: ConnectionRunner) -> None:
+    """Triggers refuse UPDATE and DELETE of a ledger row and an insert that skips a seq."""
+    await runner.write(lambda c: append_record(c, "login", "alice", {}))
+    db = sqlite3.connect(runner._path)  # a second, plain connection: no code of ours involved
+    try:
+        with pytest.raises(sqlite3.IntegrityError, match="UPDATE refused"):
+            db.execute("UPDATE ledger SET actor = 'mallory'")
+        with pytest.raises(sqlite3.IntegrityError, match="DELETE refused"):
+            db.execute("DELETE FROM ledger")
+        with pytest.raises(sqlite3.IntegrityError, match="seq must be the next index"):
+            db.execute("INSERT INTO ledger (seq, type, at, actor, record, leaf_hash) "
+                       "VALUES (5, 'login', 'x', 'm', x'00', zeroblob(32))")
+    finally:
+        db.close()
+    rows = await runner.read(read_rows)
+    assert [r.actor for r in rows] == ["alice"]
