@@ -1,0 +1,252 @@
+"""History reconciliation: the source of truth for what a channel posted.
+
+Telegram's updates are hints. Each watched channel has a worker that, when
+woken (at start, after a reconnect, every few minutes, and shortly after a live
+post), walks the channel's history upwards from its cursor
+(``iter_messages(min_id=cursor, reverse=True)``) and runs every post it has not
+yet seen in this run through the pipeline. The cursor advances only over posts
+the pipeline committed, in message-id order, so a crash at any point never
+skips a post: the next run starts again from the last committed cursor and the
+store's idempotent ``record_post`` absorbs the replays.
+
+A FloodWait blocks only the channel that met it: its worker sleeps for the wait
+(logged with its length) and tries again; the other workers go on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import structlog
+from telethon import TelegramClient
+from telethon.errors import ChannelInvalidError, ChannelPrivateError, FloodWaitError, RPCError
+
+from handlers.post import Post
+from monitor.telegram.convert import FetcherFactory, is_post, to_post
+from storage.api import Store
+
+log = structlog.get_logger(__name__)
+
+#: How many committed posts between two cursor writes (a crash replays at most these).
+CURSOR_EVERY = 25
+#: Wait before retrying a channel whose reconciliation failed.
+RETRY_DELAY = 5.0
+
+
+class Outcome(Protocol):
+    @property
+    def committed(self) -> bool: ...
+
+
+class PostSink(Protocol):
+    """What reconciliation and intake hand posts to (:class:`handlers.pipeline.Pipeline`)."""
+
+    async def process(self, post: Post) -> Outcome: ...
+
+
+LostHook = Callable[[int, str], Awaitable[None]]
+
+
+@dataclass
+class _Channel:
+    peer: Any
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    #: Message ids above the cursor already committed in this run (live events).
+    done: set[int] = field(default_factory=set)
+    blocked_until: float = 0.0
+    task: asyncio.Task[None] | None = None
+    passes: int = 0
+
+
+class NotCommitted(Exception):
+    """The pipeline did not commit a post: the cursor must not pass it."""
+
+
+class Reconciler:
+    """One worker per watched channel; see the module docstring."""
+
+    def __init__(
+        self,
+        client: TelegramClient,
+        store: Store,
+        sink: PostSink,
+        *,
+        account: str,
+        fetcher_factory: FetcherFactory | None = None,
+        on_lost: LostHook | None = None,
+        page_size: int = 100,
+    ) -> None:
+        self._client = client
+        self._store = store
+        self._sink = sink
+        self._account = account
+        self._fetchers = fetcher_factory
+        self._on_lost = on_lost
+        self._page = page_size
+        self._channels: dict[int, _Channel] = {}
+        self._idle = asyncio.Condition()
+
+    # -- which channels ---------------------------------------------------
+    def set_channels(self, peers: dict[int, Any]) -> None:
+        """Start workers for new channels (and wake them), stop removed ones."""
+        for cid in set(self._channels) - set(peers):
+            ch = self._channels.pop(cid)
+            if ch.task is not None:
+                ch.task.cancel()
+        for cid, peer in peers.items():
+            if cid not in self._channels:
+                ch = _Channel(peer=peer)
+                self._channels[cid] = ch
+                ch.task = asyncio.get_running_loop().create_task(
+                    self._worker(cid, ch), name=f"reconcile-{cid}"
+                )
+                ch.wake.set()
+
+    def channel_ids(self) -> set[int]:
+        return set(self._channels)
+
+    def request(self, channel_id: int) -> None:
+        """Ask for a reconciliation of one channel soon (coalesced)."""
+        ch = self._channels.get(channel_id)
+        if ch is not None:
+            ch.wake.set()
+
+    def request_all(self) -> None:
+        for ch in self._channels.values():
+            ch.wake.set()
+
+    async def reconnected(self) -> None:
+        """Reconnect hook: updates may have been missed, look at history."""
+        log.info("reconcile_requested", why="reconnect", channels=len(self._channels))
+        self.request_all()
+
+    async def stop(self) -> None:
+        tasks = [ch.task for ch in self._channels.values() if ch.task is not None]
+        self._channels.clear()
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    # -- live posts ---------------------------------------------------------
+    async def process_live(self, message: Any) -> None:
+        """A post that came as an update: record it now, advance the cursor later."""
+        post = to_post(message, account=self._account, fetcher_factory=self._fetchers)
+        ch = self._channels.get(post.channel_id)
+        if ch is None:
+            return
+        async with ch.lock:
+            outcome = await self._sink.process(post)
+            if outcome.committed:
+                ch.done.add(post.message_id)
+        self.request(post.channel_id)
+
+    async def process_edit(self, message: Any) -> None:
+        """An edited post: the pipeline keeps the previous text in ``edits``."""
+        post = to_post(message, account=self._account, fetcher_factory=self._fetchers)
+        ch = self._channels.get(post.channel_id)
+        if ch is None:
+            return
+        async with ch.lock:
+            await self._sink.process(post)
+
+    # -- reconciliation -------------------------------------------------------
+    async def reconcile(self, channel_id: int) -> int:
+        """Walk one channel's history from its cursor; returns posts processed.
+
+        Raises FloodWaitError, NotCommitted, RPC and connection errors to the
+        caller (the worker), with the cursor left at the last committed post.
+        """
+        ch = self._channels.get(channel_id)
+        if ch is None:
+            return 0
+        async with ch.lock:
+            cursor = start = await self._store.get_cursor(channel_id)
+            pending = cursor
+            processed = since_write = 0
+            try:
+                async for message in self._client.iter_messages(
+                    ch.peer, min_id=cursor, reverse=True, wait_time=0
+                ):
+                    mid = int(message.id)
+                    if mid <= cursor:
+                        continue
+                    if mid not in ch.done and is_post(message):
+                        post = to_post(
+                            message, account=self._account, fetcher_factory=self._fetchers
+                        )
+                        outcome = await self._sink.process(post)
+                        if not outcome.committed:
+                            raise NotCommitted(f"post {channel_id}/{mid} was not committed")
+                        processed += 1
+                    ch.done.discard(mid)
+                    pending = mid
+                    since_write += 1
+                    if since_write >= CURSOR_EVERY:
+                        await self._store.advance_cursor(channel_id, pending)
+                        cursor, since_write = pending, 0
+            finally:
+                if pending > cursor:
+                    await self._store.advance_cursor(channel_id, pending)
+            ch.done = {m for m in ch.done if m > pending}
+            if processed or pending != start:
+                log.info(
+                    "channel_reconciled", channel_id=channel_id, posts=processed,
+                    cursor=pending,
+                )
+            return processed
+
+    async def _worker(self, channel_id: int, ch: _Channel) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await ch.wake.wait()
+            delay = ch.blocked_until - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            ch.wake.clear()
+            try:
+                await self.reconcile(channel_id)
+            except FloodWaitError as exc:
+                seconds = int(exc.seconds)
+                log.warning(
+                    "flood_wait", request="history", channel_id=channel_id, seconds=seconds
+                )
+                ch.blocked_until = loop.time() + seconds
+                ch.wake.set()
+            except (ChannelPrivateError, ChannelInvalidError) as exc:
+                log.error("channel_lost", channel_id=channel_id, error=exc.message)
+                if self._on_lost is not None:
+                    await self._on_lost(channel_id, f"channel unreachable: {exc.message}")
+                return
+            except (TimeoutError, NotCommitted, RPCError, ConnectionError, OSError) as exc:
+                log.warning(
+                    "reconcile_failed", channel_id=channel_id,
+                    error=f"{type(exc).__name__}: {exc}", retry_in=RETRY_DELAY,
+                )
+                ch.blocked_until = loop.time() + RETRY_DELAY
+                ch.wake.set()
+            except Exception:  # a worker must survive a bad post: logged, retried
+                log.exception("reconcile_crashed", channel_id=channel_id, retry_in=RETRY_DELAY)
+                ch.blocked_until = loop.time() + RETRY_DELAY
+                ch.wake.set()
+            ch.passes += 1
+            async with self._idle:
+                self._idle.notify_all()
+
+    async def wait_idle(self, within: float) -> None:
+        """Wait until every worker finished a pass with nothing left to do (tests, demo)."""
+        async def _all_idle() -> None:
+            async with self._idle:
+                await self._idle.wait_for(
+                    lambda: all(
+                        not c.wake.is_set() and c.passes > 0 and not c.lock.locked()
+                        for c in self._channels.values()
+                    )
+                )
+        await asyncio.wait_for(_all_idle(), within)
