@@ -1,0 +1,44 @@
+"""The ``alert`` handler: one alert per post that matched, on the review queue.
+
+All the post's matches are attached to the one alert. Its priority is the most
+urgent of the matched entries' categories (``category_priority``; 1 is the most
+urgent), and it is due ``alert_due`` after it was raised (default 24 hours, the
+statutory takedown window). Raising again for the same post (a replay, an
+edit) attaches to the existing alert: the store keeps one alert per post.
+"""
+
+from __future__ import annotations
+
+from handlers.pipeline import Context
+from handlers.post import Post
+from storage.models import MatchIn
+
+
+async def handle_alert(post: Post, ctx: Context) -> None:
+    """Raise (or extend) the post's alert when ``match`` found hits."""
+    hits = ctx.state.hits
+    media = ctx.state.media
+    if not hits or media is None:
+        return
+    priority = min(ctx.config.priority_of(h.category) for h in hits)
+    matches = [
+        MatchIn(
+            bank_entry_id=h.entry_id, media_id=media.id, hash_type=h.hash_type, distance=h.distance
+        )
+        for h in hits
+    ]
+    alert = await ctx.store.raise_alert(
+        post.channel_id,
+        post.message_id,
+        matches,
+        priority,
+        ctx.clock() + ctx.config.alert_due,
+    )
+    ctx.state.alert = alert
+    ctx.log.warning(
+        "alert_raised",
+        alert_id=alert.id,
+        priority=alert.priority,
+        matches=len(matches),
+        due_at=alert.due_at.isoformat(),
+    )

@@ -1,0 +1,125 @@
+"""The ``media`` handler: download once into memory, hash, record a sighting.
+
+For a post with media:
+
+1. Same Telegram file seen before (``store.find_media(file_id=...)``): no
+   download, no hashing; the post becomes another sighting of that media.
+2. Kind not in ``hash_kinds``: metadata recorded, status ``skipped``.
+3. Larger than ``media_max_bytes`` (announced, or found while downloading:
+   ``MediaRef.fetch`` raises ``MediaTooLarge``): metadata recorded, status
+   ``too_large``.
+4. Otherwise the bytes are fetched into memory (never written to disk) and
+   their SHA-256 computed; the same bytes under another file id
+   (``store.find_media(sha256=...)``) are not hashed again: another sighting.
+5. New bytes are hashed by :func:`handlers.hashing.hash_media` (SHA-256, MD5,
+   PDQ of images; undecodable images, truncated files and decompression bombs
+   get a recorded reason) in a worker thread.
+
+A download that fails (network, media gone) raises: the pipeline logs it with
+the post's ids and no media row is written, so a later delivery of the post
+tries again. ``ctx.state.media`` is the media row for ``match`` and ``alert``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from typing import Any
+
+from handlers.hashing import encode_frames, hash_media
+from handlers.pipeline import Context
+from handlers.post import MediaRef, MediaTooLarge, Post
+from storage.models import MediaRecord, NewMedia
+
+
+def metadata_only(ref: MediaRef, status: str, reason: str) -> NewMedia:
+    """A media row for a file that is not downloaded."""
+    return NewMedia(
+        file_id=ref.file_id,
+        kind=ref.kind,
+        size=ref.size,
+        mime=ref.mime,
+        width=ref.width,
+        height=ref.height,
+        duration=ref.duration,
+        sha256=None,
+        md5=None,
+        pdq=None,
+        pdq_quality=None,
+        status=status,
+        reason=reason,
+    )
+
+
+def hashed(ref: MediaRef, data: bytes) -> NewMedia:
+    """Hash ``data`` (CPU work: call it in a thread)."""
+    result = hash_media(data, ref.kind)
+    extra: dict[str, Any] = {"sha1": result.sha1}
+    if result.vpdq:
+        extra["vpdq"] = encode_frames(result.vpdq)
+    return NewMedia(
+        file_id=ref.file_id,
+        kind=ref.kind,
+        size=len(data),
+        mime=ref.mime,
+        width=ref.width if ref.width is not None else result.width,
+        height=ref.height if ref.height is not None else result.height,
+        duration=ref.duration if ref.duration is not None else result.duration,
+        sha256=result.sha256,
+        md5=result.md5,
+        pdq=result.pdq,
+        pdq_quality=result.pdq_quality,
+        status=result.status,
+        reason=result.reason,
+        extra=extra,
+    )
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+async def _download_and_hash(ref: MediaRef, ctx: Context) -> MediaRecord:
+    """Steps 3 to 5 for a file not seen before."""
+    cap = ctx.config.media_max_bytes
+    too_large = f"larger than the media size cap of {cap} bytes"
+    if ref.size is not None and ref.size > cap:
+        return await ctx.store.add_media(metadata_only(ref, "too_large", too_large))
+    if ref.fetch is None:
+        return await ctx.store.add_media(
+            metadata_only(ref, "failed", "Telegram offers no download for this media")
+        )
+    try:
+        data = await ref.fetch(cap)
+    except MediaTooLarge:
+        return await ctx.store.add_media(metadata_only(ref, "too_large", too_large))
+    sha256 = await asyncio.to_thread(_sha256, data)
+    same = await ctx.store.find_media(sha256=sha256)
+    if same is not None:
+        ctx.state.media_reused = True
+        ctx.log.debug("media_same_bytes", media_id=same.id, file_id=ref.file_id)
+        return same
+    new = await asyncio.to_thread(hashed, ref, data)
+    record = await ctx.store.add_media(new)
+    ctx.log.info(
+        "media_hashed", media_id=record.id, kind=ref.kind, size=len(data), status=record.status
+    )
+    return record
+
+
+async def handle_media(post: Post, ctx: Context) -> None:
+    """Find or create the post's media row and record the sighting."""
+    ref = post.media
+    if ref is None:
+        return
+    record = await ctx.store.find_media(file_id=ref.file_id)
+    if record is not None:
+        ctx.state.media_reused = True
+    elif ref.kind not in ctx.config.hash_kinds:
+        record = await ctx.store.add_media(
+            metadata_only(ref, "skipped", f"media kind {ref.kind} is not in media.hash_kinds")
+        )
+    else:
+        record = await _download_and_hash(ref, ctx)
+    await ctx.store.add_sighting(record.id, post.channel_id, post.message_id)
+    ctx.state.media = record

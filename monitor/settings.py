@@ -1,0 +1,509 @@
+"""chanwatch's settings: one pydantic-settings object, loaded once at start.
+
+Sources, highest priority first: environment variables (prefix ``CHANWATCH_``,
+sections joined with ``__``, e.g. ``CHANWATCH_TELEGRAM__API_ID``), a ``.env``
+file, a TOML file given with ``--config`` (sections ``[telegram]``,
+``[telegram.server]``, ``[database]``, ...), then the defaults.
+
+Every field is documented in ``deploy/settings.example.env``. A wrong setting
+fails at start with :class:`SettingsError`, whose message is one line naming the
+setting and what is wrong. Secrets (api_hash, session string) are ``SecretStr``:
+they never appear in a repr, a log line or an error message.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from collections.abc import Mapping, Sequence
+from contextvars import ContextVar
+from datetime import timedelta
+from pathlib import Path
+from types import MappingProxyType
+from typing import Annotated, Any, Literal, get_args
+
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    PublicFormat,
+    load_pem_public_key,
+)
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+from pydantic_settings import SettingsError as _SourceError
+
+from handlers.pipeline import PipelineConfig
+from handlers.post import MediaKind
+
+ENV_PREFIX = "CHANWATCH_"
+ENV_DELIMITER = "__"
+MEDIA_KINDS: frozenset[str] = frozenset(get_args(MediaKind))
+_SECRET_FIELDS = frozenset({"api_hash", "session_string"})
+
+
+class SettingsError(ValueError):
+    """A setting is missing or wrong; ``str(err)`` is one line for the user."""
+
+
+# --------------------------------------------------------------------- parsers
+
+_DURATION = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$", re.IGNORECASE)
+_DURATION_UNITS = {
+    "ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0,
+}
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)?\s*$", re.IGNORECASE)
+_SIZE_UNITS = {
+    "": 1, "b": 1,
+    "k": 1000, "kb": 1000, "kib": 1024, "ki": 1024,
+    "m": 1000**2, "mb": 1000**2, "mib": 1024**2, "mi": 1024**2,
+    "g": 1000**3, "gb": 1000**3, "gib": 1024**3, "gi": 1024**3,
+    "t": 1000**4, "tb": 1000**4, "tib": 1024**4, "ti": 1024**4,
+}
+_DOTTED = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*$")
+
+
+def parse_duration(value: Any) -> Any:
+    """``"24h"``, ``"90m"``, ``"30s"``, ``"1d"`` or a number of seconds -> timedelta.
+
+    Anything else (a timedelta, an ISO 8601 ``PT24H``) is left to pydantic.
+    """
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return timedelta(seconds=value)
+    if isinstance(value, str):
+        match = _DURATION.match(value)
+        if match:
+            unit = (match.group(2) or "s").lower()
+            return timedelta(seconds=float(match.group(1)) * _DURATION_UNITS[unit])
+    return value
+
+
+def parse_size(value: Any) -> Any:
+    """``"20MiB"``, ``"500 kB"``, ``"1048576"`` -> bytes as int."""
+    if isinstance(value, str):
+        match = _SIZE.match(value)
+        if not match:
+            raise ValueError(f"not a size: {value!r} (use bytes or e.g. 20MiB, 500kB)")
+        unit = (match.group(2) or "").lower()
+        if unit not in _SIZE_UNITS:
+            raise ValueError(f"unknown size unit in {value!r}")
+        return int(float(match.group(1)) * _SIZE_UNITS[unit])
+    return value
+
+
+def split_list(value: Any) -> Any:
+    """A comma-separated string or a JSON list -> list of stripped strings."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                return json.loads(text)
+            except json.JSONDecodeError as err:
+                raise ValueError(f"not a JSON list: {err.msg}") from None
+        return [part.strip() for part in text.split(",") if part.strip()]
+    return value
+
+
+def split_mapping(value: Any) -> Any:
+    """``"A1=1,A2=2"`` or a JSON object -> dict."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("{"):
+            try:
+                return json.loads(text)
+            except json.JSONDecodeError as err:
+                raise ValueError(f"not a JSON object: {err.msg}") from None
+        out: dict[str, str] = {}
+        for part in text.split(","):
+            if not part.strip():
+                continue
+            key, sep, val = part.partition("=")
+            if not sep or not key.strip():
+                raise ValueError(f"expected CATEGORY=PRIORITY, got {part.strip()!r}")
+            out[key.strip()] = val.strip()
+        return out
+    return value
+
+
+def _check_file_path(path: Path) -> Path:
+    """A path we will create or open: its directory must exist, it is no directory."""
+    path = path.expanduser()
+    if path.is_dir():
+        raise ValueError(f"{path} is a directory, expected a file path")
+    parent = path.parent
+    if not parent.is_dir():
+        raise ValueError(f"directory {parent} does not exist")
+    return path
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+ByteSize = Annotated[int, BeforeValidator(parse_size)]
+
+
+# -------------------------------------------------------------------- sections
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ServerSettings(_Section):
+    """A custom Telegram server: tgsim, or Telegram's test servers."""
+
+    dc_id: int = Field(ge=1, le=1000)
+    host: str = Field(min_length=1)
+    port: int = Field(ge=1, le=65535)
+    #: The server's RSA public key as PEM text, or ...
+    rsa_public_key: str | None = None
+    #: ... a file holding it.
+    rsa_public_key_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _load_key(self) -> ServerSettings:
+        if (self.rsa_public_key is None) == (self.rsa_public_key_file is None):
+            raise ValueError("give exactly one of rsa_public_key and rsa_public_key_file")
+        if self.rsa_public_key_file is not None:
+            path = self.rsa_public_key_file.expanduser()
+            try:
+                pem = path.read_text(encoding="ascii")
+            except OSError as err:
+                raise ValueError(f"rsa_public_key_file {path}: {err.strerror}") from None
+            except UnicodeDecodeError:
+                raise ValueError(f"rsa_public_key_file {path}: not a PEM text file") from None
+        else:
+            pem = self.rsa_public_key or ""
+        try:
+            key = load_pem_public_key(pem.encode("ascii", "replace"))
+        except ValueError:
+            raise ValueError("RSA public key is not a valid PEM public key") from None
+        if not isinstance(key, RSAPublicKey):
+            raise ValueError("public key is not an RSA key")
+        # Telethon's rsa.add_key wants PKCS#1 ("BEGIN RSA PUBLIC KEY"): accept
+        # SubjectPublicKeyInfo ("BEGIN PUBLIC KEY") too and hand on PKCS#1.
+        pkcs1 = key.public_bytes(Encoding.PEM, PublicFormat.PKCS1).decode("ascii")
+        object.__setattr__(self, "rsa_public_key", pkcs1)
+        return self
+
+    @property
+    def rsa_pem(self) -> str:
+        """The server's RSA public key as PKCS#1 PEM (loaded from the file if given)."""
+        assert self.rsa_public_key is not None  # set by the validator
+        return self.rsa_public_key
+
+
+class TelegramCredentials(BaseModel):
+    """What a client needs to connect: returned by :meth:`Settings.require_telegram`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    api_id: int
+    api_hash: SecretStr
+
+
+class TelegramSettings(_Section):
+    #: From https://my.telegram.org (any positive number and 32 hex digits for tgsim).
+    api_id: int | None = Field(default=None, gt=0)
+    api_hash: SecretStr | None = None
+    #: Telethon session file (created by ``chanwatch login``, mode 0600) ...
+    session_file: Path = Path("chanwatch.session")
+    #: ... or a Telethon StringSession, which takes precedence when set.
+    session_string: SecretStr | None = None
+    #: The account's name in chanwatch: recorded as ``captured_by`` on every post.
+    account: str = Field(default="main", min_length=1, max_length=64)
+    server: ServerSettings | None = None
+
+    @field_validator("api_hash")
+    @classmethod
+    def _api_hash_format(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.fullmatch(r"[0-9a-fA-F]{32}", value.get_secret_value()):
+            raise ValueError("api_hash must be 32 hexadecimal characters")
+        return value
+
+    @field_validator("session_file")
+    @classmethod
+    def _session_path(cls, value: Path) -> Path:
+        return _check_file_path(value)
+
+
+class DatabaseSettings(_Section):
+    #: The SQLite file; created with its migrations on first use.
+    path: Path = Path("chanwatch.db")
+
+    @field_validator("path")
+    @classmethod
+    def _db_path(cls, value: Path) -> Path:
+        return _check_file_path(value)
+
+
+def _kinds_known(value: frozenset[str]) -> frozenset[str]:
+    unknown = sorted(set(value) - MEDIA_KINDS)
+    if unknown:
+        raise ValueError(
+            f"unknown media kind {', '.join(unknown)}; known: {', '.join(sorted(MEDIA_KINDS))}"
+        )
+    return value
+
+
+class MediaSettings(_Section):
+    #: Files larger than this are not downloaded: metadata only, status too_large.
+    max_bytes: ByteSize = Field(default=20 * 1024 * 1024, gt=0, le=4 * 1024**3)
+    #: Which media kinds are downloaded and hashed.
+    hash_kinds: Annotated[frozenset[str], NoDecode, BeforeValidator(split_list)] = frozenset(
+        {"photo", "video", "animation", "document", "sticker"}
+    )
+
+    @field_validator("hash_kinds")
+    @classmethod
+    def _known(cls, value: frozenset[str]) -> frozenset[str]:
+        return _kinds_known(value)
+
+
+class MatchingSettings(_Section):
+    #: Default Hamming distance for new banks (a bank may set its own).
+    pdq_threshold: int = Field(default=31, ge=0, le=256)
+    #: PDQ hashes of lower quality are not matched.
+    pdq_min_quality: int = Field(default=50, ge=0, le=100)
+    #: Bank entry category -> alert priority (1 is the most urgent).
+    category_priority: Annotated[dict[str, int], NoDecode, BeforeValidator(split_mapping)] = (
+        Field(default_factory=lambda: {"A1": 1, "A2": 2, "B1": 2, "B2": 3})
+    )
+    #: Priority of entries whose category is empty or not in the mapping.
+    default_priority: int = Field(default=3, ge=1)
+
+    @field_validator("category_priority")
+    @classmethod
+    def _priorities(cls, value: dict[str, int]) -> dict[str, int]:
+        bad = sorted(k for k, v in value.items() if v < 1)
+        if bad:
+            raise ValueError(f"priority must be >= 1 (category {bad[0]})")
+        return value
+
+
+class AlertSettings(_Section):
+    #: How long an operator has to decide an alert (the statutory takedown window).
+    due: Duration = timedelta(hours=24)
+
+    @field_validator("due")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("must be positive")
+        return value
+
+
+class MonitorSettings(_Section):
+    #: How often every watched channel is reconciled with its history.
+    reconcile_interval: Duration = timedelta(minutes=5)
+
+    @field_validator("reconcile_interval")
+    @classmethod
+    def _at_least_a_second(cls, value: timedelta) -> timedelta:
+        if value < timedelta(seconds=1):
+            raise ValueError("must be at least 1s")
+        return value
+
+
+class HandlerSettings(_Section):
+    #: Your own handlers, ``package.module:function``, run after the built-ins.
+    extra: Annotated[tuple[str, ...], NoDecode, BeforeValidator(split_list)] = ()
+
+    @field_validator("extra")
+    @classmethod
+    def _dotted(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for item in value:
+            if not _DOTTED.match(item):
+                raise ValueError(f"{item!r} is not a dotted path like 'package.module:function'")
+        return value
+
+
+class LogSettings(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    #: ``auto``: JSON lines when the log stream is not a terminal, readable text otherwise.
+    format: Literal["auto", "json", "console"] = "auto"
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+
+# ------------------------------------------------------------------- the whole
+
+
+#: The parsed ``--config`` file while :meth:`Settings.load` builds the object
+#: (sources are built inside ``BaseSettings.__init__``, which takes no extra
+#: arguments for them).
+_CONFIG_FILE_DATA: ContextVar[Mapping[str, Any]] = ContextVar(
+    "chanwatch_config_file", default=MappingProxyType({})
+)
+
+
+class _ConfigFileSource(PydanticBaseSettingsSource):
+    """The TOML file given with ``--config``: the lowest-priority source."""
+
+    def __init__(self, settings_cls: type[BaseSettings], data: Mapping[str, Any]) -> None:
+        super().__init__(settings_cls)
+        self._data = dict(data)
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return self._data.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(self._data)
+
+
+class Settings(BaseSettings):
+    """Everything chanwatch can be told; see ``deploy/settings.example.env``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter=ENV_DELIMITER,
+        env_file=None,  # Settings.load() passes ".env"; direct construction reads no file
+        # Unknown CHANWATCH_* variables are ignored (other tools may share the
+        # prefix); unknown keys in a --config file are refused (see load()),
+        # and so are unknown keys inside a section, from any source.
+        extra="ignore",
+        frozen=True,
+        case_sensitive=False,
+    )
+
+    telegram: TelegramSettings = TelegramSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    media: MediaSettings = MediaSettings()
+    matching: MatchingSettings = MatchingSettings()
+    alerts: AlertSettings = AlertSettings()
+    monitor: MonitorSettings = MonitorSettings()
+    handlers: HandlerSettings = HandlerSettings()
+    log: LogSettings = LogSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            env_settings,
+            dotenv_settings,
+            _ConfigFileSource(settings_cls, _CONFIG_FILE_DATA.get()),
+        )
+
+    @classmethod
+    def load(
+        cls, config_path: Path | None = None, *, env_file: Path | None = Path(".env")
+    ) -> Settings:
+        """Read the environment, ``env_file`` (when it exists) and ``config_path``.
+
+        Raises :class:`SettingsError` with one line naming what is wrong.
+        """
+        data = read_toml(config_path) if config_path is not None else {}
+        unknown = sorted(set(data) - set(cls.model_fields))
+        if unknown:
+            raise SettingsError(f"unknown setting {unknown[0]} in config file {config_path}")
+        use_env_file = env_file if env_file is not None and env_file.is_file() else None
+        token = _CONFIG_FILE_DATA.set(data)
+        try:
+            return cls(_env_file=use_env_file)  # type: ignore[call-arg]
+        except ValidationError as err:
+            raise SettingsError(describe_validation_error(err)) from None
+        except _SourceError as err:
+            raise SettingsError(_one_line(str(err))) from None
+        finally:
+            _CONFIG_FILE_DATA.reset(token)
+
+    def require_telegram(self) -> TelegramCredentials:
+        """The api id and hash, or :class:`SettingsError` naming the missing one."""
+        tg = self.telegram
+        if tg.api_id is None:
+            raise SettingsError(
+                f"setting telegram.api_id ({env_name(('telegram', 'api_id'))}) is required "
+                "to connect to Telegram (get it at https://my.telegram.org)"
+            )
+        if tg.api_hash is None:
+            raise SettingsError(
+                f"setting telegram.api_hash ({env_name(('telegram', 'api_hash'))}) is required "
+                "to connect to Telegram (get it at https://my.telegram.org)"
+            )
+        return TelegramCredentials(api_id=tg.api_id, api_hash=tg.api_hash)
+
+    def pipeline_config(self) -> PipelineConfig:
+        """The handlers' view of these settings."""
+        kinds: frozenset[Any] = self.media.hash_kinds
+        return PipelineConfig(
+            media_max_bytes=self.media.max_bytes,
+            hash_kinds=kinds,
+            pdq_threshold=self.matching.pdq_threshold,
+            pdq_min_quality=self.matching.pdq_min_quality,
+            alert_due=self.alerts.due,
+            category_priority=dict(self.matching.category_priority),
+            default_priority=self.matching.default_priority,
+        )
+
+
+# --------------------------------------------------------------------- errors
+
+
+def env_name(loc: Sequence[str | int]) -> str:
+    """``("telegram", "api_id")`` -> ``CHANWATCH_TELEGRAM__API_ID``."""
+    return ENV_PREFIX + ENV_DELIMITER.join(str(part).upper() for part in loc)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def describe_validation_error(err: ValidationError) -> str:
+    """One line for the user: each wrong setting, its env name, what is wrong."""
+    parts: list[str] = []
+    for item in err.errors(include_url=False):
+        loc = tuple(str(p) for p in item["loc"])
+        name = ".".join(loc) or "settings"
+        msg = str(item["msg"]).removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            parts.append(f"unknown setting {name}")
+            continue
+        if item["type"] == "missing":
+            parts.append(f"setting {name} ({env_name(loc)}) is required")
+            continue
+        if msg[:1].isupper() and msg[1:2].islower():
+            msg = msg[:1].lower() + msg[1:]
+        text = f"setting {name} ({env_name(loc)}): {msg}"
+        value = item.get("input")
+        secret = bool(_SECRET_FIELDS.intersection(loc))
+        if not secret and isinstance(value, str | int | float) and len(str(value)) <= 80:
+            text += f" (got {value!r})"
+        parts.append(text)
+    return _one_line("; ".join(parts))
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """The config file's tables, or :class:`SettingsError` with the file and line."""
+    try:
+        raw = path.expanduser().read_bytes()
+    except OSError as err:
+        raise SettingsError(f"config file {path}: {err.strerror or err}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise SettingsError(f"config file {path}: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as err:
+        raise SettingsError(f"config file {path}: invalid TOML: {_one_line(str(err))}") from None
+    return data
