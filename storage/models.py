@@ -100,6 +100,9 @@ class BankEntryIn:
     category: str | None = None
     source_ref: str | None = None
     note: str | None = None
+    #: True for a tombstone (the source withdrew or deleted the hash): the entry is
+    #: kept, disabled, with the reason, never forgotten.
+    withdrawn: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,3 +147,26 @@ class Alert:
     decided_at: datetime | None
     note: str | None
     matches: tuple[dict[str, Any], ...] = ()  # bank, entry id, hash type, distance, category
+
+
+#: Every state a watch can be in (the schema checks it).
+WATCH_STATES: tuple[str, ...] = (
+    "requested", "approved", "joining", "active", "waiting",
+    "failed", "suspended", "expired", "revoked", "left",
+)
+#: Watch states whose channel is recorded (``Store.watched_channel_ids``).
+RECORDING_WATCH_STATES: tuple[str, ...] = ("approved", "joining", "active", "waiting")
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    """One row of the append-only audit trail (before/after as canonical JSON)."""
+
+    id: int
+    at: datetime
+    actor: str
+    action: str  # e.g. "watch.add", "watch.update", "alert.claim", "bank.import"
+    subject: str  # e.g. "watch:3", "alert:12", "bank:demo"
+    before_json: str | None
+    after_json: str | None
+    why: str | None

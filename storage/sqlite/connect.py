@@ -1,0 +1,85 @@
+"""Opening a connection with the pragmas every chanwatch connection needs."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import aiosqlite
+
+from storage.errors import StoreError
+
+Synchronous = Literal["FULL", "NORMAL", "EXTRA", "OFF"]
+_SYNC_LEVELS = ("FULL", "NORMAL", "EXTRA", "OFF")
+
+
+async def connect(
+    path: Path,
+    *,
+    busy_timeout: float,
+    synchronous: Synchronous = "FULL",
+    read_only: bool = False,
+) -> aiosqlite.Connection:
+    """Open ``path`` in autocommit mode: the caller issues BEGIN/COMMIT itself.
+
+    Every connection gets ``busy_timeout`` (a second process waits instead of
+    failing), ``foreign_keys=ON`` and the given ``synchronous`` level. Readers are
+    ``query_only``: a read that tries to write fails loudly.
+    """
+    if synchronous not in _SYNC_LEVELS:
+        raise ValueError(
+            f"synchronous must be one of {', '.join(_SYNC_LEVELS)}, not {synchronous!r}"
+        )
+    if not path.parent.is_dir():
+        raise StoreError(f"cannot open database {path}: directory {path.parent} does not exist")
+    try:
+        conn = await aiosqlite.connect(path, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot open database {path}: {exc}") from exc
+    try:
+        conn.row_factory = aiosqlite.Row
+        await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+        await conn.execute("PRAGMA foreign_keys = ON")
+        await conn.execute(f"PRAGMA synchronous = {synchronous}")
+        if read_only:
+            await conn.execute("PRAGMA query_only = ON")
+    except BaseException:
+        await conn.close()
+        raise
+    return conn
+
+
+async def enable_wal(conn: aiosqlite.Connection, path: Path) -> None:
+    """Switch the database to WAL (persistent; a no-op when it already is)."""
+    try:
+        async with conn.execute("PRAGMA journal_mode = WAL") as cur:
+            row = await cur.fetchone()
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot switch {path} to WAL: {exc}") from exc
+    mode = str(row[0]).lower() if row is not None else "?"
+    if mode != "wal":
+        raise StoreError(f"database {path} is in journal mode {mode!r}, WAL is required")
+
+
+async def fetch_one(
+    conn: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()
+) -> aiosqlite.Row | None:
+    async with conn.execute(sql, params) as cur:
+        return await cur.fetchone()
+
+
+async def fetch_all(
+    conn: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()
+) -> list[aiosqlite.Row]:
+    async with conn.execute(sql, params) as cur:
+        return list(await cur.fetchall())
+
+
+async def execute(
+    conn: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()
+) -> tuple[int, int | None]:
+    """Run one statement; return (rowcount, lastrowid)."""
+    async with conn.execute(sql, params) as cur:
+        return cur.rowcount, cur.lastrowid
