@@ -1,0 +1,103 @@
+"""Tests for storage.ledger.checkpoint: signing only consistent checkpoints."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiosqlite
+import pytest
+
+from storage.ledger.checkpoint import (
+    InconsistentLedger,
+    checkpoint_job,
+    latest_checkpoint,
+    list_checkpoints,
+    sign_checkpoint,
+)
+from storage.ledger.db import ConnectionRunner
+from storage.ledger.ledger import append_record
+from storage.ledger.merkle import verify_consistency
+from storage.ledger.note import Signer, open_checkpoint
+
+ORIGIN = "chanwatch.test/ledger"
+
+
+@pytest.fixture
+async def runner(tmp_path: Path) -> AsyncIterator[ConnectionRunner]:
+    r = ConnectionRunner(tmp_path / "ledger.db")
+    await r.open()
+    yield r
+    await r.close()
+
+
+@pytest.fixture
+def signer() -> Signer:
+    return Signer.generate(ORIGIN)
+
+
+async def _logins(runner: ConnectionRunner, n: int) -> None:
+    async def add(conn: aiosqlite.Connection) -> None:
+        for i in range(n):
+            await append_record(conn, "login", f"user{i}", {})
+
+    await runner.write(add)
+
+
+async def test_signs_when_grown_only(runner: ConnectionRunner, signer: Signer) -> None:
+    """A checkpoint is signed for a grown tree; without growth the last one is returned."""
+    await _logins(runner, 3)
+    first, _, new = await sign_checkpoint(runner, signer, ORIGIN)
+    assert new and first.tree_size == 3
+    again, _, new = await sign_checkpoint(runner, signer, ORIGIN)
+    assert not new and again == first
+    await _logins(runner, 2)
+    second, tree, new = await sign_checkpoint(runner, signer, ORIGIN)
+    assert new and second.tree_size == 5
+    cp = open_checkpoint(second.note, signer.verifier, ORIGIN)
+    assert cp.size == 5 and cp.root == tree.root()
+    verify_consistency(3, 5, first.root, second.root, tree.consistency_proof(3))
+    assert [c.id for c in await runner.read(list_checkpoints)] == [first.id, second.id]
+
+
+async def test_refuses_to_sign_after_a_record_was_rewritten(
+    runner: ConnectionRunner, signer: Signer, tmp_path: Path
+) -> None:
+    """Someone drops the trigger and edits a signed record: no new checkpoint is signed."""
+    await _logins(runner, 4)
+    await sign_checkpoint(runner, signer, ORIGIN)
+    await _logins(runner, 1)
+    db = sqlite3.connect(tmp_path / "ledger.db")
+    db.execute("DROP TRIGGER ledger_no_update")
+    db.execute("UPDATE ledger SET leaf_hash = zeroblob(32) WHERE seq = 1")
+    db.commit()
+    db.close()
+    with pytest.raises(InconsistentLedger, match="no longer hash to the root"):
+        await checkpoint_job(runner, signer, ORIGIN)
+    assert (await runner.read(latest_checkpoint)).tree_size == 4  # type: ignore[union-attr]
+
+
+async def test_refuses_a_different_origin(runner: ConnectionRunner, signer: Signer) -> None:
+    """The origin of a ledger never changes between checkpoints."""
+    await _logins(runner, 1)
+    await sign_checkpoint(runner, signer, ORIGIN)
+    await _logins(runner, 1)
+    with pytest.raises(InconsistentLedger, match="origin"):
+        await sign_checkpoint(runner, signer, "other.test/ledger")
+
+
+async def test_checkpoint_rows_are_append_only(
+    runner: ConnectionRunner, signer: Signer, tmp_path: Path
+) -> None:
+    """Stored checkpoints cannot be updated or deleted."""
+    await _logins(runner, 1)
+    await sign_checkpoint(runner, signer, ORIGIN)
+    db = sqlite3.connect(tmp_path / "ledger.db")
+    try:
+        with pytest.raises(sqlite3.IntegrityError, match="UPDATE refused"):
+            db.execute("UPDATE ledger_checkpoints SET tree_size = 0")
+        with pytest.raises(sqlite3.IntegrityError, match="DELETE refused"):
+            db.execute("DELETE FROM ledger_checkpoints")
+    finally:
+        db.close()
