@@ -7,13 +7,16 @@ coroutines and never block the event loop. Times are timezone-aware UTC.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
+
+import aiosqlite
 
 from storage.models import (
     Alert,
     AlertState,
+    AuditRecord,
     BankEntry,
     BankEntryIn,
     BankInfo,
@@ -25,16 +28,28 @@ from storage.models import (
     WatchRecord,
 )
 
+T = TypeVar("T")
+
 
 class Store(Protocol):
     # lifecycle
     async def open(self) -> None: ...
     async def close(self) -> None: ...
 
+    # escape hatches for other storage modules (ledger, access control):
+    # write(fn) runs fn(conn) inside the writer's batch transaction and returns its
+    # result after the COMMIT (fn must not BEGIN/COMMIT/ROLLBACK; if it raises, only
+    # its own changes are rolled back). read(fn) runs fn(conn) on a read-only
+    # connection in one snapshot.
+    async def write(self, fn: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T: ...
+    async def read(self, fn: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T: ...
+
     # channels and watches
     async def upsert_channel(self, channel: ChannelRecord) -> None: ...
     async def get_channel(self, channel_id: int) -> ChannelRecord | None: ...
-    async def add_watch(self, target: str, actor: str, reason: str | None = None) -> WatchRecord: ...
+    async def add_watch(
+        self, target: str, actor: str, reason: str | None = None, state: str = "approved"
+    ) -> WatchRecord: ...  # audited; the authorization workflow passes state="requested"
     async def list_watches(self, states: Sequence[str] | None = None) -> list[WatchRecord]: ...
     async def get_watch(self, watch_id: int) -> WatchRecord | None: ...
     async def update_watch(
@@ -71,9 +86,18 @@ class Store(Protocol):
     # banks
     async def create_bank(self, name: str, threshold: int, actor: str) -> BankInfo: ...
     async def import_bank_entries(
-        self, bank: str, entries: Sequence[BankEntryIn], actor: str, source: str
-    ) -> int: ...  # atomic: all or nothing
+        self,
+        bank: str,
+        entries: Sequence[BankEntryIn],
+        actor: str,
+        source: str,
+        *,
+        replace: bool = False,
+    ) -> int: ...  # atomic: all or nothing; returns entries new to the bank; replace=True
+    # disables (never deletes) entries absent from this import, withdrawn entries are disabled
     async def list_banks(self) -> list[BankInfo]: ...
+    async def get_bank(self, name: str) -> BankInfo | None: ...
+    async def disable_bank_entry(self, entry_id: int, actor: str, reason: str) -> None: ...
     def iter_bank_entries(self, enabled_only: bool = True) -> AsyncIterator[BankEntry]: ...
 
     # matches and alerts
@@ -84,6 +108,7 @@ class Store(Protocol):
         matches: Sequence[MatchIn],
         priority: int,
         due_at: datetime,
+        actor: str = "system:matcher",
     ) -> Alert: ...  # one alert per post: later matches attach to the same alert
     async def list_alerts(self, state: AlertState | None = None) -> list[Alert]: ...
     async def get_alert(self, alert_id: int) -> Alert | None: ...
@@ -101,3 +126,4 @@ class Store(Protocol):
         after: Any = None,
         why: str | None = None,
     ) -> None: ...
+    async def list_audit(self, subject: str | None = None, limit: int = 100) -> list[AuditRecord]: ...
