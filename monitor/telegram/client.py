@@ -21,6 +21,8 @@ from telethon.crypto import rsa
 from telethon.sessions import SQLiteSession, StringSession
 from telethon.sessions.abstract import Session
 
+from monitor.settings import Settings
+
 log = structlog.get_logger(__name__)
 
 SESSION_SUFFIX = ".session"
@@ -92,7 +94,7 @@ def register_server_key(pem: str) -> None:
 def make_session(config: ClientConfig, *, create: bool = False) -> Session:
     """The Telethon session for ``config``, pointed at the custom server if any."""
     session: Session
-    if config.session_string:
+    if config.session_string is not None:
         try:
             session = StringSession(config.session_string)
         except ValueError as exc:
@@ -160,3 +162,28 @@ def secure_session_after_login(config: ClientConfig) -> None:
     for candidate in (path, path.with_name(path.name + "-journal")):
         if candidate.exists():
             os.chmod(candidate, 0o600)
+
+
+def config_from_settings(settings: Settings) -> ClientConfig:
+    """The client configuration chanwatch's settings describe.
+
+    Raises :class:`monitor.settings.SettingsError` when api id or hash is missing.
+    """
+    creds = settings.require_telegram()
+    tg = settings.telegram
+    server = None
+    if tg.server is not None:
+        server = ServerSpec(
+            dc_id=tg.server.dc_id,
+            host=tg.server.host,
+            port=tg.server.port,
+            public_key_pem=tg.server.rsa_pem,
+        )
+    return ClientConfig(
+        api_id=creds.api_id,
+        api_hash=creds.api_hash.get_secret_value(),
+        session_file=None if tg.session_string else tg.session_file,
+        session_string=tg.session_string.get_secret_value() if tg.session_string else None,
+        server=server,
+        account=tg.account,
+    )

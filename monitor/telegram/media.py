@@ -9,11 +9,12 @@ the message again (``channels.getMessages``) and the download starts over once.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import structlog
 from telethon import TelegramClient
-from telethon.errors import FileReferenceExpiredError
+from telethon.errors import FileReferenceExpiredError, FloodWaitError
 from telethon.tl import types
 
 from handlers.post import Fetcher, MediaTooLarge
@@ -23,6 +24,10 @@ log = structlog.get_logger(__name__)
 
 #: Telegram serves files in parts of at most 1 MiB, aligned to 4 KiB.
 PART_SIZE = 512 * 1024
+#: A FloodWait on a download up to this long is waited out by that download
+#: alone (only its channel waits); a longer one fails the download.
+MAX_DOWNLOAD_WAIT = 60
+MAX_FLOOD_RETRIES = 3
 
 
 class MediaUnavailable(Exception):
@@ -79,15 +84,26 @@ class MediaDownloader:
 
         async def fetch(max_bytes: int) -> bytes:
             current = obj
-            for attempt in (1, 2):
+            refreshed = False
+            floods = 0
+            while True:
                 try:
                     return await self.download(current, max_bytes)
                 except FileReferenceExpiredError:
-                    if attempt == 2 or peer is None:
+                    if refreshed or peer is None:
                         raise
+                    refreshed = True
                     log.info("file_reference_expired", message_id=msg_id, action="refetch")
                     current = await self.refetch(peer, msg_id, type(obj))
-            raise AssertionError("unreachable")  # pragma: no cover
+                except FloodWaitError as exc:
+                    floods += 1
+                    seconds = int(exc.seconds)
+                    log.warning(
+                        "flood_wait", request="download", message_id=msg_id, seconds=seconds
+                    )
+                    if seconds > MAX_DOWNLOAD_WAIT or floods > MAX_FLOOD_RETRIES:
+                        raise
+                    await asyncio.sleep(seconds)
 
         return fetch
 

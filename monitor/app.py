@@ -1,0 +1,200 @@
+"""Application wiring: settings -> store -> bank index -> pipeline -> Telegram
+client -> watches, reconciliation, live intake -> scheduler.
+
+:class:`MonitorApp` starts the parts in that order and stops them in reverse.
+``run`` keeps it going until SIGTERM or SIGINT: the scheduler stops, live
+intake and the channel workers stop (a post in flight is either committed or
+stays above its channel's cursor and is recorded at the next start), the client
+disconnects and the store flushes its last batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from datetime import timedelta
+
+import structlog
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from handlers.pipeline import Pipeline, Registry, new_context
+from monitor.bankindex import load_index
+from monitor.intake import Intake
+from monitor.reconcile import Reconciler
+from monitor.settings import Settings
+from monitor.telegram.client import MonitorClient, build_client, config_from_settings
+from monitor.telegram.media import MediaDownloader
+from monitor.watches import WatchGate, WatchManager, allow_all
+from storage.sqlite import SQLiteStore
+
+log = structlog.get_logger(__name__)
+
+#: How often the watch table is compared with the channels joined.
+WATCH_SYNC_EVERY = timedelta(seconds=15)
+#: Backoff between reconnection attempts after Telethon gave up.
+RECONNECT_BACKOFF = (1.0, 2.0, 5.0, 10.0, 30.0)
+
+
+class NotLoggedIn(Exception):
+    """The session is not authorized: run ``chanwatch login`` first."""
+
+
+class MonitorApp:
+    """The running monitor for one Telegram account."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        gate: WatchGate = allow_all,
+        watch_sync_every: timedelta = WATCH_SYNC_EVERY,
+    ) -> None:
+        self.settings = settings
+        self._gate = gate
+        self._watch_sync_every = watch_sync_every
+        self.store = SQLiteStore(settings.database.path)
+        self._client: MonitorClient | None = None
+        self._watches: WatchManager | None = None
+        self._reconciler: Reconciler | None = None
+        self._intake: Intake | None = None
+        self._scheduler: AsyncIOScheduler | None = None
+        self._stopping = False
+
+    # -- accessors (raise when not started) ---------------------------------
+    @property
+    def client(self) -> MonitorClient:
+        assert self._client is not None, "monitor not started"
+        return self._client
+
+    @property
+    def watches(self) -> WatchManager:
+        assert self._watches is not None, "monitor not started"
+        return self._watches
+
+    @property
+    def reconciler(self) -> Reconciler:
+        assert self._reconciler is not None, "monitor not started"
+        return self._reconciler
+
+    # -- lifecycle ------------------------------------------------------------
+    async def start(self) -> None:
+        settings = self.settings
+        account = settings.telegram.account
+        client_config = config_from_settings(settings)
+        await self.store.open()
+        index = await load_index(self.store)
+        registry = Registry.default()
+        for dotted in settings.handlers.extra:
+            registry.load_dotted(dotted)
+        pipeline = Pipeline(
+            registry, new_context(self.store, index, settings.pipeline_config())
+        )
+
+        client = build_client(client_config)
+        self._client = client
+        await client.connect()
+        if not await client.is_user_authorized():
+            raise NotLoggedIn(
+                "the Telegram session is not logged in: run `chanwatch login` first"
+            )
+        me = await client.get_me()
+        log.info("telegram_connected", account=account, user_id=getattr(me, "id", None))
+
+        downloader = MediaDownloader(client)
+        self._watches = WatchManager(client, self.store, account=account, gate=self._gate)
+        self._reconciler = Reconciler(
+            client, self.store, pipeline, account=account,
+            fetcher_factory=downloader.fetcher, on_lost=self._watches.mark_lost,
+        )
+        self._intake = Intake(client, self.store, self._reconciler, self._watches.is_watched)
+        self._intake.register()
+        client.reconnect_hooks.append(self._reconciler.reconnected)
+
+        await self.sync_watches()
+
+        scheduler = AsyncIOScheduler(timezone="UTC")
+        interval = settings.monitor.reconcile_interval.total_seconds()
+        scheduler.add_job(self._reconcile_all, "interval", seconds=interval,
+                          id="reconcile", coalesce=True, max_instances=1)
+        scheduler.add_job(self.sync_watches, "interval",
+                          seconds=self._watch_sync_every.total_seconds(),
+                          id="watches", coalesce=True, max_instances=1)
+        scheduler.start()
+        self._scheduler = scheduler
+        log.info("monitor_started", channels=len(self._reconciler.channel_ids()),
+                 reconcile_every_s=interval)
+
+    async def sync_watches(self) -> None:
+        """Join/leave as the watch table says, then (re)start channel workers."""
+        watched = await self.watches.sync()
+        self.reconciler.set_channels(self.watches.watched())
+        log.debug("watches_synced", channels=len(watched))
+
+    async def _reconcile_all(self) -> None:
+        self.reconciler.request_all()
+
+    async def stop(self) -> None:
+        if self._stopping:
+            return
+        self._stopping = True
+        log.info("monitor_stopping")
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+        if self._intake is not None:
+            self._intake.unregister()
+        if self._reconciler is not None:
+            await self._reconciler.stop()
+        if self._client is not None:
+            await self._client.disconnect()
+        await self.store.close()
+        log.info("monitor_stopped")
+
+    async def run(self, stop: asyncio.Event | None = None) -> None:
+        """Start, run until ``stop`` is set (or SIGTERM/SIGINT), then stop."""
+        stop = stop or asyncio.Event()
+        loop = asyncio.get_running_loop()
+        installed: list[signal.Signals] = []
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, stop.set)
+                installed.append(sig)
+        try:
+            await self.start()
+            await self._keep_connected(stop)
+        finally:
+            for sig in installed:
+                loop.remove_signal_handler(sig)
+            await self.stop()
+
+    async def _keep_connected(self, stop: asyncio.Event) -> None:
+        """Wait for ``stop``; reconnect when Telethon gave up reconnecting itself."""
+        stop_wait = asyncio.ensure_future(stop.wait())
+        try:
+            while not stop.is_set():
+                gone = asyncio.ensure_future(self.client.disconnected)
+                await asyncio.wait({stop_wait, gone}, return_when=asyncio.FIRST_COMPLETED)
+                if stop.is_set():
+                    gone.cancel()
+                    return
+                log.warning("telegram_disconnected", action="reconnect")
+                await self._reconnect(stop)
+        finally:
+            stop_wait.cancel()
+
+    async def _reconnect(self, stop: asyncio.Event) -> None:
+        attempt = 0
+        while not stop.is_set():
+            delay = RECONNECT_BACKOFF[min(attempt, len(RECONNECT_BACKOFF) - 1)]
+            try:
+                await self.client.connect()
+            except (ConnectionError, OSError, TimeoutError) as exc:
+                attempt += 1
+                log.warning("reconnect_failed", attempt=attempt, retry_in=delay,
+                            error=f"{type(exc).__name__}: {exc}")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), delay)
+                continue
+            log.info("telegram_reconnected", attempt=attempt + 1)
+            self.reconciler.request_all()
+            return
