@@ -15,9 +15,13 @@ For a post with media:
    PDQ of images; undecodable images, truncated files and decompression bombs
    get a recorded reason) in a worker thread.
 
-A download that fails (network, media gone) raises: the pipeline logs it with
-the post's ids and no media row is written, so a later delivery of the post
-tries again. ``ctx.state.media`` is the media row for ``match`` and ``alert``.
+A download that fails (network, media gone) is recorded as status ``failed``
+with the reason, the sighting is kept, and the error is raised again so the
+pipeline logs it with the post's ids and reports ``media`` as failed. A media
+row whose status is not final for the current settings (``failed``; ``skipped``
+now that its kind is hashed; ``too_large`` under a raised cap) is tried again
+when the file is seen again: the store upgrades such a row once hashed.
+``ctx.state.media`` is the media row for ``match`` and ``alert``.
 """
 
 from __future__ import annotations
@@ -27,9 +31,29 @@ import hashlib
 from typing import Any
 
 from handlers.hashing import encode_frames, hash_media
-from handlers.pipeline import Context
+from handlers.pipeline import Context, PipelineConfig
 from handlers.post import MediaRef, MediaTooLarge, Post
 from storage.models import MediaRecord, NewMedia
+
+
+class MediaDownloadFailed(Exception):
+    """Carries the ``failed`` media row and the download's error out of the download."""
+
+    def __init__(self, record: MediaRecord, error: Exception) -> None:
+        super().__init__(str(error))
+        self.record = record
+        self.error = error
+
+
+def is_final(record: MediaRecord, ref: MediaRef, config: PipelineConfig) -> bool:
+    """True when ``record`` needs no new download under the current settings."""
+    if record.status in ("hashed", "undecodable"):
+        return True
+    if record.status == "skipped":
+        return ref.kind not in config.hash_kinds
+    if record.status == "too_large":
+        return record.size is None or record.size > config.media_max_bytes
+    return False  # failed: try again
 
 
 def metadata_only(ref: MediaRef, status: str, reason: str) -> NewMedia:
@@ -93,6 +117,11 @@ async def _download_and_hash(ref: MediaRef, ctx: Context) -> MediaRecord:
         data = await ref.fetch(cap)
     except MediaTooLarge:
         return await ctx.store.add_media(metadata_only(ref, "too_large", too_large))
+    except Exception as err:
+        failed = await ctx.store.add_media(
+            metadata_only(ref, "failed", f"download failed: {type(err).__name__}: {err}")
+        )
+        raise MediaDownloadFailed(failed, err) from err
     sha256 = await asyncio.to_thread(_sha256, data)
     same = await ctx.store.find_media(sha256=sha256)
     if same is not None:
@@ -113,13 +142,18 @@ async def handle_media(post: Post, ctx: Context) -> None:
     if ref is None:
         return
     record = await ctx.store.find_media(file_id=ref.file_id)
-    if record is not None:
+    if record is not None and is_final(record, ref, ctx.config):
         ctx.state.media_reused = True
     elif ref.kind not in ctx.config.hash_kinds:
         record = await ctx.store.add_media(
             metadata_only(ref, "skipped", f"media kind {ref.kind} is not in media.hash_kinds")
         )
     else:
-        record = await _download_and_hash(ref, ctx)
+        try:
+            record = await _download_and_hash(ref, ctx)
+        except MediaDownloadFailed as failed:
+            await ctx.store.add_sighting(failed.record.id, post.channel_id, post.message_id)
+            ctx.state.media = failed.record
+            raise failed.error from None
     await ctx.store.add_sighting(record.id, post.channel_id, post.message_id)
     ctx.state.media = record

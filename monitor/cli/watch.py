@@ -1,0 +1,102 @@
+"""``chanwatch watch add|list|remove``: the watch table.
+
+These commands only change the database. The running monitor (``chanwatch
+run``) compares the watch table with the channels it has joined every few
+seconds: it resolves and joins a new watch (once; the channel id and access
+hash are kept and the name is never resolved again) and leaves the channel of
+a removed one.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from monitor.cli.common import (
+    CliContext,
+    SubParsers,
+    UsageError,
+    acting_user,
+    add_json_flag,
+    emit_list,
+    open_store,
+    say,
+)
+from monitor.targets import TargetError, parse_target
+from storage.models import WATCH_STATES, WatchRecord
+
+#: Watch states that are over: the watch no longer records anything.
+ENDED_STATES = frozenset({"expired", "revoked", "left"})
+COLUMNS = ("id", "state", "target", "channel_id", "account", "created_at", "reason")
+
+
+def register(sub: SubParsers) -> None:
+    watch = sub.add_parser("watch", help="channels to watch")
+    cmds = watch.add_subparsers(dest="watch_command", metavar="ACTION", required=True)
+
+    add = cmds.add_parser("add", help="watch a channel: @name, t.me/name or t.me/+HASH")
+    add.add_argument("target", help="@name, t.me/name, t.me/+HASH or t.me/joinchat/HASH")
+    add.add_argument("--reason", help="why (recorded in the audit trail)")
+    add.set_defaults(func=cmd_add, quiet=True)
+
+    lst = cmds.add_parser("list", help="the watches and their states")
+    lst.add_argument("--state", choices=WATCH_STATES, action="append", help="only these states")
+    add_json_flag(lst)
+    lst.set_defaults(func=cmd_list, quiet=True)
+
+    rm = cmds.add_parser("remove", help="stop watching: the monitor leaves the channel")
+    rm.add_argument("id", type=int, help="watch id (see `watch list`)")
+    rm.add_argument("--reason", help="why (recorded in the audit trail)")
+    rm.set_defaults(func=cmd_remove, quiet=True)
+
+
+def watch_row(watch: WatchRecord) -> dict[str, Any]:
+    return {
+        "id": watch.id,
+        "state": watch.state,
+        "target": watch.target,
+        "channel_id": watch.channel_id,
+        "account": watch.account,
+        "created_at": watch.created_at,
+        "reason": watch.reason,
+        "wait_until": watch.wait_until,
+    }
+
+
+async def cmd_add(args: argparse.Namespace, ctx: CliContext) -> int:
+    try:
+        target = str(parse_target(args.target))
+    except TargetError as exc:
+        raise UsageError(str(exc)) from None
+    actor = await acting_user(args, ctx, "investigator")
+    async with open_store(ctx) as store:
+        for existing in await store.list_watches():
+            if existing.target.lower() == target.lower() and existing.state not in ENDED_STATES:
+                raise UsageError(
+                    f"{target} is already watched (watch {existing.id}, {existing.state})"
+                )
+        watch = await store.add_watch(target, actor, args.reason)
+    say(ctx, f"watch {watch.id} added: {watch.target} ({watch.state}); "
+             "the running monitor joins it")
+    return 0
+
+
+async def cmd_list(args: argparse.Namespace, ctx: CliContext) -> int:
+    async with open_store(ctx) as store:
+        watches = await store.list_watches(args.state)
+    emit_list(args, ctx, [watch_row(w) for w in watches], COLUMNS, empty="no watches")
+    return 0
+
+
+async def cmd_remove(args: argparse.Namespace, ctx: CliContext) -> int:
+    actor = await acting_user(args, ctx, "supervisor")
+    async with open_store(ctx) as store:
+        watch = await store.get_watch(args.id)
+        if watch is None:
+            raise UsageError(f"no watch with id {args.id}")
+        if watch.state in ENDED_STATES:
+            raise UsageError(f"watch {watch.id} ({watch.target}) has already ended: {watch.state}")
+        reason = args.reason or "removed with `chanwatch watch remove`"
+        await store.update_watch(watch.id, actor=actor, state="revoked", reason=reason)
+    say(ctx, f"watch {watch.id} removed: {watch.target}; the running monitor leaves the channel")
+    return 0
