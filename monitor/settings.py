@@ -330,6 +330,83 @@ class HandlerSettings(_Section):
         return value
 
 
+class AccessSettings(_Section):
+    """Lawful limits of authorizations (see monitor/access/policy.py)."""
+
+    #: Longest validity of one authorization, in calendar months.
+    max_months: int = Field(default=3, ge=1, le=12)
+    #: Most one extension adds, in calendar months.
+    extension_max_months: int = Field(default=3, ge=1, le=12)
+    #: Longest a measure lasts with all its extensions, in calendar months.
+    total_max_months: int = Field(default=12, ge=1, le=24)
+    #: An emergency measure not confirmed within this window ends by itself.
+    emergency_window: Duration = timedelta(hours=48)
+    #: Reminders go to the case's investigator and supervisor this long before expiry.
+    reminder_before: Duration = timedelta(hours=72)
+    #: How often the enforcement job runs (expiry, revocation, reminders); at most 1m.
+    enforce_interval: Duration = timedelta(minutes=1)
+
+    @field_validator("emergency_window", "enforce_interval")
+    @classmethod
+    def _access_positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("must be positive")
+        return value
+
+    @field_validator("enforce_interval")
+    @classmethod
+    def _within_a_minute(cls, value: timedelta) -> timedelta:
+        if value > timedelta(minutes=1):
+            raise ValueError("must be at most 1m: an ended authorization is enforced within a minute")
+        return value
+
+
+class AccountSettings(_Section):
+    """Join pacing and channel limits of the Telegram accounts (personas)."""
+
+    #: Most joins one account makes in any 24 hours.
+    join_daily_limit: int = Field(default=20, ge=1, le=500)
+    #: Least time between two joins of one account.
+    join_min_gap: Duration = timedelta(minutes=3)
+    #: Most channels one account is in (Telegram's hard limit is 500).
+    channel_limit: int = Field(default=450, ge=1, le=500)
+
+
+class LedgerSettings(_Section):
+    """The evidence ledger (storage/ledger): checkpoint signing and the witness."""
+
+    #: The Ed25519 checkpoint signing key, created by ``chanwatch init`` (mode 0600).
+    #: Keep it outside the repository and apart from the database's backups.
+    signing_key_file: Path = Path("chanwatch-ledger.key")
+    #: The ledger's name in its checkpoints (C2SP origin) and the signing key's name:
+    #: unique, schema-less, URL-like, e.g. ``police.example/unit-7/chanwatch``.
+    origin: str = Field(default="chanwatch.local/ledger", pattern=r"^[^\s+]+$")
+    #: How often a checkpoint is signed when the ledger grew.
+    checkpoint_interval: Duration = timedelta(minutes=5)
+    #: Optional witness: each new checkpoint is POSTed there (C2SP tlog-witness
+    #: add-checkpoint) and its answer is recorded.
+    witness_url: str | None = None
+
+    @field_validator("signing_key_file")
+    @classmethod
+    def _key_path(cls, value: Path) -> Path:
+        return _check_file_path(value)
+
+    @field_validator("checkpoint_interval")
+    @classmethod
+    def _interval(cls, value: timedelta) -> timedelta:
+        if value < timedelta(seconds=10):
+            raise ValueError("must be at least 10s")
+        return value
+
+    @field_validator("witness_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+
 class LogSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     #: ``auto``: JSON lines when the log stream is not a terminal, readable text otherwise.
@@ -389,6 +466,9 @@ class Settings(BaseSettings):
     monitor: MonitorSettings = MonitorSettings()
     handlers: HandlerSettings = HandlerSettings()
     log: LogSettings = LogSettings()
+    access: AccessSettings = AccessSettings()
+    accounts: AccountSettings = AccountSettings()
+    ledger: LedgerSettings = LedgerSettings()
 
     @classmethod
     def settings_customise_sources(
