@@ -56,9 +56,7 @@ async def test_write_is_committed_when_it_returns(store: SQLiteStore, db_path: P
     assert _outside(db_path) == {7}
 
 
-async def test_result_waits_for_the_whole_batch(
-    batching_store: SQLiteStore, db_path: Path
-) -> None:
+async def test_result_waits_for_the_whole_batch(batching_store: SQLiteStore, db_path: Path) -> None:
     """An op's caller is not answered while a later op of its batch still runs,
     and its row is invisible to other connections until the batch commits."""
     started, release = asyncio.Event(), asyncio.Event()
