@@ -1,0 +1,114 @@
+"""The shared core of a running server: world, media, auth keys, live
+connections, and the pushing of channel updates to connected members."""
+
+from __future__ import annotations
+
+import itertools
+from typing import TYPE_CHECKING, Any, Protocol
+
+from tgsim import render
+from tgsim.crypto import ServerKey
+from tgsim.faults import Faults
+from tgsim.media import StoredFile
+from tgsim.rpc import Registry, updates_of
+from tgsim.session import AuthKey
+from tgsim.tlkit import mk, tl
+from tgsim.world import Channel, ChannelEvent, World
+
+if TYPE_CHECKING:
+    import structlog
+
+
+class Pushable(Protocol):
+    """A live client connection the hub can push updates to."""
+
+    key: AuthKey | None
+    no_updates: bool
+
+    def push(self, updates: Any) -> None:
+        """Queue an ``Updates`` object for the client."""
+
+
+class Hub:
+    """State shared by all connections of one server."""
+
+    def __init__(
+        self,
+        world: World,
+        faults: Faults,
+        server_key: ServerKey,
+        log: structlog.stdlib.BoundLogger,
+    ) -> None:
+        self.world = world
+        self.server_key = server_key
+        self.faults = faults
+        self.faults.resolve = world.resolve_user
+        self.log = log
+        self.registry = Registry.default()
+        self.keys: dict[int, AuthKey] = {}
+        self.files: dict[tuple[str, int], StoredFile] = {}
+        self.connections: set[Pushable] = set()
+        self.host = "127.0.0.1"
+        self.port = 0
+        self._file_ids = itertools.count(5_000_000_000_001)
+        self._group_ids = itertools.count(13_000_000_000_000_001)
+        self.on_keys_changed: list[Any] = []
+
+    def new_file_id(self) -> int:
+        """A fresh photo/document id."""
+        return next(self._file_ids)
+
+    def new_group_id(self) -> int:
+        """A fresh album (grouped_id)."""
+        return next(self._group_ids)
+
+    def add_file(self, f: StoredFile) -> None:
+        """Register a stored file so upload.getFile can serve it."""
+        self.files[(f.kind, f.id)] = f
+
+    def keys_changed(self) -> None:
+        """Tell listeners (persistence) that auth keys or their users changed."""
+        for callback in self.on_keys_changed:
+            callback()
+
+    def push_event(self, ch: Channel, event: ChannelEvent) -> None:
+        """Send the update for a channel change to every connected member."""
+        world = self.world
+        if event.kind == "delete":
+            update = mk(
+                tl.UpdateDeleteChannelMessages,
+                channel_id=ch.id,
+                messages=list(event.msg_ids),
+                pts=event.pts,
+                pts_count=event.pts_count,
+            )
+            posts = []
+        else:
+            post = ch.posts.get(event.msg_ids[0])
+            if post is None:
+                return
+            posts = [post]
+            cls = tl.UpdateNewChannelMessage if event.kind == "new" else tl.UpdateEditChannelMessage
+            update = mk(
+                cls,
+                message=render.message(world, ch, post),
+                pts=event.pts,
+                pts_count=event.pts_count,
+            )
+        for conn in list(self.connections):
+            key = conn.key
+            if key is None or key.user_id is None or conn.no_updates:
+                continue
+            if key.user_id not in ch.members or key.user_id in ch.banned:
+                continue
+            chats = render.chats_for(world, posts, ch, key.user_id)
+            conn.push(updates_of([update], chats))
+        self.log.debug("pushed", channel=ch.id, kind=event.kind, pts=event.pts)
+
+    def push_channel_state(self, ch: Channel, user_id: int) -> None:
+        """Tell a user's connections that its membership of a channel changed."""
+        update = mk(tl.UpdateChannel, channel_id=ch.id)
+        for conn in list(self.connections):
+            key = conn.key
+            if key is not None and key.user_id == user_id and not conn.no_updates:
+                conn.push(updates_of([update], [render.channel(ch, user_id)]))

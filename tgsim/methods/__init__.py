@@ -1,0 +1,1 @@
+"""RPC method handlers, one module per area; each exports HANDLERS and PUBLIC."""
