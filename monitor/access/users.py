@@ -1,0 +1,283 @@
+"""Users, roles and authentication (passwords and personal API tokens).
+
+Every change writes its audit row in the same transaction. Roles are checked
+again here, inside the transaction that makes the change, so a caller that
+skipped the CLI's check still cannot act beyond its roles.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import aiosqlite
+import structlog
+from argon2 import PasswordHasher
+
+from monitor.access.clock import Clock, SystemClock
+from monitor.access.credentials import (
+    DEFAULT_HASHER,
+    hash_password,
+    new_token,
+    token_digest,
+    verify_password,
+)
+from monitor.access.roles import AccessDenied, PolicyViolation, parse_roles
+from monitor.access.store import TxRunner
+from storage import access as q
+from storage.access_models import User
+from storage.sqlite.audit import append as audit
+
+log = structlog.get_logger(__name__)
+
+_USERNAME = re.compile(r"^[a-z][a-z0-9._-]{1,63}$")
+# A valid Argon2 hash that no password matches in practice: verifying against it
+# when the user does not exist keeps the time of a failed login the same.
+_DUMMY_HASH = (
+    "$argon2id$v=19$m=65536,t=3,p=4$EdjFyFrvr06RYVjgBblIog$"
+    "Gb8EgmY6DaL1KWGDw2b7uGCH5NMe9UDMwQWLXJGAvqY"
+)
+
+
+def check_username(name: str) -> str:
+    value = name.strip().lower()
+    if not _USERNAME.match(value):
+        raise ValueError(
+            f"invalid username {name!r}: 2 to 64 characters, a-z, digits, '.', '_' or '-', "
+            "starting with a letter"
+        )
+    return value
+
+
+async def require(conn: aiosqlite.Connection, username: str, role: str | None) -> User:
+    """The active user ``username`` holding ``role`` (any role when None)."""
+    user = await q.get_user(conn, username)
+    if user is None:
+        raise AccessDenied(f"refused: there is no user {username!r}")
+    if not user.active:
+        raise AccessDenied(f"refused: user {username!r} is disabled")
+    if role is not None and role not in user.roles:
+        raise AccessDenied(
+            f"refused: user {username!r} lacks the role {role!r} "
+            f"(has: {', '.join(user.roles) or 'none'})"
+        )
+    return user
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    token: str  # shown once; only its digest is stored
+    token_id: int
+
+
+class Users:
+    def __init__(
+        self, store: TxRunner, clock: Clock | None = None, hasher: PasswordHasher | None = None
+    ) -> None:
+        self._store = store
+        self._clock = clock or SystemClock()
+        self._hasher = hasher or DEFAULT_HASHER
+
+    # -- reading -------------------------------------------------------------------
+    async def all(self) -> list[User]:
+        return await self._store.read(q.list_users)
+
+    async def get(self, username: str) -> User | None:
+        name = username.strip().lower()
+        return await self._store.read(lambda c: q.get_user(c, name))
+
+    async def with_role(self, role: str) -> list[str]:
+        return await self._store.read(lambda c: q.usernames_with_role(c, role))
+
+    async def any_exist(self) -> bool:
+        return await self._store.read(q.count_users) > 0
+
+    # -- authentication ------------------------------------------------------------
+    async def by_token(self, token: str) -> User:
+        """The active user whose personal token this is; AccessDenied otherwise."""
+        digest = token_digest(token)
+        user = await self._store.read(lambda c: q.user_by_token(c, digest))
+        if user is None:
+            await self._refusal("unknown", "auth.token_refused", "token", "unknown or revoked")
+            raise AccessDenied("refused: the API token is unknown or was revoked")
+        if not user.active:
+            raise AccessDenied(f"refused: user {user.username!r} is disabled")
+        return user
+
+    async def by_password(self, username: str, password: str) -> User:
+        name = username.strip().lower()
+        stored = await self._store.read(lambda c: q.get_password_hash(c, name))
+        ok = await verify_password(stored or _DUMMY_HASH, password)
+        if stored is None or not ok:
+            await self._refusal(name or "unknown", "auth.password_refused", f"user:{name}", None)
+            raise AccessDenied("refused: wrong username or password")
+        user = await self.get(name)
+        if user is None or not user.active:
+            raise AccessDenied(f"refused: user {name!r} is disabled")
+        return user
+
+    async def refuse(self, actor: str, command: str, reason: str) -> None:
+        """Audit a refused command (the actor lacked a role, or could not log in)."""
+        await self._refusal(actor, "access.refused", f"command:{command}", reason)
+
+    async def _refusal(self, actor: str, action: str, subject: str, why: str | None) -> None:
+        now = self._clock.now()
+        log.warning("access_refused", actor=actor, action=action, subject=subject, why=why)
+        await self._store.write(
+            lambda c: audit(c, at=now, actor=actor, action=action, subject=subject, why=why)
+        )
+
+    # -- changes -------------------------------------------------------------------
+    async def init_admin(self, username: str, password: str) -> User:
+        """Create the first admin; refused once any user exists."""
+        name = check_username(username)
+        encoded = await hash_password(password, self._hasher)
+        now = self._clock.now()
+
+        async def op(conn: aiosqlite.Connection) -> User:
+            if await q.count_users(conn) > 0:
+                raise PolicyViolation("chanwatch is already initialised: users exist")
+            user = await q.insert_user(conn, name, encoded, ["admin"], at=now, actor=name)
+            await audit(
+                conn,
+                at=now,
+                actor=name,
+                action="user.create",
+                subject=f"user:{name}",
+                after=_public(user),
+                why="chanwatch init: the first admin",
+            )
+            return user
+
+        return await self._store.write(op)
+
+    async def add(
+        self, actor: str, username: str, roles: Sequence[str], password: str, why: str | None
+    ) -> User:
+        name = check_username(username)
+        wanted = parse_roles(roles)
+        encoded = await hash_password(password, self._hasher)
+        now = self._clock.now()
+
+        async def op(conn: aiosqlite.Connection) -> User:
+            await require(conn, actor, "admin")
+            if await q.get_user(conn, name) is not None:
+                raise PolicyViolation(f"user {name!r} exists already")
+            user = await q.insert_user(conn, name, encoded, wanted, at=now, actor=actor)
+            await audit(
+                conn,
+                at=now,
+                actor=actor,
+                action="user.create",
+                subject=f"user:{name}",
+                after=_public(user),
+                why=why,
+            )
+            return user
+
+        return await self._store.write(op)
+
+    async def set_active(self, actor: str, username: str, active: bool, why: str | None) -> User:
+        name = username.strip().lower()
+        now = self._clock.now()
+
+        async def op(conn: aiosqlite.Connection) -> User:
+            await require(conn, actor, "admin")
+            user = await q.get_user(conn, name)
+            if user is None:
+                raise PolicyViolation(f"there is no user {name!r}")
+            if not active and "admin" in user.roles:
+                admins = await q.usernames_with_role(conn, "admin")
+                if admins == [name]:
+                    raise PolicyViolation(f"{name!r} is the last active admin")
+            await q.set_user_active(conn, user.id, active, at=now)
+            revoked = 0 if active else await q.revoke_tokens(conn, user.id, at=now)
+            after = await q.get_user(conn, name)
+            await audit(
+                conn,
+                at=now,
+                actor=actor,
+                action="user.enable" if active else "user.disable",
+                subject=f"user:{name}",
+                before=_public(user),
+                after={**(_public(after) or {}), "tokens_revoked": revoked},
+                why=why,
+            )
+            assert after is not None
+            return after
+
+        return await self._store.write(op)
+
+    async def set_password(self, actor: str, username: str, password: str) -> None:
+        """A user changes their own password; an admin may set anyone's."""
+        name = username.strip().lower()
+        encoded = await hash_password(password, self._hasher)
+        now = self._clock.now()
+
+        async def op(conn: aiosqlite.Connection) -> None:
+            await require(conn, actor, None if name == actor else "admin")
+            user = await q.get_user(conn, name)
+            if user is None:
+                raise PolicyViolation(f"there is no user {name!r}")
+            await q.set_password_hash(conn, user.id, encoded, at=now)
+            await audit(
+                conn,
+                at=now,
+                actor=actor,
+                action="user.password",
+                subject=f"user:{name}",
+                why="password changed",
+            )
+
+        await self._store.write(op)
+
+    async def issue_token(self, actor: str, label: str) -> IssuedToken:
+        """A new personal API token for ``actor`` itself."""
+        token = new_token()
+        digest = token_digest(token)
+        now = self._clock.now()
+
+        async def op(conn: aiosqlite.Connection) -> IssuedToken:
+            user = await require(conn, actor, None)
+            token_id = await q.insert_token(conn, user.id, digest, label, at=now)
+            await audit(
+                conn,
+                at=now,
+                actor=actor,
+                action="token.create",
+                subject=f"user:{actor}",
+                after={"token_id": token_id, "label": label},
+            )
+            return IssuedToken(token, token_id)
+
+        return await self._store.write(op)
+
+    async def revoke_tokens(self, actor: str, username: str, why: str | None) -> int:
+        name = username.strip().lower()
+        now = self._clock.now()
+
+        async def op(conn: aiosqlite.Connection) -> int:
+            await require(conn, actor, None if name == actor else "admin")
+            user = await q.get_user(conn, name)
+            if user is None:
+                raise PolicyViolation(f"there is no user {name!r}")
+            count = await q.revoke_tokens(conn, user.id, at=now)
+            await audit(
+                conn,
+                at=now,
+                actor=actor,
+                action="token.revoke",
+                subject=f"user:{name}",
+                after={"revoked": count},
+                why=why,
+            )
+            return count
+
+        return await self._store.write(op)
+
+
+def _public(user: User | None) -> dict[str, object] | None:
+    if user is None:
+        return None
+    return {"username": user.username, "roles": list(user.roles), "active": user.active}

@@ -1,0 +1,93 @@
+"""Shared fixtures of the access and accounts tests: a real SQLite store on a
+temporary file, a manual clock, and users with each role."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from monitor.access.cases import Cases
+from monitor.access.clock import ManualClock
+from monitor.access.credentials import fast_hasher
+from monitor.access.policy import Limits
+from monitor.access.users import Users
+from storage.sqlite import SQLiteStore
+
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+PASSWORD = "correct horse battery"  # test-only password  # noqa: S105
+LIMITS = Limits()
+
+
+@dataclass
+class Recorded:
+    """A notifier hook that keeps what it was told (it stands for mail/chat)."""
+
+    messages: list[tuple[tuple[str, ...], str, dict[str, Any]]] = field(default_factory=list)
+
+    async def notify(
+        self, recipients: Sequence[str], subject: str, details: Mapping[str, Any]
+    ) -> None:
+        self.messages.append((tuple(recipients), subject, dict(details)))
+
+
+@dataclass
+class World:
+    store: SQLiteStore
+    clock: ManualClock
+    users: Users
+    cases: Cases
+
+
+async def make_world(path: Path) -> World:
+    clock = ManualClock(T0)
+    store = SQLiteStore(path, clock=clock.now)
+    await store.open()
+    users = Users(store, clock, fast_hasher())
+    await users.init_admin("root", PASSWORD)
+    for name, roles in {
+        "ivan": ["investigator"],
+        "ines": ["investigator"],
+        "sam": ["supervisor"],
+        "sue": ["supervisor"],
+        "otto": ["operator"],
+        "boss": ["investigator", "supervisor"],
+    }.items():
+        await users.add("root", name, roles, PASSWORD, "test user")
+    return World(store, clock, users, Cases(store, LIMITS, clock))
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    w = await make_world(tmp_path / "chanwatch.db")
+    try:
+        yield w
+    finally:
+        await w.store.close()
+
+
+async def audit_actions(store: SQLiteStore, prefix: str = "") -> list[dict[str, Any]]:
+    async def op(conn: Any) -> list[dict[str, Any]]:
+        async with conn.execute(
+            "SELECT * FROM audit WHERE action LIKE ? || '%' ORDER BY id", (prefix,)
+        ) as cur:
+            return [dict(r) for r in await cur.fetchall()]
+
+    return await store.read(op)
+
+
+async def open_case_with_court_order(
+    w: World, scope: Sequence[str] = ("@alpha_news",), months: int = 3, ref: str = "K-1"
+) -> int:
+    """Case ``ref`` by ivan (supervisor sam) with a court order starting now."""
+    await w.cases.open("ivan", ref, "test case", "sam")
+    now = w.clock.now()
+    authz = await w.cases.authorize(
+        "ivan", ref, kind="court", authority="AG Test", document="Gs 1/26",
+        valid_from=now, valid_until=now + timedelta(days=30 * months - 5), scope=scope,
+    )  # fmt: skip
+    return authz.id
