@@ -3,32 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
+from sqlite_support import FakeClock, make_post
 
 from storage.models import ChannelRecord, PostRecord
 from storage.sqlite import SQLiteStore
-
-T0 = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
-
-
-@dataclass
-class FakeClock:
-    """A clock the test moves by hand (every stored timestamp comes from it)."""
-
-    now: datetime = T0
-    step: timedelta = field(default=timedelta(microseconds=1))
-
-    def __call__(self) -> datetime:
-        self.now += self.step
-        return self.now
-
-    def advance(self, delta: timedelta) -> None:
-        self.now += delta
 
 
 @pytest.fixture
@@ -49,34 +30,6 @@ async def store(db_path: Path, clock: FakeClock) -> AsyncIterator[SQLiteStore]:
         yield s
     finally:
         await s.close()
-
-
-def make_post(channel_id: int = 100, message_id: int = 1, **overrides: Any) -> PostRecord:
-    """A plain text post; keyword arguments override any field."""
-    values: dict[str, Any] = {
-        "channel_id": channel_id,
-        "message_id": message_id,
-        "date": T0,
-        "text": f"post {message_id}",
-        "edit_date": None,
-        "author_signature": None,
-        "views": 10,
-        "forwards": 1,
-        "fwd_channel_id": None,
-        "fwd_message_id": None,
-        "fwd_from_name": None,
-        "fwd_date": None,
-        "reply_to": None,
-        "grouped_id": None,
-        "entities_json": "[]",
-        "links": (),
-        "mentions": (),
-        "captured_at": T0,
-        "captured_by": "acct-1",
-        "has_media": False,
-    }
-    values.update(overrides)
-    return PostRecord(**values)
 
 
 @pytest.fixture
