@@ -3,10 +3,11 @@
 Runs before ``record``, which stores what it finds (``PostRecord.links`` and
 ``.mentions``). Sources, in order of appearance: ``text_url`` entities (the
 hidden target of a link), ``url`` and ``mention`` entities, ``mention_name``
-entities (a user without a username, kept as ``tg://user?id=N``), and, for
+entities (a user without a username, kept as ``tg://user?id=N``), then, for
 text Telegram did not mark up, URLs, bare ``t.me/...`` links and ``@names``
-found by pattern. Each value appears once (t.me links and mentions compared
-case-insensitively, as Telegram usernames are).
+found by pattern, in the order they appear. Each value appears once, first
+spelling kept (t.me links and mentions compared case-insensitively, as Telegram
+usernames are).
 """
 
 from __future__ import annotations
@@ -74,8 +75,8 @@ def extract(text: str, entities: Iterable[Entity]) -> tuple[tuple[str, ...], tup
                 mentions.append(name)
         elif ent.type == "mention_name" and ent.url:
             mentions.append(ent.url)
-    links.extend(_clean_url(m.group(0)) for m in _URL.finditer(text))
-    links.extend(_clean_url(m.group(0)) for m in _TME.finditer(text))
+    found = [*_URL.finditer(text), *_TME.finditer(text)]
+    links.extend(_clean_url(m.group(0)) for m in sorted(found, key=lambda m: m.start()))
     mentions.extend("@" + m.group(1) for m in _MENTION.finditer(text))
     return _unique(links), _unique(mentions)
 

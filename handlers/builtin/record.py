@@ -28,6 +28,9 @@ def entities_json(post: Post) -> str:
 
 
 def to_record(post: Post, ctx: Context) -> PostRecord:
+    """The row to store. Raises ValueError for a post without its capturing account."""
+    if not post.account:
+        raise ValueError("the post names no capturing account (Post.account is empty)")
     fwd = post.forward
     return PostRecord(
         channel_id=post.channel_id,
