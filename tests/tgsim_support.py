@@ -20,7 +20,7 @@ API_ID = 1
 API_HASH = "0123456789abcdef0123456789abcdef"
 
 
-def test_phone(dc_id: int, n: int) -> str:
+def sim_phone(dc_id: int, n: int) -> str:
     """The n-th test phone number of a dc: 99966XYYYY."""
     if not 0 <= n <= 9999:
         raise ValueError("n must be 0..9999")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 from telethon import TelegramClient
-from tgsim_support import login, make_client, test_phone
+from tgsim_support import login, make_client, sim_phone
 
 from tgsim import Server
 
@@ -34,7 +34,7 @@ async def new_client(sim: Server, tmp_path: Path) -> AsyncIterator[ClientFactory
     async def factory(n: int = 1, **kwargs: object) -> TelegramClient:
         client = make_client(sim, tmp_path / f"user{n}.session", **kwargs)
         clients.append(client)
-        await login(client, test_phone(sim.dc_id, n), first_name=f"User{n}")
+        await login(client, sim_phone(sim.dc_id, n), first_name=f"User{n}")
         return client
 
     try:
