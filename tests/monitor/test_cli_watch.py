@@ -75,10 +75,12 @@ def test_list_json_and_state_filter(db: Path) -> None:
     assert run("watch", "add", "t.me/+AbCdEfGh12")[0] == 0
     assert run("watch", "remove", "1")[0] == 0
     code, out, _ = run("--json", "watch", "list")
+    assert code == 0
     rows = [json.loads(line) for line in out.splitlines()]
     assert [r["target"] for r in rows] == ["@alpha_chan", "t.me/+AbCdEfGh12"]
     assert set(rows[0]) >= {"id", "state", "target", "channel_id", "created_at", "reason"}
     code, out, _ = run("watch", "list", "--state", "approved", "--json")
+    assert code == 0
     assert [json.loads(line)["id"] for line in out.splitlines()] == [2]
 
 
