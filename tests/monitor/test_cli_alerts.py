@@ -15,8 +15,12 @@ import pytest
 from monitor.cli import main
 from storage.models import (
     BankEntryIn,
+    ChannelRecord,
     HashType,
-    ChannelRecord, MatchIn, NewMedia, PostRecord
+    MatchIn,
+    NewMedia,
+    PostRecord,
+)
 from storage.sqlite import SQLiteStore
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
