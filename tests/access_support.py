@@ -4,22 +4,22 @@ temporary file, a manual clock, and users with each role."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from monitor.access.cases import Cases
 from monitor.access.clock import ManualClock
 from monitor.access.credentials import fast_hasher
 from monitor.access.policy import Limits
+from monitor.access.requests import WatchRequests
 from monitor.access.users import Users
 from storage.sqlite import SQLiteStore
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
-PASSWORD = "correct horse battery"  # test-only password  # noqa: S105
+PASSWORD = "correct horse battery"  # test-only password
 LIMITS = Limits()
 
 
@@ -41,6 +41,7 @@ class World:
     clock: ManualClock
     users: Users
     cases: Cases
+    requests: WatchRequests
 
 
 async def make_world(path: Path) -> World:
@@ -58,11 +59,14 @@ async def make_world(path: Path) -> World:
         "boss": ["investigator", "supervisor"],
     }.items():
         await users.add("root", name, roles, PASSWORD, "test user")
-    return World(store, clock, users, Cases(store, LIMITS, clock))
+    return World(
+        store, clock, users, Cases(store, LIMITS, clock), WatchRequests(store, LIMITS, clock)
+    )
 
 
-@pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
+@asynccontextmanager
+async def world_at(tmp_path: Path) -> AsyncIterator[World]:
+    """A world on ``tmp_path/chanwatch.db``, closed on exit (tests wrap it in a fixture)."""
     w = await make_world(tmp_path / "chanwatch.db")
     try:
         yield w
@@ -87,7 +91,33 @@ async def open_case_with_court_order(
     await w.cases.open("ivan", ref, "test case", "sam")
     now = w.clock.now()
     authz = await w.cases.authorize(
-        "ivan", ref, kind="court", authority="AG Test", document="Gs 1/26",
-        valid_from=now, valid_until=now + timedelta(days=30 * months - 5), scope=scope,
-    )  # fmt: skip
+        "ivan",
+        ref,
+        kind="court",
+        authority="AG Test",
+        document="Gs 1/26",
+        valid_from=now,
+        valid_until=now + timedelta(days=30 * months - 5),
+        scope=scope,
+    )
     return authz.id
+
+
+async def approved_watch(w: World, target: str = "@alpha_news", ref: str = "K-1") -> int:
+    """ivan requests ``target`` under case ``ref``, sam approves; returns the watch id."""
+    request = await w.requests.request_watch("ivan", ref, target, "a lead")
+    decided = await w.requests.decide("sam", request.id, approve=True)
+    assert decided.watch_id is not None
+    return decided.watch_id
+
+
+async def joined(w: World, watch_id: int, channel_id: int, username: str | None) -> None:
+    """What the monitor stores once it resolved and joined a watch's channel."""
+    from storage.models import ChannelRecord
+
+    await w.store.upsert_channel(
+        ChannelRecord(id=channel_id, access_hash=1, title="t", username=username, type="broadcast")
+    )
+    await w.store.update_watch(
+        watch_id, actor="monitor", state="active", channel_id=channel_id, account="main"
+    )

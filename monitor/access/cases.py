@@ -12,7 +12,6 @@ from datetime import datetime
 import aiosqlite
 import structlog
 
-from monitor.access import coverage
 from monitor.access.clock import Clock, SystemClock
 from monitor.access.policy import (
     Limits,
@@ -28,7 +27,7 @@ from monitor.access.store import TxRunner
 from monitor.access.users import require
 from storage import access as q
 from storage import access_authz as qa
-from storage.access_models import Authorization, Case, WatchRequest
+from storage.access_models import Authorization, Case
 from storage.sqlite.audit import append as audit
 
 log = structlog.get_logger(__name__)
@@ -37,13 +36,13 @@ log = structlog.get_logger(__name__)
 LIVE_STATES = ("requested", "approved", "joining", "active", "waiting")
 
 
-def _need(text: str | None, what: str) -> str:
+def need_text(text: str | None, what: str) -> str:
     if text is None or not text.strip():
         raise PolicyViolation(f"{what} is required")
     return text.strip()
 
 
-async def _case(conn: aiosqlite.Connection, reference: str) -> Case:
+async def case_by_ref(conn: aiosqlite.Connection, reference: str) -> Case:
     case = await q.get_case(conn, reference)
     if case is None:
         raise PolicyViolation(f"there is no case {reference!r}")
@@ -55,62 +54,6 @@ async def _authz(conn: aiosqlite.Connection, authz_id: int) -> Authorization:
     if found is None:
         raise PolicyViolation(f"there is no authorization #{authz_id}")
     return found
-
-
-async def _request(conn: aiosqlite.Connection, request_id: int) -> WatchRequest:
-    found = await qa.get_request(conn, request_id)
-    if found is None:
-        raise PolicyViolation(f"there is no watch request #{request_id}")
-    return found
-
-
-async def activate(
-    conn: aiosqlite.Connection, request: WatchRequest, now: datetime, limits: Limits, actor: str
-) -> int | None:
-    """Give an approved request its watch when an authorization covers it now.
-
-    Another live watch of the same channel is reused. Returns the watch id, or
-    None while no authorization is valid (the enforcement job tries again).
-    """
-    cov = await coverage.load(conn, limits)
-    if not cov.valid_for_request(request, None, now):
-        return None
-    watch_id: int | None = None
-    for other in await qa.list_requests(conn, state="approved"):
-        linked = cov.watches.get(other.watch_id) if other.watch_id is not None else None
-        if other.channel_ref == request.channel_ref and linked and linked.state in LIVE_STATES:
-            watch_id = linked.watch_id
-            break
-    if watch_id is None:
-        why = f"case {request.case_reference}, watch request #{request.id}"
-        watch_id = await qa.insert_watch(
-            conn, target=request.target, state="approved", reason=why, at=now, actor=actor
-        )
-        await audit(
-            conn,
-            at=now,
-            actor=actor,
-            action="watch.create",
-            subject=f"watch:{watch_id}",
-            after={
-                "target": request.target,
-                "state": "approved",
-                "request": request.id,
-                "case": request.case_reference,
-            },
-            why=why,
-        )
-    await qa.link_request(conn, request.id, watch_id)
-    await audit(
-        conn,
-        at=now,
-        actor=actor,
-        action="request.activate",
-        subject=f"request:{request.id}",
-        after={"watch": watch_id},
-    )
-    log.info("watch_activated", request_id=request.id, watch_id=watch_id, target=request.target)
-    return watch_id
 
 
 class Cases:
@@ -128,17 +71,8 @@ class Cases:
 
     async def authorizations(self, reference: str | None = None) -> list[Authorization]:
         async def op(conn: aiosqlite.Connection) -> list[Authorization]:
-            case_id = None if reference is None else (await _case(conn, reference)).id
+            case_id = None if reference is None else (await case_by_ref(conn, reference)).id
             return await qa.list_authorizations(conn, case_id)
-
-        return await self._store.read(op)
-
-    async def requests(
-        self, reference: str | None = None, state: str | None = None
-    ) -> list[WatchRequest]:
-        async def op(conn: aiosqlite.Connection) -> list[WatchRequest]:
-            case_id = None if reference is None else (await _case(conn, reference)).id
-            return await qa.list_requests(conn, case_id=case_id, state=state)
 
         return await self._store.read(op)
 
@@ -149,7 +83,11 @@ class Cases:
     async def open(
         self, actor: str, reference: str, title: str, supervisor: str, why: str | None = None
     ) -> Case:
-        ref, name, sup = _need(reference, "a case reference"), _need(title, "a title"), supervisor
+        ref, name, sup = (
+            need_text(reference, "a case reference"),
+            need_text(title, "a title"),
+            supervisor,
+        )
         now = self._clock.now()
 
         async def op(conn: aiosqlite.Connection) -> Case:
@@ -195,14 +133,14 @@ class Cases:
             raise PolicyViolation("an authorization needs a scope: at least one channel")
         check_new(the_kind, valid_from, valid_until, self._limits)
         auth_by, doc = (
-            _need(authority, "the approving authority"),
-            _need(document, "a document reference"),
+            need_text(authority, "the approving authority"),
+            need_text(document, "a document reference"),
         )
         now = self._clock.now()
 
         async def op(conn: aiosqlite.Connection) -> Authorization:
             await require(conn, actor, "investigator")
-            case = await _case(conn, reference)
+            case = await case_by_ref(conn, reference)
             authz = await qa.insert_authorization(
                 conn,
                 case_id=case.id,
@@ -239,8 +177,8 @@ class Cases:
         why: str | None = None,
     ) -> Authorization:
         auth_by, doc = (
-            _need(authority, "the approving authority"),
-            _need(document, "a document reference"),
+            need_text(authority, "the approving authority"),
+            need_text(document, "a document reference"),
         )
         now = self._clock.now()
 
@@ -278,8 +216,8 @@ class Cases:
     ) -> Authorization:
         """Record the court's confirmation of an emergency measure (within its window)."""
         auth_by, doc = (
-            _need(authority, "the approving authority"),
-            _need(document, "a document reference"),
+            need_text(authority, "the approving authority"),
+            need_text(document, "a document reference"),
         )
         now = self._clock.now()
 
@@ -310,7 +248,7 @@ class Cases:
         return await self._store.write(op)
 
     async def revoke(self, actor: str, authz_id: int, why: str) -> Authorization:
-        reason = _need(why, "a reason for the revocation")
+        reason = need_text(why, "a reason for the revocation")
         now = self._clock.now()
 
         async def op(conn: aiosqlite.Connection) -> Authorization:
@@ -331,94 +269,6 @@ class Cases:
                 after=after,
                 why=reason,
             )
-            return after
-
-        return await self._store.write(op)
-
-    # -- watch requests --------------------------------------------------------------
-    async def request_watch(
-        self, actor: str, reference: str, target: str, reason: str
-    ) -> WatchRequest:
-        ref = normalize_ref(target)
-        why = _need(reason, "a reason for the watch request")
-        now = self._clock.now()
-
-        async def op(conn: aiosqlite.Connection) -> WatchRequest:
-            await require(conn, actor, "investigator")
-            case = await _case(conn, reference)
-            scoped = [
-                a
-                for a in await qa.list_authorizations(conn, case.id)
-                if ref in a.scope and status_at(a, now, self._limits) in ("valid", "pending")
-            ]
-            if not scoped:
-                raise PolicyViolation(
-                    f"no current authorization of case {reference!r} names {target!r} in its "
-                    "scope; record the authorization first (case authorize)"
-                )
-            request = await qa.insert_request(
-                conn,
-                case_id=case.id,
-                target=target.strip(),
-                channel_ref=ref,
-                reason=why,
-                at=now,
-                actor=actor,
-            )
-            await audit(
-                conn,
-                at=now,
-                actor=actor,
-                action="request.create",
-                subject=f"request:{request.id}",
-                after=request,
-                why=why,
-            )
-            return request
-
-        return await self._store.write(op)
-
-    async def decide(
-        self, actor: str, request_id: int, *, approve: bool, note: str | None = None
-    ) -> WatchRequest:
-        """A supervisor, never the requester, approves or refuses a request.
-
-        An approved request whose authorization is valid now gets its watch at
-        once; otherwise the enforcement job gives it one when it becomes valid.
-        """
-        now = self._clock.now()
-
-        async def op(conn: aiosqlite.Connection) -> WatchRequest:
-            await require(conn, actor, "supervisor")
-            before = await _request(conn, request_id)
-            if before.state != "requested":
-                raise PolicyViolation(f"watch request #{request_id} is already {before.state}")
-            if before.requested_by == actor:
-                raise PolicyViolation(
-                    f"self-approval refused: {actor!r} requested watch request #{request_id}; "
-                    "another supervisor must decide it"
-                )
-            after = await qa.decide_request(
-                conn,
-                request_id,
-                state="approved" if approve else "refused",
-                by=actor,
-                at=now,
-                note=note,
-            )
-            await audit(
-                conn,
-                at=now,
-                actor=actor,
-                action="request.approve" if approve else "request.refuse",
-                subject=f"request:{request_id}",
-                before=before,
-                after=after,
-                why=note,
-            )
-            if approve:
-                await activate(conn, after, now, self._limits, actor)
-                after = await _request(conn, request_id)
             return after
 
         return await self._store.write(op)

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from pathlib import Path
+
 import pytest
-from access_support import PASSWORD, World, audit_actions, world  # noqa: F401
+from access_support import PASSWORD, World, audit_actions, world_at
 
 from monitor.access.roles import AccessDenied, PolicyViolation
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    async with world_at(tmp_path) as w:
+        yield w
 
 
 async def test_init_creates_only_the_first_admin(world: World) -> None:
