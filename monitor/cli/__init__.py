@@ -35,6 +35,7 @@ from storage.errors import NotFound, StoreError
 COMMAND_MODULES: tuple[str, ...] = (
     "monitor.cli.watch",
     "monitor.cli.alerts",
+    "monitor.cli.evidence",
 )
 
 PROG = "chanwatch"

@@ -63,3 +63,10 @@ def load_signing_key(path: Path) -> Signer:
         return Signer.from_skey(path.read_text("utf-8"))
     except (NoteError, UnicodeDecodeError) as exc:
         raise KeyFileError(f"signing key {path} is not a valid signer key: {exc}") from exc
+
+
+def ensure_signing_key(path: Path, name: str) -> str:
+    """For ``chanwatch init``: create the key unless it exists; return the vkey."""
+    if path.exists():
+        return load_signing_key(path).vkey()
+    return generate_signing_key(path, name)

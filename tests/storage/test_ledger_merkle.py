@@ -22,6 +22,7 @@ from storage.ledger.merkle import (
     root_from_inclusion,
     verify_consistency,
     verify_inclusion,
+    verify_inclusions,
 )
 
 H = bytes.fromhex
@@ -175,3 +176,26 @@ def test_every_proof_of_odd_trees_verifies() -> None:
             verify_inclusion(i, n, leaves[i], small.inclusion_proof(i), small.root())
         for m in range(0, n + 1):
             verify_consistency(m, n, full.root(m), full.root(n), full.consistency_proof(m, n))
+
+
+def test_batch_verification_agrees_with_single_proofs() -> None:
+    """verify_inclusions accepts all valid proofs and flags exactly the corrupted ones."""
+    rng = random.Random(9162)
+    leaves = [leaf_hash(rng.randbytes(8)) for _ in range(37)]
+    tree = MerkleTree(leaves)
+    items = [(i, leaves[i], tree.inclusion_proof(i)) for i in range(37)]
+    assert verify_inclusions(37, tree.root(), items) == []
+    bad = list(items)
+    bad[5] = (5, leaves[5], _flip(items[5][2], 0))
+    bad[20] = (20, leaves[20], items[20][2][:-1])
+    bad[30] = (30, leaves[31], items[30][2])
+    bad[36] = (36, leaves[36], [*items[36][2], SOME_HASH])
+    failed = verify_inclusions(37, tree.root(), bad)
+    assert [n for n, _ in failed] == [5, 20, 30, 36]
+    for n, (index, leaf, proof) in enumerate(bad):
+        single_ok = True
+        try:
+            verify_inclusion(index, 37, leaf, proof, tree.root())
+        except ProofError:
+            single_ok = False
+        assert single_ok == (n not in (5, 20, 30, 36))

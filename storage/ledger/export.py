@@ -1,0 +1,223 @@
+"""The supervisor's export: one case's records with their proofs, as a ZIP.
+
+Bundle files (all at the top level of the ZIP):
+
+- ``records.jsonl``: the selected records, one per line, each line exactly the
+  bytes that were hashed into the ledger (canonical JSON), in ledger order. The
+  last one is this export's own ``export`` record.
+- ``proofs.jsonl``: for each record, in the same order,
+  ``{"index": N, "leaf_hash": HEX, "inclusion": [HEX, ...]}`` (RFC 9162 PATH).
+- ``checkpoint.txt``: the signed checkpoint (C2SP signed note) the proofs lead to.
+- ``public_key.txt``: the verifier key (C2SP vkey) of the ledger.
+- ``consistency.jsonl``: consistency proofs from the checkpoints of earlier
+  exports to this one, ``{"size": M, "root": HEX, "proof": [HEX, ...]}``, so that
+  ``verify --previous`` can check an earlier bundle's checkpoint offline.
+- ``records.csv``, ``report.html``, ``report.pdf``: for people.
+- ``manifest.json``: case, checkpoint, counts and the SHA-256 of every other file.
+
+The ``export`` record states how many records were selected and the SHA-256
+over their leaf hashes, so the verifier can tell a removed record from an
+honest selection. The selection and the export record are written in one
+transaction; then a checkpoint covering the export record is signed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import json
+import zipfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import aiosqlite
+import structlog
+
+from storage.ledger import canonical
+from storage.ledger.checkpoint import StoredCheckpoint, list_checkpoints, sign_checkpoint
+from storage.ledger.db import TxRunner
+from storage.ledger.ledger import LedgerRow, append_record, read_rows
+from storage.ledger.merkle import MerkleTree
+from storage.ledger.note import Signer
+from storage.ledger.report import records_csv, render_html, summarize
+from storage.ledger.report_pdf import render_pdf
+from storage.ledger.selection import Selection, select_case
+
+log = structlog.get_logger(__name__)
+
+BUNDLE_FORMAT = "chanwatch-evidence-bundle/1"
+MANIFEST = "manifest.json"
+
+
+class ExportError(RuntimeError):
+    """Nothing to export, or the bundle cannot be written."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExportResult:
+    path: Path
+    case: str
+    records: int
+    export_seq: int
+    tree_size: int
+    bundle_sha256: str
+
+
+def selection_digest(rows: list[LedgerRow]) -> str:
+    """SHA-256 over the selected records' leaf hashes, in order (hex)."""
+    h = hashlib.sha256()
+    for row in rows:
+        h.update(row.leaf_hash)
+    return h.hexdigest()
+
+
+def proofs_jsonl(tree: MerkleTree, seqs: list[int]) -> bytes:
+    """One proof line per seq; built from hex levels, so a million lines take seconds."""
+    levels = tree.hex_levels()
+    out: list[str] = []
+    for seq in seqs:
+        path: list[str] = []
+        index = seq
+        for level in levels[:-1]:
+            sibling = index ^ 1
+            if sibling < len(level):
+                path.append(level[sibling])
+            index >>= 1
+        inner = '","'.join(path)
+        inclusion = f'["{inner}"]' if path else "[]"
+        out.append(f'{{"index":{seq},"leaf_hash":"{levels[0][seq]}","inclusion":{inclusion}}}\n')
+    return "".join(out).encode()
+
+
+async def _earlier_export_checkpoints(conn: aiosqlite.Connection) -> list[tuple[int, bytes]]:
+    """(size, root) of each checkpoint an earlier export handed out."""
+    exports = [r.seq for r in await read_rows(conn, "type = 'export'")]
+    checkpoints = await list_checkpoints(conn)
+    found: dict[int, bytes] = {}
+    for seq in exports:
+        cover = next((c for c in checkpoints if c.tree_size > seq), None)
+        if cover is not None:
+            found[cover.tree_size] = cover.root
+    return sorted(found.items())
+
+
+def build_files(
+    selection: Selection,
+    rows: list[LedgerRow],
+    tree: MerkleTree,
+    checkpoint: StoredCheckpoint,
+    vkey: str,
+    earlier: list[tuple[int, bytes]],
+    meta: dict[str, str],
+) -> dict[str, bytes]:
+    """Every bundle file by name (CPU-bound: run it in a thread)."""
+    files: dict[str, bytes] = {}
+    files["records.jsonl"] = b"".join(r.record + b"\n" for r in rows)
+    files["proofs.jsonl"] = proofs_jsonl(tree, [r.seq for r in rows])
+    files["checkpoint.txt"] = checkpoint.note.encode()
+    files["public_key.txt"] = (vkey + "\n").encode()
+    files["consistency.jsonl"] = b"".join(
+        json.dumps({"size": size, "root": root.hex(),
+                    "proof": [h.hex() for h in tree.consistency_proof(size)]},
+                   separators=(",", ":")).encode() + b"\n"
+        for size, root in earlier if size < tree.size
+    )
+    records = [json.loads(r.record) for r in rows]  # written by us: canonical already
+    files["records.csv"] = records_csv(records)
+    summary = summarize(selection.case, records, selection.scopes, meta)
+    files["report.html"] = render_html(summary)
+    files["report.pdf"] = render_pdf(summary)
+    manifest = {
+        "format": BUNDLE_FORMAT,
+        **meta,
+        "records": len(rows),
+        "files": {
+            name: {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+            for name, data in sorted(files.items())
+        },
+    }
+    files[MANIFEST] = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
+    return files
+
+
+def write_zip(path: Path, files: dict[str, bytes]) -> str:
+    """Write the ZIP next to ``path`` and move it in place; return its SHA-256."""
+    tmp = path.with_name(path.name + ".part")
+    buf_hash = hashlib.sha256()
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+        for name, data in files.items():
+            info = zipfile.ZipInfo(name, date_time=(2000, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, data, compresslevel=1)
+    with tmp.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            buf_hash.update(chunk)
+    tmp.replace(path)
+    return buf_hash.hexdigest()
+
+
+def check_output_path(out: Path) -> None:
+    if out.exists():
+        raise ExportError(f"{out} already exists; choose a new file name")
+    if not out.parent.is_dir():
+        raise ExportError(f"directory {out.parent} does not exist")
+
+
+async def export_case(
+    runner: TxRunner,
+    signer: Signer,
+    origin: str,
+    *,
+    case: str,
+    actor: str,
+    out: Path,
+    date_from: datetime | None = None,
+    date_to: datetime | None = None,
+) -> ExportResult:
+    """Select case ``case``, record the export, sign a checkpoint, write ``out``."""
+    t_from = canonical.format_time(date_from) if date_from else None
+    t_to = canonical.format_time(date_to) if date_to else None
+    await asyncio.to_thread(check_output_path, out)
+
+    async def select_and_record(conn: aiosqlite.Connection) -> tuple[Selection, int]:
+        sel = await select_case(conn, case, t_from, t_to)
+        if not sel.rows:
+            raise ExportError(f"case {case!r} has no records in the ledger"
+                              + (" in that period" if t_from or t_to else ""))
+        seq = await append_record(conn, "export", actor, {
+            "case": case, "from": t_from, "to": t_to, "file": out.name,
+            "records": len(sel.rows), "first_seq": sel.rows[0].seq,
+            "last_seq": sel.rows[-1].seq, "selection_sha256": selection_digest(sel.rows),
+        })
+        return sel, seq
+
+    selection, export_seq = await runner.write(select_and_record)
+    checkpoint, tree, _new = await sign_checkpoint(runner, signer, origin)
+    export_rows = await runner.read(lambda c: read_rows(c, "seq = ?", (export_seq,)))
+    rows = [*selection.rows, *export_rows]
+    earlier = await runner.read(_earlier_export_checkpoints)
+    meta = {
+        "case": case, "origin": origin, "tree_size": str(checkpoint.tree_size),
+        "root_hash": checkpoint.root.hex(), "key_id": signer.verifier.key_id.hex(),
+        "exported_by": actor, "exported_at": canonical.format_time(datetime.now(UTC)),
+        "export_seq": str(export_seq), "from": t_from or "", "to": t_to or "",
+    }
+    files = await asyncio.to_thread(
+        build_files, selection, rows, tree, checkpoint, signer.vkey(), earlier, meta
+    )
+    digest = await asyncio.to_thread(write_zip, out, files)
+    log.info("ledger.exported", case=case, records=len(rows), path=str(out), sha256=digest,
+             tree_size=checkpoint.tree_size)
+    return ExportResult(out, case, len(rows), export_seq, checkpoint.tree_size, digest)
+
+
+def bundle_bytes(files: dict[str, bytes]) -> bytes:
+    """The ZIP of ``files`` in memory (tests, small bundles)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
