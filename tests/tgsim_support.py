@@ -5,6 +5,7 @@ test directory: ``from tgsim_support import ...``; pyproject's pytest
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,9 @@ from telethon.sessions import SQLiteSession
 from telethon.tl.functions.auth import SignUpRequest
 
 from tgsim import Server
+
+ClientFactory = Callable[..., Awaitable[TelegramClient]]
+"""``await new_client(n, **client_kwargs)`` -> a signed-in client for test phone n."""
 
 API_ID = 1
 API_HASH = "0123456789abcdef0123456789abcdef"

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from PIL import Image
 from telethon import TelegramClient
-from tgsim_support import login, make_client, sim_phone
+from tgsim_support import ClientFactory, login, make_client, sim_phone
 
 from tgsim import Server
-
-ClientFactory = Callable[..., Awaitable[TelegramClient]]
 
 
 @pytest.fixture
