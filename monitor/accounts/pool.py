@@ -1,0 +1,334 @@
+"""The account pool: allocator and pacer of joins across Telegram accounts.
+
+The watch manager of each account asks :meth:`AccountPool.claim` before it
+takes a watch up; the pool answers from the database, in the single writer's
+transaction, so two accounts never take the same watch and no account goes
+past its pace or its channel limit. The manager reports what Telegram said:
+
+* :meth:`flood_wait` - that account's pending joins move after the wait; other
+  accounts are not touched;
+* :meth:`too_many_channels` - the account is full; the watch moves to another;
+* :meth:`lost` - AuthKey errors or a deactivated/banned user: the account is
+  marked, its watches are handed to other accounts, operators are told.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Final
+
+import aiosqlite
+import structlog
+
+from monitor.access.clock import Clock, SystemClock
+from monitor.access.notify import Notifier, tell
+from monitor.access.roles import SERVICE_ACTOR, PolicyViolation
+from monitor.access.store import TxRunner
+from monitor.access.users import require
+from monitor.accounts.pacing import DAY, OCCUPYING_STATES, Pacing, has_room, next_join_at
+from storage import access as q
+from storage import access_accounts as qa
+from storage import access_authz as qw
+from storage.access_models import Account
+from storage.sqlite.audit import append as audit
+
+log = structlog.get_logger(__name__)
+
+#: Telegram errors that end an account's session, and the status they give it.
+LOST_ERRORS: Final[dict[str, str]] = {
+    "USER_DEACTIVATED": "deactivated",
+    "USER_DEACTIVATED_BAN": "banned",
+    "PHONE_NUMBER_BANNED": "banned",
+    "AUTH_KEY_UNREGISTERED": "logged_out",
+    "AUTH_KEY_INVALID": "logged_out",
+    "AUTH_KEY_DUPLICATED": "logged_out",
+    "SESSION_REVOKED": "logged_out",
+    "SESSION_EXPIRED": "logged_out",
+}
+_NAME_OK = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_-.")
+
+
+@dataclass(frozen=True, slots=True)
+class AccountView:
+    """An account with its load and pace, for ``account list``."""
+
+    account: Account
+    owned: int
+    joins_24h: int
+    next_join_at: datetime
+
+
+class AccountPool:
+    def __init__(
+        self,
+        store: TxRunner,
+        pacing: Pacing,
+        *,
+        clock: Clock | None = None,
+        notifier: Notifier | None = None,
+    ) -> None:
+        self._store = store
+        self._pacing = pacing
+        self._clock = clock or SystemClock()
+        self._notifier = notifier
+
+    # -- administration --------------------------------------------------------------
+    async def add(self, actor: str, name: str, session_path: Path, why: str | None) -> Account:
+        account_name = name.strip().lower()
+        if not account_name or not set(account_name) <= _NAME_OK or len(account_name) > 64:
+            raise PolicyViolation(
+                f"invalid account name {name!r}: a-z, digits, '_', '-' or '.', 1 to 64 characters"
+            )
+        now = self._clock.now()
+
+        async def op(conn: aiosqlite.Connection) -> Account:
+            await require(conn, actor, "admin")
+            if await qa.get_account(conn, account_name) is not None:
+                raise PolicyViolation(f"account {account_name!r} exists already")
+            account = await qa.insert_account(
+                conn, account_name, str(session_path), at=now, actor=actor
+            )
+            await audit(
+                conn,
+                at=now,
+                actor=actor,
+                action="account.add",
+                subject=f"account:{account_name}",
+                after=account,
+                why=why,
+            )
+            return account
+
+        return await self._store.write(op)
+
+    async def disable(self, actor: str, name: str, why: str) -> list[int]:
+        """Take an account out of service; its watches go to other accounts."""
+        return await self._set_status(actor, name.strip().lower(), "disabled", why)
+
+    async def views(self) -> list[AccountView]:
+        now = self._clock.now()
+
+        async def op(conn: aiosqlite.Connection) -> list[AccountView]:
+            owned = await qa.count_owned(conn, OCCUPYING_STATES)
+            out = []
+            for acc in await qa.list_accounts(conn):
+                joins = await qa.joins_since(conn, acc.id, now - DAY)
+                at = next_join_at(joins, acc.flood_until, now, self._pacing)
+                out.append(AccountView(acc, owned.get(acc.name, 0), len(joins), at))
+            return out
+
+        return await self._store.read(op)
+
+    async def active_names(self) -> list[str]:
+        accounts = await self._store.read(qa.list_accounts)
+        return [a.name for a in accounts if a.status == "active"]
+
+    # -- the allocator ----------------------------------------------------------------
+    async def claim(self, account: str, watch_id: int) -> bool:
+        """May ``account`` take up ``watch_id`` now? Assigns an unowned watch to the
+        best account; counts the join against the account's pace when it says yes.
+        """
+        now = self._clock.now()
+
+        async def op(conn: aiosqlite.Connection) -> bool:
+            me = await qa.get_account(conn, account)
+            watch = await qw.get_watch_link(conn, watch_id)
+            if me is None or me.status != "active" or watch is None:
+                return False
+            owner = watch.account
+            if owner is not None:
+                current = await qa.get_account(conn, owner)
+                if current is None or current.status != "active":
+                    owner = None
+            if owner is None:
+                chosen = await self._choose(conn, now, exclude=())
+                if chosen is None:
+                    log.warning("no_account_with_room", watch_id=watch_id)
+                    return False
+                owner = chosen.name
+                await qw.set_watch_account(conn, watch_id, owner, at=now)
+                await audit(
+                    conn,
+                    at=now,
+                    actor=SERVICE_ACTOR,
+                    action="watch.assign",
+                    subject=f"watch:{watch_id}",
+                    before={"account": watch.account},
+                    after={"account": owner},
+                    why="allocated to the account with most room",
+                )
+            if owner != account:
+                return False
+            if watch.state == "active":
+                return True  # already joined: recording needs no new join
+            joins = await qa.joins_since(conn, me.id, now - DAY)
+            if next_join_at(joins, me.flood_until, now, self._pacing) > now:
+                return False
+            await qa.record_join(conn, me.id, watch_id, at=now)
+            return True
+
+        return await self._store.write(op)
+
+    async def next_join_at(self, account: str) -> datetime | None:
+        now = self._clock.now()
+
+        async def op(conn: aiosqlite.Connection) -> datetime | None:
+            acc = await qa.get_account(conn, account)
+            if acc is None:
+                return None
+            joins = await qa.joins_since(conn, acc.id, now - DAY)
+            return next_join_at(joins, acc.flood_until, now, self._pacing)
+
+        return await self._store.read(op)
+
+    async def _choose(
+        self, conn: aiosqlite.Connection, now: datetime, exclude: tuple[str, ...]
+    ) -> Account | None:
+        owned = await qa.count_owned(conn, OCCUPYING_STATES)
+        candidates = [
+            a
+            for a in await qa.list_accounts(conn)
+            if a.status == "active"
+            and a.name not in exclude
+            and has_room(owned.get(a.name, 0), a.channel_limit, self._pacing)
+        ]
+        if not candidates:
+            return None
+        return min(
+            candidates,
+            key=lambda a: (
+                a.flood_until is not None and a.flood_until > now,
+                owned.get(a.name, 0),
+                a.id,
+            ),
+        )
+
+    # -- what Telegram said -------------------------------------------------------------
+    async def flood_wait(self, account: str, seconds: int) -> datetime:
+        """A FloodWait on ``account``: its pending joins wait, no other account does."""
+        now = self._clock.now()
+        until = now + timedelta(seconds=max(0, seconds))
+
+        async def op(conn: aiosqlite.Connection) -> list[int]:
+            acc = await qa.get_account(conn, account)
+            if acc is None:
+                return []
+            later = max(until, acc.flood_until) if acc.flood_until else until
+            await qa.set_flood_until(conn, account, later, at=now)
+            moved = [
+                w.watch_id
+                for w in await qw.list_watch_links(conn, ("approved", "joining", "waiting"))
+                if w.account == account
+            ]
+            for watch_id in moved:
+                await qw.set_watch_state(
+                    conn,
+                    watch_id,
+                    state="waiting",
+                    at=now,
+                    wait_until=later,
+                    reason=f"FloodWait {seconds}s on account {account}",
+                )
+            await audit(
+                conn,
+                at=now,
+                actor=SERVICE_ACTOR,
+                action="account.flood_wait",
+                subject=f"account:{account}",
+                after={"until": later, "watches": moved},
+                why=f"Telegram asked to wait {seconds}s",
+            )
+            return moved
+
+        moved = await self._store.write(op)
+        log.warning("flood_wait", account=account, seconds=seconds, pending_joins_moved=moved)
+        return until
+
+    async def too_many_channels(self, account: str, watch_id: int) -> str | None:
+        """CHANNELS_TOO_MUCH: the account is full; returns the watch's new account."""
+        now = self._clock.now()
+
+        async def op(conn: aiosqlite.Connection) -> str | None:
+            owned = await qa.count_owned(conn, ("active",))
+            full = owned.get(account, 0)
+            await qa.set_channel_limit(conn, account, full, at=now)
+            await audit(
+                conn,
+                at=now,
+                actor=SERVICE_ACTOR,
+                action="account.full",
+                subject=f"account:{account}",
+                after={"channel_limit": full},
+                why="Telegram answered CHANNELS_TOO_MUCH",
+            )
+            return await self._reassign(conn, watch_id, account, now, "CHANNELS_TOO_MUCH")
+
+        new_owner = await self._store.write(op)
+        log.warning("channels_too_much", account=account, watch_id=watch_id, moved_to=new_owner)
+        return new_owner
+
+    async def lost(self, account: str, error: str) -> list[int]:
+        """The session is gone (AuthKey error, deactivated or banned user)."""
+        status = LOST_ERRORS.get(error.upper(), "logged_out")
+        return await self._set_status(SERVICE_ACTOR, account, status, f"Telegram: {error}")
+
+    async def _set_status(self, actor: str, name: str, status: str, why: str) -> list[int]:
+        now = self._clock.now()
+
+        async def op(conn: aiosqlite.Connection) -> tuple[list[int], list[str]]:
+            if actor != SERVICE_ACTOR:
+                await require(conn, actor, "admin")
+            acc = await qa.get_account(conn, name)
+            if acc is None:
+                raise PolicyViolation(f"there is no account {name!r}")
+            await qa.set_account_status(conn, name, status, why, at=now)
+            await audit(
+                conn,
+                at=now,
+                actor=actor,
+                action=f"account.{status}",
+                subject=f"account:{name}",
+                before={"status": acc.status},
+                after={"status": status},
+                why=why,
+            )
+            moved = [
+                w.watch_id
+                for w in await qw.list_watch_links(conn, OCCUPYING_STATES)
+                if w.account == name
+            ]
+            for watch_id in moved:
+                await self._reassign(conn, watch_id, name, now, f"account {name} {status}")
+            return moved, await q.usernames_with_role(conn, "operator")
+
+        moved, operators = await self._store.write(op)
+        await tell(
+            self._notifier,
+            operators,
+            f"Telegram account {name} {status}",
+            {"account": name, "status": status, "reason": why, "watches_moved": moved},
+        )
+        return moved
+
+    async def _reassign(
+        self, conn: aiosqlite.Connection, watch_id: int, old: str, now: datetime, why: str
+    ) -> str | None:
+        chosen = await self._choose(conn, now, exclude=(old,))
+        new = None if chosen is None else chosen.name
+        await qw.set_watch_account(conn, watch_id, new, at=now)
+        await qw.set_watch_state(
+            conn, watch_id, state="approved", at=now, reason=f"moved from {old}: {why}"
+        )
+        await audit(
+            conn,
+            at=now,
+            actor=SERVICE_ACTOR,
+            action="watch.reassign",
+            subject=f"watch:{watch_id}",
+            before={"account": old},
+            after={"account": new},
+            why=why,
+        )
+        return new
