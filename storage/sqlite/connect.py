@@ -63,23 +63,26 @@ async def enable_wal(conn: aiosqlite.Connection, path: Path) -> None:
         raise StoreError(f"database {path} is in journal mode {mode!r}, WAL is required")
 
 
+# Each await on an aiosqlite connection is a round trip to its thread; these
+# helpers make one round trip per statement (no separate fetch or close).
+
+
 async def fetch_one(
     conn: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()
 ) -> aiosqlite.Row | None:
-    async with conn.execute(sql, params) as cur:
-        return await cur.fetchone()
+    rows = await conn.execute_fetchall(sql, params)
+    return next(iter(rows), None)
 
 
 async def fetch_all(
     conn: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()
 ) -> list[aiosqlite.Row]:
-    async with conn.execute(sql, params) as cur:
-        return list(await cur.fetchall())
+    return list(await conn.execute_fetchall(sql, params))
 
 
 async def execute(
     conn: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()
 ) -> tuple[int, int | None]:
     """Run one statement; return (rowcount, lastrowid)."""
-    async with conn.execute(sql, params) as cur:
-        return cur.rowcount, cur.lastrowid
+    cur = await conn.execute(sql, params)
+    return cur.rowcount, cur.lastrowid

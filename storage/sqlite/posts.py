@@ -23,8 +23,9 @@ _INSERT = (
     "author_signature, views, forwards, fwd_channel_id, fwd_message_id, fwd_from_name, "
     "fwd_date, reply_to, grouped_id, has_media, captured_at, captured_by, updated_at) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT (channel_id, message_id) DO NOTHING"
+    "ON CONFLICT (channel_id, message_id) DO NOTHING RETURNING id"
 )
+_INSERT_LINK = "INSERT INTO post_links (post_id, kind, value, position) VALUES (?, ?, ?, ?)"
 _TIME_COLUMNS = ("date", "edit_date", "fwd_date", "captured_at", "updated_at", "deleted_at")
 _CHUNK = 500
 
@@ -55,15 +56,13 @@ async def _add_links(
             fresh.append((post_id, kind, value, position))
             position += 1
     if fresh:
-        await conn.executemany(
-            "INSERT INTO post_links (post_id, kind, value, position) VALUES (?, ?, ?, ?)", fresh
-        )
+        await conn.executemany(_INSERT_LINK, fresh)
 
 
 async def record_post(conn: aiosqlite.Connection, post: PostRecord, now: datetime) -> bool:
     """Store ``post``; True when it is new, False for a replay (which may update it)."""
     stamp = to_db(now)
-    rowcount, post_id = await execute(
+    inserted = await fetch_all(
         conn,
         _INSERT,
         (
@@ -88,13 +87,20 @@ async def record_post(conn: aiosqlite.Connection, post: PostRecord, now: datetim
             stamp,
         ),
     )
-    is_new = rowcount == 1
-    if not is_new:
-        post_id = await _merge_replay(conn, post, stamp)
-    assert post_id is not None
+    if inserted:  # new: links go in with one statement, no lookups
+        post_id = int(inserted[0][0])
+        links = [
+            (post_id, kind, value, position)
+            for kind, values in (("link", post.links), ("mention", post.mentions))
+            for position, value in enumerate(dict.fromkeys(values))
+        ]
+        if links:
+            await conn.executemany(_INSERT_LINK, links)
+        return True
+    post_id = await _merge_replay(conn, post, stamp)
     await _add_links(conn, post_id, "link", post.links)
     await _add_links(conn, post_id, "mention", post.mentions)
-    return is_new
+    return False
 
 
 async def _merge_replay(conn: aiosqlite.Connection, post: PostRecord, stamp: str) -> int:
