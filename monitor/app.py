@@ -19,7 +19,7 @@ import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from handlers.pipeline import Pipeline, Registry, new_context
-from monitor.bankindex import load_index
+from monitor.bankindex import LiveBankIndex, load_index
 from monitor.intake import Intake
 from monitor.reconcile import Reconciler
 from monitor.settings import Settings
@@ -32,6 +32,8 @@ log = structlog.get_logger(__name__)
 
 #: How often the watch table is compared with the channels joined.
 WATCH_SYNC_EVERY = timedelta(seconds=15)
+#: How often the bank index checks whether banks were imported or changed.
+INDEX_RELOAD_EVERY = timedelta(seconds=30)
 #: Backoff between reconnection attempts after Telethon gave up.
 RECONNECT_BACKOFF = (1.0, 2.0, 5.0, 10.0, 30.0)
 
@@ -60,6 +62,7 @@ class MonitorApp:
         self._intake: Intake | None = None
         self._scheduler: AsyncIOScheduler | None = None
         self._stopping = False
+        self._index: LiveBankIndex | None = None
 
     # -- accessors (raise when not started) ---------------------------------
     @property
@@ -84,6 +87,7 @@ class MonitorApp:
         client_config = config_from_settings(settings)
         await self.store.open()
         index = await load_index(self.store)
+        self._index = index
         registry = Registry.default()
         for dotted in settings.handlers.extra:
             registry.load_dotted(dotted)
@@ -120,6 +124,9 @@ class MonitorApp:
         scheduler.add_job(self.sync_watches, "interval",
                           seconds=self._watch_sync_every.total_seconds(),
                           id="watches", coalesce=True, max_instances=1)
+        scheduler.add_job(self._reload_index, "interval",
+                          seconds=INDEX_RELOAD_EVERY.total_seconds(),
+                          id="bank-index", coalesce=True, max_instances=1)
         scheduler.start()
         self._scheduler = scheduler
         log.info("monitor_started", channels=len(self._reconciler.channel_ids()),
@@ -130,6 +137,10 @@ class MonitorApp:
         watched = await self.watches.sync()
         self.reconciler.set_channels(self.watches.watched())
         log.debug("watches_synced", channels=len(watched))
+
+    async def _reload_index(self) -> None:
+        if self._index is not None:
+            await self._index.reload_if_changed(self.store)
 
     async def _reconcile_all(self) -> None:
         self.reconciler.request_all()

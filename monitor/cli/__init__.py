@@ -33,6 +33,8 @@ from storage.errors import NotFound, StoreError
 #: Every subcommand module, in the order ``chanwatch --help`` lists them. A
 #: module added under monitor/cli/ must be listed here (a test checks it).
 COMMAND_MODULES: tuple[str, ...] = (
+    "monitor.cli.run",
+    "monitor.cli.login",
     "monitor.cli.watch",
     "monitor.cli.alerts",
     "monitor.cli.evidence",
