@@ -29,12 +29,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import aiosqlite  # noqa: E402
-import structlog  # noqa: E402
+import aiosqlite
+import structlog
 
-from storage.models import PostRecord  # noqa: E402
-from storage.sqlite import SQLiteStore  # noqa: E402
-from storage.sqlite.codec import to_db  # noqa: E402
+from storage.models import PostRecord
+from storage.sqlite import SQLiteStore
+from storage.sqlite.codec import to_db
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -58,7 +58,7 @@ def machine() -> str:
 
 def filesystem(path: Path) -> str:
     try:
-        out = subprocess.run(  # noqa: PLW1510
+        out = subprocess.run(
             ["df", "-T", str(path)], capture_output=True, text=True, timeout=10
         ).stdout.splitlines()
         return out[-1].split()[1] if len(out) > 1 else "?"
