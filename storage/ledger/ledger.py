@@ -201,7 +201,7 @@ async def read_leaf_hashes(conn: aiosqlite.Connection, size: int | None = None) 
         args = (size,)
     async with conn.execute(sql, args) as cur:
         rows = await cur.fetchall()
-    return [bytes(r[0]) for r in rows]
+    return [_blob(r[0]) for r in rows]
 
 
 async def read_rows(
@@ -212,6 +212,13 @@ async def read_rows(
     async with conn.execute(sql, args) as cur:
         rows = await cur.fetchall()
     return [
-        LedgerRow(int(r[0]), str(r[1]), str(r[2]), str(r[3]), bytes(r[4]), bytes(r[5]))
+        LedgerRow(int(r[0]), str(r[1]), str(r[2]), str(r[3]), _blob(r[4]), _blob(r[5]))
         for r in rows
     ]
+
+
+def _blob(value: Any) -> bytes:
+    """A BLOB column; a row edited by hand may hold TEXT (or NULL) instead."""
+    if isinstance(value, bytes):
+        return value
+    return b"" if value is None else str(value).encode("utf-8")

@@ -72,7 +72,7 @@ def _members(path: Path) -> dict[str, bytes]:
         return {n: zf.read(n) for n in zf.namelist()}
 
 
-def _records(files: dict[str, bytes]) -> list[dict[str, object]]:
+def _records(files: dict[str, bytes]) -> list[dict[str, canonical.JsonValue]]:
     return [canonical.loads(line) for line in files["records.jsonl"].splitlines()]
 
 
@@ -156,7 +156,7 @@ async def test_period_limits_records_but_keeps_authorizations(
     await export_case(runner, signer, ORIGIN, case="K-1", actor="sup1", out=out,
                       date_from=T[3], date_to=T[3])
     records = _records(_members(out))
-    assert [r["type"] for r in records][0] == "authorization.granted"
+    assert records[0]["type"] == "authorization.granted"
     assert {r["at"] for r in records[1:-1]} == {canonical.format_time(T[3])}
     assert verify_bundle(out, signer.verifier).ok
 

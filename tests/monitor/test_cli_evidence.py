@@ -1,0 +1,116 @@
+"""chanwatch evidence export|verify|verify-db|key|checkpoint, in-process through
+monitor.cli.main against a real SQLite store."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import stat
+import zipfile
+from pathlib import Path
+
+import aiosqlite
+import pytest
+
+from monitor.cli import main
+from storage.ledger.ledger import append_record
+from storage.sqlite import SQLiteStore
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """A fresh database and key path, and no outside CHANWATCH_* settings."""
+    for key in list(os.environ):
+        if key.upper().startswith("CHANWATCH_"):
+            monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CHANWATCH_DATABASE__PATH", str(tmp_path / "cw.db"))
+    monkeypatch.setenv("CHANWATCH_LEDGER__SIGNING_KEY_FILE", str(tmp_path / "ledger.key"))
+    monkeypatch.setenv("CHANWATCH_LEDGER__ORIGIN", "unit.test/chanwatch")
+    return tmp_path
+
+
+def run(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def seed(path: Path) -> None:
+    async def go() -> None:
+        store = SQLiteStore(path)
+        await store.open()
+
+        async def add(conn: aiosqlite.Connection) -> None:
+            await append_record(conn, "authorization.granted", "sup", {
+                "case": "K-1", "authorization": "A-1", "channels": [100]})
+            for i in range(3):
+                await append_record(conn, "post.captured", "service:monitor", {
+                    "channel": 100, "message": i, "authorization": "A-1", "text_sha256": "00"})
+
+        try:
+            await store.write(add)
+        finally:
+            await store.close()
+
+    asyncio.run(go())
+
+
+def test_key_checkpoint_export_verify(env: Path) -> None:
+    """The supervisor's whole path: key, checkpoint, export, verify (0), verify-db (0)."""
+    code, vkey, err = run("evidence", "key", "--generate")
+    assert code == 0, err
+    vkey = vkey.strip()
+    assert vkey.startswith("unit.test/chanwatch+")
+    assert stat.S_IMODE((env / "ledger.key").stat().st_mode) == 0o600
+    assert run("evidence", "key")[1].strip() == vkey
+    seed(env / "cw.db")
+
+    code, out, err = run("evidence", "checkpoint")
+    assert code == 0, err
+    assert out.startswith("unit.test/chanwatch\n4\n")
+
+    code, out, err = run("evidence", "export", "--case", "K-1", "-o", "k1.zip")
+    assert code == 0, err
+    assert "exported case K-1: 5 records" in out
+
+    code, out, _ = run("evidence", "verify", "k1.zip", "--key", vkey)
+    assert code == 0 and out.splitlines()[-1].startswith("VERIFIED: case K-1, 5 records")
+    (env / "trusted.vkey").write_text(vkey + "\n")
+    assert run("evidence", "verify", "k1.zip", "--key", "trusted.vkey")[0] == 0
+
+    code, out, _ = run("evidence", "verify-db")
+    assert code == 0 and "LEDGER VERIFIED: 5 records, 2 checkpoints" in out
+
+
+def test_verify_fails_with_status_1_and_names_the_problem(env: Path) -> None:
+    """A tampered bundle exits 1 with FAIL lines and the NOT VERIFIED verdict."""
+    run("evidence", "key", "--generate")
+    seed(env / "cw.db")
+    assert run("evidence", "export", "--case", "K-1", "-o", "k1.zip")[0] == 0
+    with zipfile.ZipFile(env / "k1.zip") as zf:
+        files = {n: zf.read(n) for n in zf.namelist()}
+    files["records.jsonl"] = files["records.jsonl"].replace(b'"message":"1"', b'"message":"7"')
+    with zipfile.ZipFile(env / "bad.zip", "w") as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+    code, out, _ = run("evidence", "verify", "bad.zip")
+    assert code == 1
+    assert "FAIL: records.jsonl: SHA-256 is" in out
+    assert "FAIL: records.jsonl line 3: its leaf hash is" in out
+    assert out.splitlines()[-1].startswith("NOT VERIFIED")
+
+
+def test_clear_errors(env: Path) -> None:
+    """No key yet, a bad --key, an unknown case and a bad date each give one clear line."""
+    code, _, err = run("evidence", "key")
+    assert code == 1 and "chanwatch init" in err
+    run("evidence", "key", "--generate")
+    seed(env / "cw.db")
+    code, _, err = run("evidence", "verify", "x.zip", "--key", "nokey")
+    assert code == 2 and "not a verifier key and not a readable file" in err
+    code, _, err = run("evidence", "export", "--case", "K-404", "-o", "x.zip")
+    assert code == 2 and "case 'K-404' has no records" in err
+    code, _, err = run("evidence", "export", "--case", "K-1", "--from", "yesterday", "-o", "x.zip")
+    assert code == 2 and "not a date or time" in err
