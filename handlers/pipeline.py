@@ -30,6 +30,7 @@ from typing import Any, Protocol
 
 import structlog
 
+from handlers.hashing import MediaHashes
 from handlers.post import MediaKind, Post
 from storage.api import Store
 from storage.models import Alert, HashType, MediaRecord
@@ -75,11 +76,14 @@ class Hit:
 
 
 class BankIndex(Protocol):
-    """What the match handler asks of the bank index (:mod:`handlers.index`).
+    """What the match handler asks of the bank index (the monitor adapts
+    :class:`handlers.index.BankIndex` to it).
 
-    ``lookup`` is CPU work: the match handler runs it in a thread. For ``pdq``
-    it returns entries within each bank's own threshold; the quality filter is
-    applied by the caller.
+    ``lookup`` is CPU work: the match handler runs it in a thread. Hash types:
+    ``sha256``, ``md5``, ``sha1`` (exact), ``pdq`` (entries within each bank's
+    own threshold; the caller applies the quality filter and asks once per
+    dihedral variant), ``vpdq`` (the frames as ``handlers.hashing.encode_frames``
+    writes them). An index that does not know a type returns ``[]``.
     """
 
     def lookup(self, hash_type: HashType, value: str) -> list[Hit]: ...
@@ -100,6 +104,9 @@ class PostState:
     media: MediaRecord | None = None
     #: True when the media was already known (no download, no hashing).
     media_reused: bool = False
+    #: Every hash of media hashed for this post (SHA-1, PDQ dihedral variants,
+    #: vPDQ frames: more than the media row keeps); None when it was reused.
+    hashes: MediaHashes | None = None
     #: Bank hits for ``media`` (set by ``match``).
     hits: list[Hit] = field(default_factory=list)
     #: The alert raised or extended for this post (set by ``alert``).

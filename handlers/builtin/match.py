@@ -1,30 +1,45 @@
 """The ``match`` handler: look the post's media hashes up in the bank index.
 
-Exact hashes (SHA-256, MD5) by index; PDQ by Hamming distance within each
-bank's threshold, only for hashes of quality >= ``pdq_min_quality``. Media that
-was seen before is looked up again: a repost of known content in another
-channel needs its own alert. Lookups are CPU work and run in a thread.
+Exact hashes (SHA-256, MD5, SHA-1) by index; PDQ by Hamming distance within
+each bank's threshold, only for hashes of quality >= ``pdq_min_quality``, for
+the image and its 8 rotations and flips; vPDQ for videos. Media that was seen
+before is looked up again (SHA-256, MD5, PDQ as stored): a repost of known
+content in another channel needs its own alert. Lookups are CPU work and run
+in a thread; each entry is reported once, at its closest distance.
 """
 
 from __future__ import annotations
 
 import asyncio
 
+from handlers.hashing import MediaHashes, encode_frames
 from handlers.pipeline import BankIndex, Context, Hit
 from handlers.post import Post
 from storage.models import HashType, MediaRecord
 
 
-def queries(media: MediaRecord, pdq_min_quality: int) -> list[tuple[HashType, str]]:
-    """The (hash type, value) pairs of ``media`` worth looking up."""
+def queries(
+    media: MediaRecord, hashes: MediaHashes | None, pdq_min_quality: int
+) -> list[tuple[HashType, str]]:
+    """The (hash type, value) pairs worth looking up, without repeats.
+
+    ``hashes`` (media hashed for this very post) adds SHA-1, the PDQ dihedral
+    variants and vPDQ frames; a reused media row has SHA-256, MD5 and PDQ.
+    """
     out: list[tuple[HashType, str]] = []
     if media.sha256:
         out.append(("sha256", media.sha256))
     if media.md5:
         out.append(("md5", media.md5))
+    if hashes is not None and hashes.sha1:
+        out.append(("sha1", hashes.sha1))
     if media.pdq and media.pdq_quality is not None and media.pdq_quality >= pdq_min_quality:
         out.append(("pdq", media.pdq))
-    return out
+        variants = hashes.pdq_dihedral if hashes is not None else None
+        out.extend(("pdq", v) for v in variants or () if v != media.pdq)
+    if hashes is not None and hashes.vpdq:
+        out.append(("vpdq", encode_frames(hashes.vpdq)))
+    return list(dict.fromkeys(out))
 
 
 def lookup_all(index: BankIndex, pairs: list[tuple[HashType, str]]) -> list[Hit]:
@@ -43,7 +58,7 @@ async def handle_match(post: Post, ctx: Context) -> None:
     media = ctx.state.media
     if media is None:
         return
-    pairs = queries(media, ctx.config.pdq_min_quality)
+    pairs = queries(media, ctx.state.hashes, ctx.config.pdq_min_quality)
     if not pairs:
         return
     hits = await asyncio.to_thread(lookup_all, ctx.index, pairs)

@@ -30,7 +30,7 @@ import asyncio
 import hashlib
 from typing import Any
 
-from handlers.hashing import encode_frames, hash_media
+from handlers.hashing import MediaHashes, encode_frames, hash_media
 from handlers.pipeline import Context, PipelineConfig
 from handlers.post import MediaRef, MediaTooLarge, Post
 from storage.models import MediaRecord, NewMedia
@@ -75,13 +75,19 @@ def metadata_only(ref: MediaRef, status: str, reason: str) -> NewMedia:
     )
 
 
-def hashed(ref: MediaRef, data: bytes) -> NewMedia:
-    """Hash ``data`` (CPU work: call it in a thread)."""
-    result = hash_media(data, ref.kind)
+def hashed(ref: MediaRef, data: bytes) -> tuple[NewMedia, MediaHashes]:
+    """Hash ``data`` (CPU work: call it in a thread): the row to store, and every hash.
+
+    Images get their 8 dihedral PDQ variants too, so ``match`` finds rotated or
+    flipped reposts.
+    """
+    result = hash_media(data, ref.kind, want_dihedral=True)
     extra: dict[str, Any] = {"sha1": result.sha1}
     if result.vpdq:
         extra["vpdq"] = encode_frames(result.vpdq)
-    return NewMedia(
+    if result.pdq_dihedral:
+        extra["pdq_dihedral"] = list(result.pdq_dihedral)
+    new = NewMedia(
         file_id=ref.file_id,
         kind=ref.kind,
         size=len(data),
@@ -97,6 +103,7 @@ def hashed(ref: MediaRef, data: bytes) -> NewMedia:
         reason=result.reason,
         extra=extra,
     )
+    return new, result
 
 
 def _sha256(data: bytes) -> str:
@@ -128,8 +135,9 @@ async def _download_and_hash(ref: MediaRef, ctx: Context) -> MediaRecord:
         ctx.state.media_reused = True
         ctx.log.debug("media_same_bytes", media_id=same.id, file_id=ref.file_id)
         return same
-    new = await asyncio.to_thread(hashed, ref, data)
+    new, hashes = await asyncio.to_thread(hashed, ref, data)
     record = await ctx.store.add_media(new)
+    ctx.state.hashes = hashes
     ctx.log.info(
         "media_hashed", media_id=record.id, kind=ref.kind, size=len(data), status=record.status
     )
