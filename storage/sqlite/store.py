@@ -17,36 +17,22 @@ writers and ``busy_timeout`` makes the second one wait instead of failing.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
-from functools import partial
 from importlib.abc import Traversable
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Self, TypeVar
 
 import aiosqlite
 import structlog
 
 from storage.errors import StoreClosed
-from storage.models import (
-    Alert,
-    AlertState,
-    AuditRecord,
-    BankEntry,
-    BankEntryIn,
-    BankInfo,
-    ChannelRecord,
-    MatchIn,
-    MediaRecord,
-    NewMedia,
-    PostRecord,
-    WatchRecord,
-)
-from storage.sqlite import alerts, audit, banks, channels, media, posts
 from storage.sqlite.codec import utc_now
 from storage.sqlite.connect import Synchronous, connect, enable_wal
 from storage.sqlite.migrate import apply_migrations, load_migrations
+from storage.sqlite.operations import StoreOperations
 from storage.sqlite.readers import ReaderPool
 from storage.sqlite.writer import Writer
 
@@ -55,7 +41,7 @@ log = structlog.get_logger(__name__)
 T = TypeVar("T")
 
 
-class SQLiteStore:
+class SQLiteStore(StoreOperations):
     """The store on one SQLite file.
 
     ``batch_size``: most write operations committed together. ``max_batch_delay``
@@ -181,260 +167,15 @@ class SQLiteStore:
             raise StoreClosed(f"store {self.path} is not open")
         return await self._readers.run(fn)
 
+    def reading(self) -> AbstractAsyncContextManager[aiosqlite.Connection]:
+        """``async with store.reading() as conn``: a reader held for a longer read
+        (streaming), in one committed snapshot."""
+        if self._readers is None:
+            raise StoreClosed(f"store {self.path} is not open")
+        return self._readers.connection()
+
     @property
     def writer_stats(self) -> tuple[int, int]:
         """(committed batches, operations run) since open, for benchmarks."""
         w = self._writer
         return (0, 0) if w is None else (w.batches, w.operations)
-
-    # ------------------------------------------------------- channels and watches
-
-    async def upsert_channel(self, channel: ChannelRecord) -> None:
-        await self.write(partial(channels.upsert_channel, channel=channel, now=self.clock()))
-
-    async def get_channel(self, channel_id: int) -> ChannelRecord | None:
-        return await self.read(partial(channels.get_channel, channel_id=channel_id))
-
-    async def add_watch(
-        self, target: str, actor: str, reason: str | None = None, state: str = "approved"
-    ) -> WatchRecord:
-        """A new watch, ``approved`` unless ``state`` says otherwise (the
-        authorization workflow creates them ``requested``). Audited."""
-        return await self.write(
-            partial(
-                channels.add_watch,
-                target=target,
-                actor=actor,
-                reason=reason,
-                state=state,
-                now=self.clock(),
-            )
-        )
-
-    async def list_watches(self, states: Sequence[str] | None = None) -> list[WatchRecord]:
-        return await self.read(partial(channels.list_watches, states=states))
-
-    async def get_watch(self, watch_id: int) -> WatchRecord | None:
-        return await self.read(partial(channels.get_watch, watch_id=watch_id))
-
-    async def update_watch(
-        self,
-        watch_id: int,
-        *,
-        actor: str,
-        state: str | None = None,
-        channel_id: int | None = None,
-        account: str | None = None,
-        reason: str | None = None,
-        wait_until: datetime | None = None,
-    ) -> WatchRecord:
-        return await self.write(
-            partial(
-                channels.update_watch,
-                watch_id=watch_id,
-                actor=actor,
-                now=self.clock(),
-                state=state,
-                channel_id=channel_id,
-                account=account,
-                reason=reason,
-                wait_until=wait_until,
-            )
-        )
-
-    async def watched_channel_ids(self) -> set[int]:
-        return await self.read(channels.watched_channel_ids)
-
-    # ---------------------------------------------------------------------- posts
-
-    async def record_post(self, post: PostRecord) -> bool:
-        return await self.write(partial(posts.record_post, post=post, now=self.clock()))
-
-    async def mark_deleted(self, channel_id: int, message_ids: Sequence[int], at: datetime) -> int:
-        return await self.write(
-            partial(posts.mark_deleted, channel_id=channel_id, message_ids=message_ids, at=at)
-        )
-
-    async def get_post(self, channel_id: int, message_id: int) -> dict[str, Any] | None:
-        return await self.read(
-            partial(posts.get_post, channel_id=channel_id, message_id=message_id)
-        )
-
-    async def list_posts(
-        self, channel_id: int | None = None, limit: int = 100
-    ) -> list[dict[str, Any]]:
-        return await self.read(partial(posts.list_posts, channel_id=channel_id, limit=limit))
-
-    async def count_posts(self, channel_id: int | None = None) -> int:
-        return await self.read(partial(posts.count_posts, channel_id=channel_id))
-
-    # -------------------------------------------------------------------- cursors
-
-    async def get_cursor(self, channel_id: int) -> int:
-        return await self.read(partial(channels.get_cursor, channel_id=channel_id))
-
-    async def advance_cursor(self, channel_id: int, message_id: int) -> None:
-        await self.write(
-            partial(
-                channels.advance_cursor,
-                channel_id=channel_id,
-                message_id=message_id,
-                now=self.clock(),
-            )
-        )
-
-    # ------------------------------------------------------------------ media
-
-    async def find_media(
-        self, *, file_id: str | None = None, sha256: str | None = None
-    ) -> MediaRecord | None:
-        return await self.read(partial(media.find_media, file_id=file_id, sha256=sha256))
-
-    async def add_media(self, new: NewMedia) -> MediaRecord:
-        return await self.write(partial(media.add_media, media=new, now=self.clock()))
-
-    async def add_sighting(self, media_id: int, channel_id: int, message_id: int) -> None:
-        await self.write(
-            partial(
-                media.add_sighting,
-                media_id=media_id,
-                channel_id=channel_id,
-                message_id=message_id,
-                now=self.clock(),
-            )
-        )
-
-    # ------------------------------------------------------------------- banks
-
-    async def create_bank(self, name: str, threshold: int, actor: str) -> BankInfo:
-        return await self.write(
-            partial(
-                banks.create_bank, name=name, threshold=threshold, actor=actor, now=self.clock()
-            )
-        )
-
-    async def get_bank(self, name: str) -> BankInfo | None:
-        return await self.read(partial(banks.get_bank, name=name))
-
-    async def import_bank_entries(
-        self,
-        bank: str,
-        entries: Sequence[BankEntryIn],
-        actor: str,
-        source: str,
-        *,
-        replace: bool = False,
-    ) -> int:
-        """Import atomically; returns how many entries are new to the bank.
-
-        Entries already in the bank are updated (and re-enabled unless a person
-        disabled them); ``withdrawn`` entries are disabled, never deleted. With
-        ``replace=True`` the file is the bank's full list: entries absent from it
-        are disabled too.
-        """
-        return await self.write(
-            partial(
-                banks.import_entries,
-                bank=bank,
-                entries=entries,
-                actor=actor,
-                source=source,
-                replace=replace,
-                now=self.clock(),
-            )
-        )
-
-    async def disable_bank_entry(self, entry_id: int, actor: str, reason: str) -> None:
-        """Disable one entry by hand (audited); a re-import does not re-enable it."""
-        await self.write(
-            partial(
-                banks.disable_entry,
-                entry_id=entry_id,
-                actor=actor,
-                reason=reason,
-                now=self.clock(),
-            )
-        )
-
-    async def list_banks(self) -> list[BankInfo]:
-        return await self.read(banks.list_banks)
-
-    async def iter_bank_entries(self, enabled_only: bool = True) -> AsyncIterator[BankEntry]:
-        """Every entry (of every bank), streamed in chunks from one snapshot."""
-        if self._readers is None:
-            raise StoreClosed(f"store {self.path} is not open")
-        async with self._readers.connection() as conn:
-            async for entry in banks.iter_entries(conn, enabled_only=enabled_only):
-                yield entry
-
-    # ---------------------------------------------------------- matches, alerts
-
-    async def raise_alert(
-        self,
-        channel_id: int,
-        message_id: int,
-        matches: Sequence[MatchIn],
-        priority: int,
-        due_at: datetime,
-        actor: str = "system:matcher",
-    ) -> Alert:
-        return await self.write(
-            partial(
-                alerts.raise_alert,
-                channel_id=channel_id,
-                message_id=message_id,
-                matches=matches,
-                priority=priority,
-                due_at=due_at,
-                actor=actor,
-                now=self.clock(),
-            )
-        )
-
-    async def list_alerts(self, state: AlertState | None = None) -> list[Alert]:
-        return await self.read(partial(alerts.list_alerts, state=state))
-
-    async def get_alert(self, alert_id: int) -> Alert | None:
-        return await self.read(partial(alerts.get_alert, alert_id=alert_id))
-
-    async def transition_alert(
-        self, alert_id: int, to: AlertState, actor: str, note: str | None = None
-    ) -> Alert:
-        return await self.write(
-            partial(
-                alerts.transition_alert,
-                alert_id=alert_id,
-                to=to,
-                actor=actor,
-                note=note,
-                now=self.clock(),
-            )
-        )
-
-    # ------------------------------------------------------------------- audit
-
-    async def audit(
-        self,
-        actor: str,
-        action: str,
-        subject: str,
-        before: Any = None,
-        after: Any = None,
-        why: str | None = None,
-    ) -> None:
-        await self.write(
-            partial(
-                audit.append,
-                at=self.clock(),
-                actor=actor,
-                action=action,
-                subject=subject,
-                before=before,
-                after=after,
-                why=why,
-            )
-        )
-
-    async def list_audit(self, subject: str | None = None, limit: int = 100) -> list[AuditRecord]:
-        """Audit rows, newest first, optionally for one subject (``"alert:12"``)."""
-        return await self.read(partial(audit.list_rows, subject=subject, limit=limit))
