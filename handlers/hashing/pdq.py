@@ -106,8 +106,7 @@ def _open(data: bytes, max_pixels: int) -> Image.Image:
         raise ImageDecodeError(f"image has no pixels ({width}x{height})")
     if width * height > max_pixels:
         raise ImageDecodeError(
-            f"decompression bomb: {width}x{height} = {width * height} pixels "
-            f"> limit {max_pixels}",
+            f"decompression bomb: {width}x{height} = {width * height} pixels > limit {max_pixels}",
             bomb=True,
         )
     return img
@@ -155,9 +154,7 @@ def pdq_dihedral_from_array(rgb: npt.NDArray[np.uint8]) -> tuple[list[str], int]
     return [bits_to_hex(h) for h in hashes], int(quality)
 
 
-def pdq_image(
-    data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS, fast: bool = True
-) -> PdqResult:
+def pdq_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS, fast: bool = True) -> PdqResult:
     """PDQ of an encoded image in memory. Raises :class:`ImageDecodeError`."""
     rgb, width, height = decode_luma(data, max_pixels=max_pixels, fast=fast)
     hex_, quality = pdq_from_array(rgb)

@@ -116,9 +116,7 @@ def prepare(frames: Sequence[VpdqFrame], quality: int = VPDQ_QUALITY) -> list[Vp
     return out
 
 
-def distance_matrix(
-    a: npt.NDArray[np.uint64], b: npt.NDArray[np.uint64]
-) -> npt.NDArray[np.uint16]:
+def distance_matrix(a: npt.NDArray[np.uint64], b: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint16]:
     """All pairwise Hamming distances between (N, 4) and (M, 4) hash arrays."""
     x = a[:, np.newaxis, :] ^ b[np.newaxis, :, :]
     out: npt.NDArray[np.uint16] = np.bitwise_count(x).sum(axis=2, dtype=np.uint16)
