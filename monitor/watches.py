@@ -42,10 +42,10 @@ log = structlog.get_logger(__name__)
 WatchGate = Callable[[WatchRecord], Awaitable[bool]]
 
 #: Watches in these states are to be joined (or stay joined) and recorded.
-JOINABLE_STATES = frozenset({"requested", "approved", "joining", "waiting", "active"})
+JOINABLE_STATES = frozenset({"approved", "joining", "waiting", "active"})
 #: Watches in these states end: their channel is left (unless another watch
 #: still covers it) and the watch becomes ``left``.
-LEAVE_STATES = frozenset({"expired", "revoked", "removed"})
+LEAVE_STATES = frozenset({"expired", "revoked"})
 
 
 class UnknownChannelError(Exception):

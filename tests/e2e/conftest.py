@@ -1,0 +1,71 @@
+"""End-to-end fixtures: a tgsim server, a logged-in session file, settings that
+point chanwatch at both, and a running monitor (real Telethon, real SQLite)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from e2e_support import MonitorFactory, logged_in_session, make_settings
+
+from monitor.app import MonitorApp
+from storage.sqlite import SQLiteStore
+from tgsim import Server
+
+
+@pytest.fixture
+async def sim(tmp_path: Path) -> AsyncIterator[Server]:
+    """A tgsim server on a free loopback port with a fresh state directory."""
+    server = await Server.start(tmp_path / "tgsim-state")
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+@pytest.fixture
+async def session_file(sim: Server, tmp_path: Path) -> Path:
+    """The monitor account's session file (test phone 1), logged in."""
+    return await logged_in_session(sim, tmp_path / "monitor.session")
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "chanwatch.db"
+
+
+@pytest.fixture
+async def start_monitor(
+    sim: Server, session_file: Path, db_path: Path
+) -> AsyncIterator[MonitorFactory]:
+    """Factory: ``await start_monitor()`` -> a started MonitorApp (stopped at teardown)."""
+    apps: list[MonitorApp] = []
+
+    async def factory(**kw: Any) -> MonitorApp:
+        app = MonitorApp(make_settings(sim, session_file, db_path),
+                         watch_sync_every=timedelta(seconds=0.3), **kw)
+        apps.append(app)
+        await app.start()
+        return app
+
+    try:
+        yield factory
+    finally:
+        for app in apps:
+            await app.stop()
+
+
+@pytest.fixture
+async def store(db_path: Path) -> AsyncIterator[SQLiteStore]:
+    """A second connection to the monitor's database, as the CLI would open it."""
+    s = SQLiteStore(db_path)
+    await s.open()
+    try:
+        yield s
+    finally:
+        await s.close()
+
+
