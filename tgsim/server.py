@@ -189,10 +189,18 @@ class Server:
         return ChannelHandle(self._channel(ref))
 
     async def create_channel(
-        self, title: str, username: str | None = None, private: bool = False, about: str = ""
+        self,
+        title: str,
+        username: str | None = None,
+        private: bool = False,
+        about: str = "",
+        invite_hash: str | None = None,
     ) -> ChannelHandle:
-        """Create a broadcast channel: public (with a username) or private (invite link)."""
-        ch = self.hub.world.create_channel(title, username, private, about)
+        """Create a broadcast channel: public (with a username) or private (invite link).
+
+        ``invite_hash`` fixes the invite hash (default: random).
+        """
+        ch = self.hub.world.create_channel(title, username, private, about, invite_hash)
         log.info("channel created", channel=ch.id, username=username, private=private)
         return ChannelHandle(ch)
 

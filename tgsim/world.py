@@ -160,7 +160,12 @@ class World:
     # channels
 
     def create_channel(
-        self, title: str, username: str | None, private: bool, about: str
+        self,
+        title: str,
+        username: str | None,
+        private: bool,
+        about: str,
+        invite_hash: str | None = None,
     ) -> Channel:
         """Create a broadcast channel."""
         if username is not None:
@@ -170,8 +175,13 @@ class World:
                 raise ValueError(f"invalid channel username {username!r}")
             if username.lower() in self.by_username:
                 raise ValueError(f"username {username!r} is taken")
+        if invite_hash is not None:
+            if not re.fullmatch(r"[A-Za-z0-9_-]{6,64}", invite_hash):
+                raise ValueError(f"invalid invite hash {invite_hash!r}")
+            if invite_hash in self.by_invite:
+                raise ValueError(f"invite hash {invite_hash!r} is taken")
         cid = CHANNEL_ID_BASE + len(self.channels) + 1
-        invite = secrets.token_urlsafe(12).replace("-", "A").replace("_", "B")
+        invite = invite_hash or secrets.token_urlsafe(12).replace("-", "A").replace("_", "B")
         ch = Channel(
             id=cid,
             access_hash=self.access_hash("channel", cid),

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 from telethon import TelegramClient, errors
 from telethon.tl import functions, types
-
 from tgsim_support import ClientFactory
 
 from tgsim import Server

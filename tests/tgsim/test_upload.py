@@ -58,7 +58,8 @@ async def test_video_and_animation_attributes(sim: Server, new_client: ClientFac
                          height=360, duration=2.5)
     ani = await sim.post(ch, animation=gif)
     client = await new_client(1)
-    video, animation = await client.get_messages(await client.get_entity("clips_ch"), ids=[vid, ani])
+    entity = await client.get_entity("clips_ch")
+    video, animation = await client.get_messages(entity, ids=[vid, ani])
     assert video.video is not None and video.file.width == 640 and video.file.duration == 2.5
     assert animation.gif is not None and animation.file.mime_type == "image/gif"
     assert await client.download_media(animation, bytes) == gif
@@ -89,7 +90,7 @@ async def test_misaligned_parts_are_rejected(sim: Server, new_client: ClientFact
 async def test_expired_reference_is_refreshed_by_refetch(
     sim: Server, new_client: ClientFactory, jpeg: bytes
 ) -> None:
-    """An expired photo reference raises FileReferenceExpiredError until the message is re-fetched."""
+    """An expired photo reference fails with FileReferenceExpiredError until a re-fetch."""
     ch = await sim.create_channel("Refs", username="refs_ch")
     msg_id = await sim.post(ch, photo=jpeg)
     client = await new_client(1)
