@@ -155,7 +155,8 @@ class SQLiteStore(StoreOperations):
         Returns ``fn``'s result once the batch has COMMITTED; if ``fn`` raises, its
         own changes are rolled back (savepoint) and the exception is raised here,
         while the other operations of the batch still commit. ``fn`` must not
-        BEGIN, COMMIT or ROLLBACK, nor call ``store.write`` itself.
+        BEGIN, COMMIT or ROLLBACK, nor call ``store.write`` itself, and should only
+        run SQL: while it runs it holds the database's write lock.
         """
         if self._writer is None:
             raise StoreClosed(f"store {self.path} is not open")

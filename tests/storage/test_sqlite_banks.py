@@ -187,3 +187,16 @@ async def test_database_refuses_duplicate_entries(store: SQLiteStore, db_path: P
             "VALUES (1, 'pdq', ?, 'x', 'x')",
             (_pdq(0),),
         )
+
+
+async def test_iterating_a_large_bank_streams_every_entry(store: SQLiteStore) -> None:
+    """iter_bank_entries yields every entry of a bank larger than one fetch chunk,
+    in id order, across banks."""
+    await store.create_bank("big", 31, actor="admin")
+    await store.create_bank("small", 31, actor="admin")
+    await store.import_bank_entries("big", _entries(12000), actor="a", source="big")
+    await store.import_bank_entries("small", _entries(3, start=20000), actor="a", source="s")
+    entries = await _all_entries(store, enabled_only=True)
+    assert len(entries) == 12003
+    assert [e.id for e in entries] == sorted(e.id for e in entries)
+    assert {e.bank for e in entries[-3:]} == {"small"}
