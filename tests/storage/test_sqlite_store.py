@@ -8,7 +8,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import aiosqlite
@@ -90,13 +89,11 @@ async def test_lock_held_past_busy_timeout_is_an_error(db_path: Path) -> None:
     async with SQLiteStore(db_path, busy_timeout=0.1) as store:
         other = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False)
         other.execute("BEGIN IMMEDIATE")
-        release = threading.Timer(2.0, other.execute, args=("COMMIT",))
         try:
             with pytest.raises(StoreError, match="cannot begin a write transaction"):
                 await store.record_post(make_post())
         finally:
-            release.start()
-            release.join()
+            other.execute("COMMIT")
             other.close()
         assert await store.record_post(make_post()) is True
 
