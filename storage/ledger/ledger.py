@@ -27,6 +27,8 @@ the text hash ``text_sha256``; ``post.deleted`` carries ``channel`` and
 from __future__ import annotations
 
 import re
+import sqlite3
+import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -124,10 +126,20 @@ def _column(fields: Mapping[str, Any], key: str) -> str | None:
 
 
 async def next_seq(conn: aiosqlite.Connection) -> int:
-    async with conn.execute("SELECT COALESCE(MAX(seq) + 1, 0) FROM ledger") as cur:
-        row = await cur.fetchone()
-    assert row is not None  # an aggregate always returns one row
-    return int(row[0])
+    rows = list(await conn.execute_fetchall("SELECT COALESCE(MAX(seq) + 1, 0) FROM ledger"))
+    return int(rows[0][0])
+
+
+# The next seq each connection is expected to use, so that an append is one
+# round trip to SQLite. Only a hint: the ledger_seq_contiguous trigger refuses a
+# wrong seq (after a rollback, or another process appended), and then the seq
+# is read again.
+_next_hint: weakref.WeakKeyDictionary[aiosqlite.Connection, int] = weakref.WeakKeyDictionary()
+
+
+def _stale_seq(exc: sqlite3.IntegrityError) -> bool:
+    text = str(exc)
+    return "seq must be the next index" in text or "ledger.seq" in text
 
 
 _INSERT = (
@@ -167,8 +179,17 @@ async def append_record(
     written). ``at`` defaults to now (UTC); pass it only to record a known time.
     """
     when = at or datetime.now(UTC)
-    seq = await next_seq(conn)
-    await conn.execute(_INSERT, _row(seq, rtype, actor, fields, when))
+    seq = _next_hint.get(conn)
+    if seq is None:
+        seq = await next_seq(conn)
+    try:
+        await conn.execute(_INSERT, _row(seq, rtype, actor, fields, when))
+    except sqlite3.IntegrityError as exc:
+        if not _stale_seq(exc):
+            raise
+        seq = await next_seq(conn)
+        await conn.execute(_INSERT, _row(seq, rtype, actor, fields, when))
+    _next_hint[conn] = seq + 1
     log.debug("ledger.append", seq=seq, type=rtype, actor=actor)
     return seq
 
@@ -181,9 +202,11 @@ async def append_records(
 ) -> list[int]:
     """Append several ``(type, actor, fields)`` records in one round trip."""
     when = at or datetime.now(UTC)
+    batch = list(items)
     first = await next_seq(conn)
-    rows = [_row(first + i, t, a, f, when) for i, (t, a, f) in enumerate(items)]
+    rows = [_row(first + i, t, a, f, when) for i, (t, a, f) in enumerate(batch)]
     await conn.executemany(_INSERT, rows)
+    _next_hint[conn] = first + len(rows)
     log.debug("ledger.append_many", first=first, count=len(rows))
     return list(range(first, first + len(rows)))
 

@@ -14,6 +14,7 @@ import aiosqlite
 import pytest
 
 from monitor.cli import main
+from monitor.access.users import Users
 from storage.ledger.ledger import append_record
 from storage.sqlite import SQLiteStore
 
@@ -37,6 +38,32 @@ def run(*argv: str) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def tokens(env: Path) -> dict[str, str]:
+    """An admin and a supervisor with personal API tokens (real users in the store)."""
+    async def go() -> dict[str, str]:
+        store = SQLiteStore(env / "cw.db")
+        await store.open()
+        try:
+            users = Users(store)
+            await users.init_admin("adm", PASSWORD)
+            await users.add("adm", "sue", ["supervisor"], PASSWORD, "test")
+            await users.add("adm", "otto", ["operator"], PASSWORD, "test")
+            return {name: (await users.issue_token(name, "cli")).token
+                    for name in ("adm", "sue", "otto")}
+        finally:
+            await store.close()
+
+    return asyncio.run(go())
+
+
+def as_user(monkeypatch: pytest.MonkeyPatch, token: str) -> None:
+    monkeypatch.setenv("CHANWATCH_TOKEN", token)
+
+
 def seed(path: Path) -> None:
     async def go() -> None:
         store = SQLiteStore(path)
@@ -57,8 +84,11 @@ def seed(path: Path) -> None:
     asyncio.run(go())
 
 
-def test_key_checkpoint_export_verify(env: Path) -> None:
+def test_key_checkpoint_export_verify(
+    env: Path, tokens: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The supervisor's whole path: key, checkpoint, export, verify (0), verify-db (0)."""
+    as_user(monkeypatch, tokens["adm"])
     code, vkey, err = run("evidence", "key", "--generate")
     assert code == 0, err
     vkey = vkey.strip()
@@ -66,6 +96,7 @@ def test_key_checkpoint_export_verify(env: Path) -> None:
     assert stat.S_IMODE((env / "ledger.key").stat().st_mode) == 0o600
     assert run("evidence", "key")[1].strip() == vkey
     seed(env / "cw.db")
+    as_user(monkeypatch, tokens["sue"])
 
     code, out, err = run("evidence", "checkpoint")
     assert code == 0, err
@@ -74,6 +105,7 @@ def test_key_checkpoint_export_verify(env: Path) -> None:
     code, out, err = run("evidence", "export", "--case", "K-1", "-o", "k1.zip")
     assert code == 0, err
     assert "exported case K-1: 5 records" in out
+    monkeypatch.delenv("CHANWATCH_TOKEN")  # verifying needs no account
 
     code, out, _ = run("evidence", "verify", "k1.zip", "--key", vkey)
     assert code == 0 and out.splitlines()[-1].startswith("VERIFIED: case K-1, 5 records")
@@ -84,10 +116,14 @@ def test_key_checkpoint_export_verify(env: Path) -> None:
     assert code == 0 and "LEDGER VERIFIED: 5 records, 2 checkpoints" in out
 
 
-def test_verify_fails_with_status_1_and_names_the_problem(env: Path) -> None:
+def test_verify_fails_with_status_1_and_names_the_problem(
+    env: Path, tokens: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A tampered bundle exits 1 with FAIL lines and the NOT VERIFIED verdict."""
+    as_user(monkeypatch, tokens["adm"])
     run("evidence", "key", "--generate")
     seed(env / "cw.db")
+    as_user(monkeypatch, tokens["sue"])
     assert run("evidence", "export", "--case", "K-1", "-o", "k1.zip")[0] == 0
     with zipfile.ZipFile(env / "k1.zip") as zf:
         files = {n: zf.read(n) for n in zf.namelist()}
@@ -102,12 +138,31 @@ def test_verify_fails_with_status_1_and_names_the_problem(env: Path) -> None:
     assert out.splitlines()[-1].startswith("NOT VERIFIED")
 
 
-def test_clear_errors(env: Path) -> None:
+def test_only_a_supervisor_exports(
+    env: Path, tokens: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An operator may not export or sign, nor generate the key; nothing is exported."""
+    as_user(monkeypatch, tokens["otto"])
+    code, _, err = run("evidence", "key", "--generate")
+    assert code == 1 and "refused" in err and not (env / "ledger.key").exists()
+    as_user(monkeypatch, tokens["adm"])
+    run("evidence", "key", "--generate")
+    seed(env / "cw.db")
+    as_user(monkeypatch, tokens["otto"])
+    for argv in (("export", "--case", "K-1", "-o", "k1.zip"), ("checkpoint",)):
+        code, _, err = run("evidence", *argv)
+        assert code == 1 and "refused" in err, argv
+    assert not (env / "k1.zip").exists()
+
+
+def test_clear_errors(env: Path, tokens: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
     """No key yet, a bad --key, an unknown case and a bad date each give one clear line."""
     code, _, err = run("evidence", "key")
     assert code == 1 and "chanwatch init" in err
+    as_user(monkeypatch, tokens["adm"])
     run("evidence", "key", "--generate")
     seed(env / "cw.db")
+    as_user(monkeypatch, tokens["sue"])
     code, _, err = run("evidence", "verify", "x.zip", "--key", "nokey")
     assert code == 2 and "not a verifier key and not a readable file" in err
     code, _, err = run("evidence", "export", "--case", "K-404", "-o", "x.zip")
