@@ -13,8 +13,8 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
-from monitor.cli import main
 from monitor.access.users import Users
+from monitor.cli import main
 from storage.ledger.ledger import append_record
 from storage.sqlite import SQLiteStore
 
