@@ -115,3 +115,40 @@ async def poll(predicate: Callable[[], Awaitable[bool]], timeout: float = 20.0,
         if loop.time() > deadline:
             raise TimeoutError(f"condition not met within {timeout}s")
         await asyncio.sleep(interval)
+
+
+async def media_of(store: SQLiteStore, channel_id: int, message_id: int) -> dict[str, Any] | None:
+    """The media row sighted in a post (None when the post has no sighting)."""
+
+    async def q(conn: Any) -> dict[str, Any] | None:
+        cur = await conn.execute(
+            "SELECT m.* FROM sightings s JOIN media m ON m.id = s.media_id "
+            "WHERE s.channel_id = ? AND s.message_id = ?",
+            (channel_id, message_id),
+        )
+        row = await cur.fetchone()
+        if row is None:
+            return None
+        return {d[0]: row[i] for i, d in enumerate(cur.description)}
+
+    return await store.read(q)
+
+
+async def has_posts(store: SQLiteStore, channel_id: int, ids: list[int]) -> bool:
+    """True when every message id of ``ids`` is stored for the channel."""
+    for mid in ids:
+        if await store.get_post(channel_id, mid) is None:
+            return False
+    return True
+
+
+async def stored_ids(store: SQLiteStore, channel_id: int) -> list[int]:
+    """Every stored message id of a channel, ascending (duplicates would show)."""
+
+    async def q(conn: Any) -> list[int]:
+        cur = await conn.execute(
+            "SELECT message_id FROM posts WHERE channel_id = ? ORDER BY message_id", (channel_id,)
+        )
+        return [int(r[0]) for r in await cur.fetchall()]
+
+    return await store.read(q)

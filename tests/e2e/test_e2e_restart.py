@@ -1,0 +1,61 @@
+"""Posts made while the monitor was stopped are recorded after a restart; the
+channel is never resolved again once joined."""
+
+from __future__ import annotations
+
+from e2e_support import MonitorFactory, has_posts, monitor_user, poll, stored_ids
+from tgsim_support import wait_for
+
+from storage.sqlite import SQLiteStore
+from tgsim import Server
+
+
+async def test_posts_made_while_stopped_are_recorded(
+    sim: Server, start_monitor: MonitorFactory, store: SQLiteStore
+) -> None:
+    """Stop the monitor, post 120 times (more than one history page), restart: all
+    are recorded once, in order, and the cursor reaches the last one."""
+    ch = await sim.create_channel("Backlog", username="backlog")
+    first = await sim.post(ch, text="before the monitor ever ran")
+    await store.add_watch("@backlog", "test")
+    app = await start_monitor()
+    await poll(lambda: has_posts(store, ch.id, [first]))
+    live = await sim.post(ch, text="while running")
+    await poll(lambda: has_posts(store, ch.id, [live]))
+    await app.stop()
+
+    missed = [await sim.post(ch, text=f"missed {i}") for i in range(120)]
+    # Telegram does not resolve usernames for us any more: prove we never ask.
+    sim.faults.add(request="ResolveUsernameRequest", error="USERNAME_NOT_OCCUPIED", times=None)
+    app2 = await start_monitor()
+    await poll(lambda: has_posts(store, ch.id, missed))
+    await app2.reconciler.wait_idle(10)
+
+    assert await stored_ids(store, ch.id) == [first, live, *missed]
+    assert await store.get_cursor(ch.id) == missed[-1]
+    watches = await store.list_watches()
+    assert [(w.state, w.channel_id) for w in watches] == [("active", ch.id)]
+    assert sim.is_member(ch, monitor_user(sim))
+
+
+async def test_revoked_watch_leaves_the_channel(
+    sim: Server, start_monitor: MonitorFactory, store: SQLiteStore
+) -> None:
+    """A revoked watch stops recording and the account leaves the channel (tgsim sees it)."""
+    ch = await sim.create_channel("Soon left", username="soon_left")
+    watch = await store.add_watch("@soon_left", "test")
+    app = await start_monitor()
+    uid = monitor_user(sim)
+    await wait_for(lambda: sim.is_member(ch, uid), timeout=10)
+    await store.update_watch(watch.id, actor="test", state="revoked", reason="test")
+    await wait_for(lambda: ("leave", ch.id, uid) in sim.events, timeout=10)
+    assert not app.watches.is_watched(ch.id)
+
+    async def left() -> bool:
+        w = await store.get_watch(watch.id)
+        return w is not None and w.state == "left"
+
+    await poll(left)
+    await sim.post(ch, text="after we left")
+    await app.sync_watches()
+    assert await store.count_posts(ch.id) == 0
