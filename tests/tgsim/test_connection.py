@@ -1,0 +1,60 @@
+"""Service messages and wrappers on a live connection (tgsim/connection.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from telethon.tl import functions, types
+from tgsim_support import ClientFactory, login, make_client, sim_phone, wait_for
+
+from tgsim import Server
+
+
+async def test_ping_future_salts_and_destroy_session(
+    sim: Server, new_client: ClientFactory
+) -> None:
+    """ping, get_future_salts and destroy_session get their bare answers."""
+    client = await new_client(1)
+    pong = await client(functions.PingRequest(ping_id=4242))
+    assert isinstance(pong, types.Pong) and pong.ping_id == 4242
+    delayed = await client(functions.PingDelayDisconnectRequest(ping_id=7, disconnect_delay=75))
+    assert delayed.ping_id == 7
+    salts = await client(functions.GetFutureSaltsRequest(num=3))
+    assert isinstance(salts, types.FutureSalts) and len(salts.salts) == 3
+    gone = await client(functions.DestroySessionRequest(session_id=123))
+    assert isinstance(gone, types.DestroySessionOk)
+
+
+async def test_gzipped_request_and_container(sim: Server, new_client: ClientFactory) -> None:
+    """Telethon's gzip-packed requests and containers of several requests are served."""
+    ch = await sim.create_channel("Z", username="zip_ch")
+    for i in range(5):
+        await sim.post(ch, text=f"m{i}")
+    client = await new_client(1)
+    entity = await client.get_entity("zip_ch")
+    # 300 ids make a request big enough for Telethon to gzip it
+    got = await client.get_messages(entity, ids=list(range(1, 301)))
+    assert [m.text for m in got if m is not None] == [f"m{i}" for i in range(5)]
+    # several requests sent at once travel in one msg_container
+    results = await client(
+        [functions.PingRequest(ping_id=i) for i in range(3)]
+        + [functions.channels.GetFullChannelRequest(entity)]
+    )
+    assert [r.ping_id for r in results[:3]] == [0, 1, 2]
+    assert results[3].full_chat.id == ch.id
+
+
+async def test_invoke_without_updates_gets_no_pushes(sim: Server, tmp_path: Path) -> None:
+    """A client created with receive_updates=False wraps its init in invokeWithoutUpdates."""
+    ch = await sim.create_channel("N", username="noupd_ch")
+    client = make_client(sim, tmp_path / "n.session", receive_updates=False)
+    try:
+        await login(client, sim_phone(sim.dc_id, 5))
+        entity = await client.get_entity("noupd_ch")
+        await client(functions.channels.JoinChannelRequest(entity))
+        conns = list(sim.hub.connections)
+        await wait_for(lambda: any(c.no_updates for c in conns))
+        assert all(c.no_updates for c in sim.hub.connections)
+        await sim.post(ch, text="quiet")  # must not be pushed, and must not fail
+    finally:
+        await client.disconnect()
