@@ -30,6 +30,7 @@ from typing import Any, Protocol
 
 import structlog
 
+from handlers.banks.categories import DEFAULT_PRIORITY, category_priority
 from handlers.hashing import MediaHashes
 from handlers.post import MediaKind, Post
 from storage.api import Store
@@ -51,17 +52,21 @@ class PipelineConfig:
     pdq_threshold: int = 31
     pdq_min_quality: int = 50
     alert_due: timedelta = timedelta(hours=24)
-    #: Bank entry category -> alert priority; 1 is the most urgent.
+    #: Bank entry category -> alert priority; 1 is the most urgent. Compared
+    #: case-insensitively (keys are stored lower-case).
     category_priority: Mapping[str, int] = field(
         default_factory=lambda: MappingProxyType({})
     )
     #: Priority for entries without a category or with one not in the mapping.
-    default_priority: int = 3
+    default_priority: int = DEFAULT_PRIORITY
+
+    def __post_init__(self) -> None:
+        lowered = {k.strip().lower(): v for k, v in self.category_priority.items()}
+        object.__setattr__(self, "category_priority", MappingProxyType(lowered))
 
     def priority_of(self, category: str | None) -> int:
-        if category is None:
-            return self.default_priority
-        return self.category_priority.get(category, self.default_priority)
+        """The alert priority of a bank entry's category."""
+        return category_priority(category, self.category_priority, self.default_priority)
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,6 +47,7 @@ from pydantic_settings import (
 )
 from pydantic_settings import SettingsError as _SourceError
 
+from handlers.banks.categories import DEFAULT_PRIORITIES, DEFAULT_PRIORITY
 from handlers.pipeline import PipelineConfig
 from handlers.post import MediaKind
 
@@ -277,20 +278,24 @@ class MatchingSettings(_Section):
     pdq_threshold: int = Field(default=31, ge=0, le=256)
     #: PDQ hashes of lower quality are not matched.
     pdq_min_quality: int = Field(default=50, ge=0, le=100)
-    #: Bank entry category -> alert priority (1 is the most urgent).
+    #: Bank entry category -> alert priority (1 is the most urgent). Categories
+    #: are compared case-insensitively (bank imports store them lower-case).
     category_priority: Annotated[dict[str, int], NoDecode, BeforeValidator(split_mapping)] = (
-        Field(default_factory=lambda: {"A1": 1, "A2": 2, "B1": 2, "B2": 3})
+        Field(default_factory=lambda: dict(DEFAULT_PRIORITIES))
     )
     #: Priority of entries whose category is empty or not in the mapping.
-    default_priority: int = Field(default=3, ge=1)
+    default_priority: int = Field(default=DEFAULT_PRIORITY, ge=1)
 
     @field_validator("category_priority")
     @classmethod
     def _priorities(cls, value: dict[str, int]) -> dict[str, int]:
-        bad = sorted(k for k, v in value.items() if v < 1)
+        out = {k.strip().lower(): v for k, v in value.items()}
+        if "" in out:
+            raise ValueError("empty category name")
+        bad = sorted(k for k, v in out.items() if v < 1)
         if bad:
             raise ValueError(f"priority must be >= 1 (category {bad[0]})")
-        return value
+        return out
 
 
 class AlertSettings(_Section):

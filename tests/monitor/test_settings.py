@@ -68,6 +68,8 @@ def test_defaults() -> None:
     assert s.media.max_bytes == 20 * 1024 * 1024
     assert s.media.hash_kinds == {"photo", "video", "animation", "document", "sticker"}
     assert s.matching.pdq_threshold == 31 and s.matching.pdq_min_quality == 50
+    assert s.matching.category_priority == {"csam": 1, "ncii": 1, "terror": 2}
+    assert s.matching.default_priority == 3
     assert s.alerts.due == timedelta(hours=24)
     assert s.monitor.reconcile_interval == timedelta(minutes=5)
     assert s.handlers.extra == ()
@@ -81,7 +83,7 @@ def test_env_values_are_parsed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     monkeypatch.setenv("CHANWATCH_DATABASE__PATH", str(tmp_path / "x.db"))
     monkeypatch.setenv("CHANWATCH_MEDIA__MAX_BYTES", "5MiB")
     monkeypatch.setenv("CHANWATCH_MEDIA__HASH_KINDS", "photo, video")
-    monkeypatch.setenv("CHANWATCH_MATCHING__CATEGORY_PRIORITY", "A1=1,terror=2")
+    monkeypatch.setenv("CHANWATCH_MATCHING__CATEGORY_PRIORITY", "A1=1,Terror=2")
     monkeypatch.setenv("CHANWATCH_ALERTS__DUE", "90m")
     monkeypatch.setenv("CHANWATCH_MONITOR__RECONCILE_INTERVAL", "30")
     monkeypatch.setenv("CHANWATCH_HANDLERS__EXTRA", "a.b:c,d:e")
@@ -92,7 +94,7 @@ def test_env_values_are_parsed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     assert s.database.path == tmp_path / "x.db"
     assert s.media.max_bytes == 5 * 1024 * 1024
     assert s.media.hash_kinds == {"photo", "video"}
-    assert s.matching.category_priority == {"A1": 1, "terror": 2}
+    assert s.matching.category_priority == {"a1": 1, "terror": 2}
     assert s.alerts.due == timedelta(minutes=90)
     assert s.monitor.reconcile_interval == timedelta(seconds=30)
     assert s.handlers.extra == ("a.b:c", "d:e")
@@ -105,7 +107,7 @@ def test_json_lists_and_mappings_from_env(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("CHANWATCH_MATCHING__CATEGORY_PRIORITY", '{"B2": 4}')
     s = Settings.load(None, env_file=None)
     assert s.media.hash_kinds == {"photo"}
-    assert s.matching.category_priority == {"B2": 4}
+    assert s.matching.category_priority == {"b2": 4}
 
 
 def test_toml_file_and_priority(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -360,7 +362,8 @@ def test_pipeline_config() -> None:
     assert cfg.media_max_bytes == 20 * 1024 * 1024
     assert cfg.pdq_threshold == 31 and cfg.pdq_min_quality == 50
     assert cfg.alert_due == timedelta(hours=24)
-    assert cfg.priority_of("A1") == 1 and cfg.priority_of("zzz") == 3 and cfg.priority_of(None) == 3
+    assert cfg.priority_of("CSAM") == 1 and cfg.priority_of("terror") == 2
+    assert cfg.priority_of("zzz") == 3 and cfg.priority_of(None) == 3
 
 
 @pytest.mark.parametrize(
