@@ -1,0 +1,122 @@
+"""One entry point for every bank format: :func:`parse_bank` (with detection)."""
+
+from __future__ import annotations
+
+import json
+
+from handlers.banks.model import ParseResult
+from handlers.banks.records import parse_ncmec, parse_stopncii, parse_tcap
+from handlers.banks.text import HMA_SIGNAL_TYPES, parse_csv, parse_hma, parse_vpdq_file
+
+FORMATS = ("csv", "hma", "vpdq", "ncmec", "stopncii", "tcap")
+
+
+class UnknownFormatError(ValueError):
+    """The format could not be detected or is not one of :data:`FORMATS`."""
+
+
+def _first_lines(text: str, n: int = 5) -> list[str]:
+    out = []
+    for raw in text.splitlines():
+        s = raw.strip()
+        if s and not s.startswith("#"):
+            out.append(s)
+            if len(out) >= n:
+                break
+    return out
+
+
+def _first_record(text: str) -> dict[str, object] | None:
+    stripped = text.lstrip()
+    candidates: list[object] = []
+    try:
+        doc = json.loads(stripped)
+        candidates.append(doc)
+    except json.JSONDecodeError:
+        first = stripped.splitlines()[0] if stripped else ""
+        try:
+            candidates.append(json.loads(first))
+        except json.JSONDecodeError:
+            return None
+    while candidates:
+        value = candidates.pop(0)
+        if isinstance(value, list) and value:
+            candidates.append(value[0])
+        elif isinstance(value, dict):
+            lists = [v for v in value.values() if isinstance(v, list) and v]
+            if lists and not {"fingerprints", "signalType", "hash_digest"} & value.keys():
+                candidates.append(lists[0])
+            else:
+                return value
+    return None
+
+
+def detect_format(text: str) -> str:
+    """Guess the format from the first lines / first record. Raises UnknownFormatError."""
+    stripped = text.lstrip()
+    if stripped.startswith(("[", "{")):
+        rec = _first_record(text)
+        if rec is not None:
+            if "signalType" in rec or "hashValue" in rec:
+                return "stopncii"
+            if "hash_digest" in rec or "algorithm" in rec:
+                return "tcap"
+            if "fingerprints" in rec or "classification" in rec or "tombstone" in rec:
+                return "ncmec"
+        raise UnknownFormatError("JSON records of an unknown kind (not NCMEC, StopNCII or TCAP)")
+    lines = _first_lines(text)
+    if not lines:
+        raise UnknownFormatError("empty file")
+    first = lines[0]
+    if first.lower().replace(" ", "").startswith("hash_type,") or first.lower().startswith(
+        "hash_value,"
+    ):
+        return "csv"
+    parts = first.split(",")
+    if len(parts) == 4 and parts[0].strip().isdigit() and len(parts[2].strip()) == 64:
+        return "vpdq"
+    token = first.split()[0].lower()
+    if token in HMA_SIGNAL_TYPES:
+        return "hma"
+    raise UnknownFormatError(
+        f"cannot tell the format from the first line; give it explicitly ({', '.join(FORMATS)})"
+    )
+
+
+def parse_bank(
+    data: bytes | str,
+    fmt: str = "auto",
+    *,
+    category: str | None = None,
+    source_ref: str | None = None,
+) -> ParseResult:
+    """Parse a bank file in memory. ``fmt``: ``auto`` or one of :data:`FORMATS`.
+
+    ``category`` is the default category (formats with their own: csam for
+    NCMEC, ncii for StopNCII, terror for TCAP; a CSV row's category wins);
+    ``source_ref`` is recorded on entries of formats that have no reference of
+    their own (HMA text, vPDQ files). Undecodable bytes and an unknown format
+    raise :class:`UnknownFormatError`; invalid lines are in ``result.errors``.
+    """
+    if isinstance(data, bytes):
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise UnknownFormatError(f"not UTF-8 text (byte {exc.start})") from None
+    else:
+        text = data.removeprefix("\ufeff")
+    kind = detect_format(text) if fmt == "auto" else fmt
+    cat = category.lower() if category else None
+    if kind == "csv":
+        return parse_csv(text, category=cat)
+    if kind == "hma":
+        return parse_hma(text, category=cat, source_ref=source_ref)
+    if kind == "vpdq":
+        return parse_vpdq_file(text, category=cat, source_ref=source_ref)
+    if kind == "ncmec":
+        return parse_ncmec(text, category=cat)
+    if kind == "stopncii":
+        return parse_stopncii(text, category=cat)
+    if kind == "tcap":
+        return parse_tcap(text, category=cat)
+    raise UnknownFormatError(f"unknown format {fmt!r} (expected auto or {', '.join(FORMATS)})")
