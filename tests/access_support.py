@@ -121,3 +121,36 @@ async def joined(w: World, watch_id: int, channel_id: int, username: str | None)
     await w.store.update_watch(
         watch_id, actor="monitor", state="active", channel_id=channel_id, account="main"
     )
+
+
+#: The users of CLI tests: one per role.
+CLI_USERS: dict[str, tuple[str, ...]] = {
+    "root": ("admin",),
+    "ivan": ("investigator",),
+    "sam": ("supervisor",),
+    "sue": ("supervisor",),
+    "otto": ("operator",),
+}
+
+
+async def seed_users(path: Path, users: Mapping[str, Sequence[str]] = CLI_USERS) -> dict[str, str]:
+    """Create ``users`` in the database at ``path`` (``root``, admin, is made by
+    init); returns each one's personal API token, for ``CHANWATCH_TOKEN``."""
+    store = SQLiteStore(path)
+    await store.open()
+    try:
+        svc = Users(store, hasher=fast_hasher())
+        await svc.init_admin("root", PASSWORD)
+        for name, roles in users.items():
+            if name != "root":
+                await svc.add("root", name, list(roles), PASSWORD, "test user")
+        return {name: (await svc.issue_token(name, "test")).token for name in users}
+    finally:
+        await store.close()
+
+
+def seed_cli_users(path: Path, users: Mapping[str, Sequence[str]] = CLI_USERS) -> dict[str, str]:
+    """:func:`seed_users` for synchronous tests (CLI tests run ``main`` in-process)."""
+    import asyncio
+
+    return asyncio.run(seed_users(path, users))

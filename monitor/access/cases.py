@@ -76,6 +76,10 @@ class Cases:
 
         return await self._store.read(op)
 
+    @property
+    def limits(self) -> Limits:
+        return self._limits
+
     def status(self, authz: Authorization) -> str:
         return status_at(authz, self._clock.now(), self._limits)
 

@@ -33,9 +33,13 @@ from storage.errors import NotFound, StoreError
 #: Every subcommand module, in the order ``chanwatch --help`` lists them. A
 #: module added under monitor/cli/ must be listed here (a test checks it).
 COMMAND_MODULES: tuple[str, ...] = (
+    "monitor.cli.init",
+    "monitor.cli.user",
     "monitor.cli.run",
     "monitor.cli.login",
+    "monitor.cli.account",
     "monitor.cli.watch",
+    "monitor.cli.case",  # after watch: adds `watch request|approve|refuse|requests`
     "monitor.cli.alerts",
     "monitor.cli.evidence",
 )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import getpass
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -18,6 +17,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO, TypeAlias
 
+from monitor.access.login import authenticate, command_name
+from monitor.access.roles import AccessDenied
+from monitor.access.users import Users
 from monitor.settings import Settings
 from storage.sqlite import SQLiteStore
 
@@ -65,17 +67,17 @@ async def open_store(ctx: CliContext) -> AsyncIterator[SQLiteStore]:
 async def acting_user(args: argparse.Namespace, ctx: CliContext, role: str) -> str:
     """The actor a state-changing command records, allowed to act as ``role``.
 
-    Every state-changing command gets its actor here and nowhere else.
-
-    FOR NOW (until the users-and-roles issue lands authentication) this returns
-    the operating-system user running the command, prefixed ``local:``, and
-    checks no role: whoever can run chanwatch on this machine may act, and the
-    audit trail records them as ``local:<os user>``. The access module replaces
-    this body with real authentication (API token from the environment or a
-    password prompt) and refuses users without ``role``.
+    Every state-changing command gets its actor here and nowhere else. The user
+    authenticates with a personal API token (``CHANWATCH_TOKEN``) or, on a
+    terminal, with username and password (:mod:`monitor.access.login`); a user
+    without ``role`` is refused with a clear message and the refusal is audited.
     """
-    del args, ctx, role  # used once authentication lands
-    return f"local:{getpass.getuser()}"
+    async with open_store(ctx) as store:
+        try:
+            user = await authenticate(Users(store), role, command_name(vars(args)))
+        except AccessDenied as exc:
+            raise CliError(str(exc)) from None
+    return user.username
 
 
 # --------------------------------------------------------------------- output

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import getpass
 import io
 import json
 import os
@@ -11,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from access_support import seed_cli_users
 
 from monitor.cli import main
 from storage.models import (
@@ -38,6 +38,8 @@ def db(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     path = tmp_path / "cw.db"
     monkeypatch.setenv("CHANWATCH_DATABASE__PATH", str(path))
     asyncio.run(_seed(path))
+    # state-changing commands need an authenticated user holding the role
+    monkeypatch.setenv("CHANWATCH_TOKEN", seed_cli_users(path, {"tester": ("operator",)})["tester"])
     return path
 
 
@@ -139,7 +141,7 @@ def test_show(db: Path) -> None:
 
 def test_claim_then_confirm_is_audited(db: Path) -> None:
     """claim then confirm: the state moves, who and why are kept and audited."""
-    actor = f"local:{getpass.getuser()}"
+    actor = "tester"
     code, out, _ = run("alerts", "claim", "2")
     assert code == 0 and out.strip() == f"alert 2: open -> claimed by {actor}"
     code, out, _ = run("alerts", "confirm", "2", "--note", "matches the known image")

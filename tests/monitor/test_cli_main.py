@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from access_support import seed_cli_users
 
 import monitor.cli
 from monitor.cli import COMMAND_MODULES, main
@@ -95,6 +96,7 @@ def test_config_file_option(
     monkeypatch.delenv("CHANWATCH_DATABASE__PATH")
     good = tmp_path / "good.toml"
     good.write_text(f'[database]\npath = "{db}"\n', encoding="utf-8")
+    monkeypatch.setenv("CHANWATCH_TOKEN", seed_cli_users(db, {"ivan": ("investigator",)})["ivan"])
     assert run("--config", str(good), "watch", "add", "@toml_chan")[0] == 0
     assert db.exists()
     bad = tmp_path / "bad.toml"
@@ -126,6 +128,8 @@ def test_quiet_commands_hide_info_logs(
 
 def test_exit_statuses_as_a_subprocess(env: dict[str, str]) -> None:
     """The real process exits 0, 2 (bad input, bad setting) as main() returns."""
+    tokens = seed_cli_users(Path(env["CHANWATCH_DATABASE__PATH"]), {"ivan": ("investigator",)})
+    env = {**env, "CHANWATCH_TOKEN": tokens["ivan"]}
     ok = subprocess_run(env, "watch", "add", "@proc_chan")
     assert ok.returncode == 0, ok.stderr
     assert "watch 1 added" in ok.stdout

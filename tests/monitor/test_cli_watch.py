@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import getpass
 import io
 import json
 import os
 from pathlib import Path
 
 import pytest
+from access_support import seed_cli_users
 
 from monitor.cli import main
 from storage.sqlite import SQLiteStore
@@ -24,6 +24,9 @@ def db(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.chdir(tmp_path)
     path = tmp_path / "cw.db"
     monkeypatch.setenv("CHANWATCH_DATABASE__PATH", str(path))
+    # state-changing commands need an authenticated user holding the role
+    tokens = seed_cli_users(path, {"tester": ("admin", "investigator", "supervisor")})
+    monkeypatch.setenv("CHANWATCH_TOKEN", tokens["tester"])
     return path
 
 
@@ -63,7 +66,7 @@ def test_add_list_remove(db: Path) -> None:
     (record,) = [json.loads(line) for line in out.splitlines()]
     assert record["state"] == "revoked" and record["reason"] == "case closed"
 
-    actor = f"local:{getpass.getuser()}"
+    actor = "tester"
     actions = audit_rows(db, "watch:1")
     assert (actor, "watch.add") in actions
     assert (actor, "watch.update") in actions
