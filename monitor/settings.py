@@ -362,7 +362,9 @@ class AccessSettings(_Section):
     @classmethod
     def _within_a_minute(cls, value: timedelta) -> timedelta:
         if value > timedelta(minutes=1):
-            raise ValueError("must be at most 1m: an ended authorization is enforced within a minute")
+            raise ValueError(
+                "must be at most 1m: an ended authorization is enforced within a minute"
+            )
         return value
 
 
