@@ -40,8 +40,10 @@ COMMAND_MODULES: tuple[str, ...] = (
     "monitor.cli.account",
     "monitor.cli.watch",
     "monitor.cli.case",  # after watch: adds `watch request|approve|refuse|requests`
+    "monitor.cli.bank",
     "monitor.cli.alerts",
     "monitor.cli.evidence",
+    "monitor.cli.hash_cmd",
 )
 
 PROG = "chanwatch"
