@@ -1,0 +1,194 @@
+"""``chanwatch bank import|list``: hash banks.
+
+``bank import NAME FILE`` reads a bank file (format detected, or ``--format``),
+validates every line, and imports it atomically: with any invalid line nothing
+is imported and every bad line is reported with its number, unless
+``--skip-invalid`` (then the valid lines are imported and the bad ones listed).
+The bank is created on first import (PDQ threshold ``--threshold``, else the
+``matching.pdq_threshold`` setting). Re-importing a newer file updates the
+bank: new entries are added, entries the file withdraws or deletes are
+disabled (never forgotten), and with ``--replace`` the file is the bank's
+complete list, so entries missing from it are disabled too. A running monitor
+reloads its index when the banks change.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from handlers.banks import FORMATS, ParseResult, UnknownFormatError, parse_bank
+from monitor.cli.common import (
+    CliContext,
+    SubParsers,
+    UsageError,
+    acting_user,
+    add_json_flag,
+    emit_list,
+    open_store,
+    say,
+)
+from storage.models import BankEntryIn, BankInfo
+from storage.sqlite import SQLiteStore
+
+COLUMNS = ("name", "threshold", "entries", "enabled_entries", "created_at")
+#: Invalid lines shown in an error message (all of them go to the log).
+SHOW_ERRORS = 20
+
+
+def register(sub: SubParsers) -> None:
+    bank = sub.add_parser("bank", help="hash banks of known content")
+    cmds = bank.add_subparsers(dest="bank_command", metavar="ACTION", required=True)
+
+    imp = cmds.add_parser("import", help="import (or update) a bank from a file")
+    imp.add_argument("name", help="bank name (created on first import)")
+    imp.add_argument("file", type=Path, help="the bank file")
+    imp.add_argument(
+        "--format",
+        choices=("auto", *FORMATS),
+        default="auto",
+        help="file format (default: detected from the content)",
+    )
+    imp.add_argument(
+        "--skip-invalid",
+        action="store_true",
+        help="import the valid lines and list the invalid ones (default: refuse the file)",
+    )
+    imp.add_argument(
+        "--threshold",
+        type=int,
+        help="PDQ Hamming distance for a new bank (0..256; default: matching.pdq_threshold)",
+    )
+    imp.add_argument(
+        "--replace",
+        action="store_true",
+        help="the file is the bank's complete list: disable entries missing from it",
+    )
+    imp.add_argument("--category", help="category for entries that carry none")
+    imp.add_argument("--source-ref", help="source reference for formats without their own")
+    imp.set_defaults(func=cmd_import, quiet=True)
+
+    lst = cmds.add_parser("list", help="the banks with their entry counts")
+    add_json_flag(lst)
+    lst.set_defaults(func=cmd_list, quiet=True)
+
+
+def bank_row(info: BankInfo) -> dict[str, Any]:
+    return {
+        "name": info.name,
+        "threshold": info.threshold,
+        "entries": info.entries,
+        "enabled_entries": info.enabled_entries,
+        "created_at": info.created_at,
+    }
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read bank file {path}: {exc.strerror or exc}") from None
+
+
+def _errors_line(path: Path, result: ParseResult) -> str:
+    shown = "; ".join(str(e) for e in result.errors[:SHOW_ERRORS])
+    more = len(result.errors) - SHOW_ERRORS
+    return (
+        f"{path}: {len(result.errors)} invalid line(s): {shown}"
+        + (f" (and {more} more)" if more > 0 else "")
+    )
+
+
+async def _withdrawn_entries(
+    store: SQLiteStore, bank: str, result: ParseResult
+) -> list[BankEntryIn]:
+    """Withdrawals as entries to disable in the same atomic import.
+
+    A withdrawal names a hash, or (NCMEC tombstones) only a source reference:
+    those are resolved to the bank's entries with that reference.
+    """
+    out: list[BankEntryIn] = []
+    by_ref: set[str] = set()
+    for w in result.withdrawals:
+        if w.hash_type and w.hash_value:
+            out.append(
+                BankEntryIn(w.hash_type, w.hash_value, source_ref=w.source_ref, withdrawn=True)
+            )
+        elif w.source_ref:
+            by_ref.add(w.source_ref)
+    if by_ref:
+        async for entry in store.iter_bank_entries(enabled_only=False):
+            if entry.bank == bank and entry.source_ref in by_ref:
+                out.append(
+                    BankEntryIn(
+                        entry.hash_type,
+                        entry.hash_value,
+                        category=entry.category,
+                        source_ref=entry.source_ref,
+                        withdrawn=True,
+                    )
+                )
+    return out
+
+
+async def cmd_import(args: argparse.Namespace, ctx: CliContext) -> int:
+    if args.threshold is not None and not 0 <= args.threshold <= 256:
+        raise UsageError(f"--threshold must be a Hamming distance 0..256, not {args.threshold}")
+    data = _read(args.file)
+    try:
+        result = await asyncio.to_thread(
+            parse_bank, data, args.format, category=args.category, source_ref=args.source_ref
+        )
+    except UnknownFormatError as exc:
+        raise UsageError(f"{args.file}: {exc}") from None
+    if result.errors and not args.skip_invalid:
+        raise UsageError(
+            _errors_line(args.file, result)
+            + "; nothing was imported (fix the file, or use --skip-invalid)"
+        )
+    if not result.entries and not result.withdrawals:
+        raise UsageError(f"{args.file}: no valid entries; nothing was imported")
+    actor = await acting_user(args, ctx, "admin")
+    async with open_store(ctx) as store:
+        info = await store.get_bank(args.name)
+        if info is None:
+            threshold = (
+                args.threshold if args.threshold is not None
+                else ctx.settings.matching.pdq_threshold
+            )
+            info = await store.create_bank(args.name, threshold, actor)
+        elif args.threshold is not None and args.threshold != info.threshold:
+            raise UsageError(
+                f"bank {args.name} exists with threshold {info.threshold}; "
+                "an import does not change it"
+            )
+        withdrawn = await _withdrawn_entries(store, args.name, result)
+        added = await store.import_bank_entries(
+            args.name,
+            [*result.entries, *withdrawn],
+            actor,
+            str(args.file),
+            replace=args.replace,
+        )
+        after = await store.get_bank(args.name)
+    if result.errors:
+        ctx.stderr.write("chanwatch: warning: skipped " + _errors_line(args.file, result) + "\n")
+    assert after is not None
+    say(
+        ctx,
+        f"bank {args.name}: imported {args.file} ({result.format}): "
+        f"{len(result.entries)} entries ({added} new to the bank), {len(withdrawn)} withdrawn, "
+        f"{result.duplicates} duplicate(s), {len(result.errors)} invalid line(s) skipped; "
+        f"now {after.enabled_entries} of {after.entries} entries enabled, "
+        f"PDQ threshold {after.threshold}",
+    )
+    return 0
+
+
+async def cmd_list(args: argparse.Namespace, ctx: CliContext) -> int:
+    async with open_store(ctx) as store:
+        banks = await store.list_banks()
+    emit_list(args, ctx, [bank_row(b) for b in banks], COLUMNS, empty="no banks")
+    return 0
