@@ -6,7 +6,9 @@
   itself recorded in the ledger.
 - ``verify BUNDLE.zip [--key VKEY|FILE] [--previous CHECKPOINT.txt]``: checks
   the bundle offline (no database, no network); exit status 0 only when all
-  holds, 1 when anything is wrong.
+  holds, 1 when anything is wrong. The signature is checked under ``--key``, else
+  under this installation's own key (pinned) if it has one, else under the
+  bundle's ``public_key.txt`` (reported as not pinned).
 - ``verify-db``: checks the whole ledger of ``database.path`` in place.
 - ``key [--generate]``: prints the verifier key (C2SP vkey); ``--generate``
   creates the signing key first if there is none (``chanwatch init`` does too).
@@ -55,7 +57,8 @@ def register(sub: SubParsers) -> None:
     ver = cmds.add_parser("verify", help="check a bundle offline; exit 0 only if all holds")
     ver.add_argument("bundle", type=Path, metavar="BUNDLE.zip")
     ver.add_argument("--key", metavar="VKEY|FILE",
-                     help="the ledger's verifier key (or a file holding it) you trust")
+                     help="the ledger's verifier key (or a file holding it) you trust; default: "
+                          "this installation's own key if it has one, else the bundle's (unpinned)")
     ver.add_argument("--previous", type=Path, metavar="CHECKPOINT.txt",
                      help="an earlier signed checkpoint: check the ledger still extends it")
     ver.set_defaults(func=cmd_verify, quiet=True)
@@ -146,8 +149,18 @@ def write_report(ctx: CliContext, report: VerifyReport) -> None:
         say(ctx, f"NOT VERIFIED: {len(report.problems) + report.more} problem(s); {what}")
 
 
+def pinned_key(ctx: CliContext) -> Verifier | None:
+    """This installation's own ledger key, when there is one (a unit checking
+    its own bundles); None on a machine without it (then the bundle's key is
+    used and the verdict says it was not pinned)."""
+    try:
+        return load_signing_key(ctx.settings.ledger.signing_key_file).verifier
+    except (KeyFileError, OSError):
+        return None
+
+
 async def cmd_verify(args: argparse.Namespace, ctx: CliContext) -> int:
-    key = read_vkey(args.key) if args.key else None
+    key = read_vkey(args.key) if args.key else await asyncio.to_thread(pinned_key, ctx)
     previous = None
     if args.previous is not None:
         try:

@@ -121,3 +121,27 @@ def loads(data: bytes) -> dict[str, JsonValue]:
     if _encode(value) != data:
         raise CanonicalError("not in canonical form (key order, whitespace or escaping differs)")
     return value
+
+
+def loads_lines(lines: list[bytes]) -> list[dict[str, JsonValue]] | None:
+    """All ``lines`` parsed at once when every one is a canonical object, else
+    None (then check them one by one with :func:`loads` for the reason).
+
+    One parse and one encode of the whole array instead of one per line: the
+    canonical encoding of an array is its elements' encodings joined by ``,``.
+    """
+    joined = b"[" + b",".join(lines) + b"]"
+    try:
+        values = json.loads(joined.decode("utf-8"), parse_int=_no_numbers,
+                            parse_float=_no_numbers, parse_constant=_no_numbers)
+    except (UnicodeDecodeError, ValueError):  # CanonicalError is a ValueError
+        return None
+    if len(values) != len(lines) or not all(isinstance(v, dict) for v in values):
+        return None
+    try:
+        if _encode(values) != joined:
+            return None
+    except CanonicalError:
+        return None
+    out: list[dict[str, JsonValue]] = values
+    return out

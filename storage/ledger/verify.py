@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from storage.ledger import canonical
-from storage.ledger.merkle import ProofError, verify_consistency, verify_inclusions
+from storage.ledger.merkle import ProofError, verify_consistency, verify_inclusions_hex
 from storage.ledger.note import Checkpoint, NoteError, Verifier, open_checkpoint
 
 REQUIRED = ("records.jsonl", "proofs.jsonl", "checkpoint.txt", "public_key.txt", "records.csv",
@@ -136,12 +136,49 @@ def _lines(data: bytes, name: str, report: VerifyReport) -> list[bytes]:
     return [] if lines == [b""] else lines
 
 
-def _parse_proof(line: bytes) -> tuple[int, bytes, list[bytes]]:
-    obj = json.loads(line)
-    index = obj["index"]
+def _proof_items(lines: list[bytes], report: VerifyReport) -> list[Any]:
+    """Each proof line as an object (or None where it is not JSON), parsed at once."""
+    try:
+        objs = json.loads(b"[" + b",".join(lines) + b"]")
+        if isinstance(objs, list) and len(objs) == len(lines):
+            return objs
+    except ValueError:
+        pass
+    out: list[Any] = []
+    for n, line in enumerate(lines, 1):
+        try:
+            out.append(json.loads(line))
+        except ValueError as exc:
+            report.fail(f"proofs.jsonl line {n}: not JSON ({exc})")
+            out.append(None)
+    return out
+
+
+def _proof(obj: Any) -> tuple[int, bytes, list[str]]:
+    if not isinstance(obj, dict):
+        raise ValueError("not a JSON object")
+    index, leaf, inclusion = obj.get("index"), obj.get("leaf_hash"), obj.get("inclusion")
     if not isinstance(index, int) or isinstance(index, bool):
         raise ValueError("index is not an integer")
-    return index, bytes.fromhex(obj["leaf_hash"]), [bytes.fromhex(h) for h in obj["inclusion"]]
+    if not isinstance(leaf, str) or len(leaf) != 64:
+        raise ValueError("leaf_hash is not 64 hex digits")
+    if not isinstance(inclusion, list):  # its items are checked as they are used
+        raise ValueError("inclusion is not a list")
+    return index, bytes.fromhex(leaf), inclusion
+
+
+def _records_parsed(records: list[bytes], report: VerifyReport) -> list[dict[str, Any] | None]:
+    fast = canonical.loads_lines(records)
+    if fast is not None:
+        return list(fast)
+    parsed: list[dict[str, Any] | None] = []
+    for n, line in enumerate(records, 1):
+        try:
+            parsed.append(canonical.loads(line))
+        except canonical.CanonicalError as exc:
+            report.fail(f"records.jsonl line {n}: {exc}")
+            parsed.append(None)
+    return parsed
 
 
 def _check_records(files: dict[str, bytes], cp: Checkpoint, report: VerifyReport) -> None:
@@ -150,43 +187,38 @@ def _check_records(files: dict[str, bytes], cp: Checkpoint, report: VerifyReport
     report.records = len(records)
     if len(records) != len(proofs):
         report.fail(f"records.jsonl has {len(records)} lines but proofs.jsonl has {len(proofs)}")
-    parsed: list[dict[str, Any] | None] = []
-    items: list[tuple[int, bytes, list[bytes]]] = []
+    parsed = _records_parsed(records, report)
+    proof_objs = _proof_items(proofs, report)
+    items: list[tuple[int, bytes, list[str]]] = []
     where: list[int] = []
     last_index = -1
-    for n, line in enumerate(records, 1):
-        try:
-            rec: dict[str, Any] | None = canonical.loads(line)
-        except canonical.CanonicalError as exc:
-            report.fail(f"records.jsonl line {n}: {exc}")
-            rec = None
-        parsed.append(rec)
-        if n > len(proofs):
+    sha = hashlib.sha256
+    for n, (line, rec, obj) in enumerate(zip(records, parsed, proof_objs, strict=False), 1):
+        if obj is None:
             continue
         try:
-            index, leaf, path = _parse_proof(proofs[n - 1])
-        except (ValueError, KeyError, TypeError) as exc:
+            index, leaf, path = _proof(obj)
+        except ValueError as exc:
             report.fail(f"proofs.jsonl line {n}: not a valid proof line ({exc})")
             continue
-        seq = rec.get("seq") if rec else None
         label = f"line {n} (index {index})"
-        if rec is not None and seq != str(index):
-            report.fail(f"records.jsonl line {n}: record seq {seq} but proofs.jsonl {label} "
-                        "is for another position: records were reordered, removed or added")
+        if rec is not None and rec.get("seq") != str(index):
+            report.fail(f"records.jsonl line {n}: record seq {rec.get('seq')} but proofs.jsonl "
+                        f"{label} is for another position: records were reordered, removed "
+                        "or added")
         if index <= last_index:
             report.fail(f"proofs.jsonl {label}: not after index {last_index}: the records are "
                         "not in ledger order")
         last_index = max(last_index, index)
-        computed = hashlib.sha256(b"\x00" + line).digest()
+        computed = sha(b"\x00" + line).digest()
         if computed != leaf:
             report.fail(f"records.jsonl line {n}: its leaf hash is {computed.hex()} but "
                         f"proofs.jsonl {label} says {leaf.hex()}: the record was changed")
             continue
         items.append((index, leaf, path))
         where.append(n)
-    for item_no, reason in verify_inclusions(cp.size, cp.root, items):
-        n = where[item_no]
-        report.fail(f"proofs.jsonl line {n} (index {items[item_no][0]}): {reason}")
+    for item_no, reason in verify_inclusions_hex(cp.size, cp.root, items):
+        report.fail(f"proofs.jsonl line {where[item_no]} (index {items[item_no][0]}): {reason}")
     _check_complete(parsed, records, report)
 
 

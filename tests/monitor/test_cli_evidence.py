@@ -111,6 +111,12 @@ def test_key_checkpoint_export_verify(
     assert code == 0 and out.splitlines()[-1].startswith("VERIFIED: case K-1, 5 records")
     (env / "trusted.vkey").write_text(vkey + "\n")
     assert run("evidence", "verify", "k1.zip", "--key", "trusted.vkey")[0] == 0
+    code, out, _ = run("evidence", "verify", "k1.zip")  # pinned: this installation's key
+    assert code == 0 and "NOT pinned" not in out
+    monkeypatch.setenv("CHANWATCH_LEDGER__SIGNING_KEY_FILE", str(env / "elsewhere.key"))
+    code, out, _ = run("evidence", "verify", "k1.zip")  # a machine without the key
+    assert code == 0 and "key NOT pinned" in out and "compare it with the vkey" in out
+    monkeypatch.setenv("CHANWATCH_LEDGER__SIGNING_KEY_FILE", str(env / "ledger.key"))
 
     code, out, _ = run("evidence", "verify-db")
     assert code == 0 and "LEDGER VERIFIED: 5 records, 2 checkpoints" in out
