@@ -80,6 +80,7 @@ class Reconciler:
         fetcher_factory: FetcherFactory | None = None,
         on_lost: LostHook | None = None,
         page_size: int = 100,
+        retry_delay: float = RETRY_DELAY,
     ) -> None:
         self._client = client
         self._store = store
@@ -88,6 +89,7 @@ class Reconciler:
         self._fetchers = fetcher_factory
         self._on_lost = on_lost
         self._page = page_size
+        self._retry_delay = retry_delay
         self._channels: dict[int, _Channel] = {}
         self._idle = asyncio.Condition()
 
@@ -227,13 +229,15 @@ class Reconciler:
             except (TimeoutError, NotCommitted, RPCError, ConnectionError, OSError) as exc:
                 log.warning(
                     "reconcile_failed", channel_id=channel_id,
-                    error=f"{type(exc).__name__}: {exc}", retry_in=RETRY_DELAY,
+                    error=f"{type(exc).__name__}: {exc}", retry_in=self._retry_delay,
                 )
-                ch.blocked_until = loop.time() + RETRY_DELAY
+                ch.blocked_until = loop.time() + self._retry_delay
                 ch.wake.set()
             except Exception:  # a worker must survive a bad post: logged, retried
-                log.exception("reconcile_crashed", channel_id=channel_id, retry_in=RETRY_DELAY)
-                ch.blocked_until = loop.time() + RETRY_DELAY
+                log.exception(
+                    "reconcile_crashed", channel_id=channel_id, retry_in=self._retry_delay
+                )
+                ch.blocked_until = loop.time() + self._retry_delay
                 ch.wake.set()
             ch.passes += 1
             async with self._idle:

@@ -79,6 +79,10 @@ def _first_channel(chats: list[Any], what: str) -> Any:
     for chat in chats:
         if isinstance(chat, types.Channel):
             return chat
+        if isinstance(chat, types.ChannelForbidden):
+            raise UnknownChannelError(
+                f"{what}: channel is private or we are banned (Telegram sent ChannelForbidden)"
+            )
     raise UnknownChannelError(f"{what} is not a channel")
 
 
