@@ -10,7 +10,7 @@ from telethon.tl import functions, types
 from tgsim_support import ClientFactory
 
 from tgsim import Server
-from tgsim.scenario import Runner, ScenarioError, load, parse
+from tgsim.scenario import ACTIONS, Runner, ScenarioError, load, parse
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "tgsim" / "examples" / "scenario.toml"
 
@@ -134,3 +134,17 @@ error = "CHANNEL_PRIVATE"
     assert len({m.grouped_id for m in items[1:]}) == 1 and items[-1].text == "album"
     with pytest.raises(errors.ChannelPrivateError):
         await client(functions.channels.GetFullChannelRequest(pub))
+
+
+def test_readme_example_is_valid(tmp_path: Path, jpeg: bytes) -> None:
+    """The complete example in tgsim/README.md parses (given its media files)."""
+    readme = (EXAMPLE.parents[1] / "README.md").read_text("utf-8")
+    block = readme.split("```toml\n", 1)[1].split("```", 1)[0]
+    files = tmp_path / "files"
+    files.mkdir()
+    (files / "report.pdf").write_bytes(b"%PDF-1.4")
+    (files / "clip.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42")
+    (files / "cat.jpg").write_bytes(jpeg)
+    scenario = parse(block, tmp_path)
+    assert len(scenario.steps) == 10
+    assert {s.action for s in scenario.steps} == set(ACTIONS)
