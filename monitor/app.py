@@ -19,13 +19,15 @@ import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from handlers.pipeline import Pipeline, Registry, new_context
+from monitor.access.wiring import AccessControl, AccessOptions
 from monitor.bankindex import LiveBankIndex, load_index
 from monitor.intake import Intake
-from monitor.reconcile import Reconciler
+from monitor.reconcile import PostSink, Reconciler
 from monitor.settings import Settings
 from monitor.telegram.client import MonitorClient, build_client, config_from_settings
 from monitor.telegram.media import MediaDownloader
 from monitor.watches import WatchGate, WatchManager, allow_all
+from storage.models import WatchRecord
 from storage.sqlite import SQLiteStore
 
 log = structlog.get_logger(__name__)
@@ -34,8 +36,21 @@ log = structlog.get_logger(__name__)
 WATCH_SYNC_EVERY = timedelta(seconds=15)
 #: How often the bank index checks whether banks were imported or changed.
 INDEX_RELOAD_EVERY = timedelta(seconds=30)
+#: Authorization enforced with the system clock and log notifications.
+ENFORCED = AccessOptions()
 #: Backoff between reconnection attempts after Telethon gave up.
 RECONNECT_BACKOFF = (1.0, 2.0, 5.0, 10.0, 30.0)
+
+
+def _all_of(first: WatchGate, second: WatchGate) -> WatchGate:
+    """A gate that lets a watch through only when both do."""
+    if first is allow_all:
+        return second
+
+    async def gate(watch: WatchRecord) -> bool:
+        return await first(watch) and await second(watch)
+
+    return gate
 
 
 class NotLoggedIn(Exception):
@@ -51,9 +66,15 @@ class MonitorApp:
         *,
         gate: WatchGate = allow_all,
         watch_sync_every: timedelta = WATCH_SYNC_EVERY,
+        access: AccessOptions | None = ENFORCED,
     ) -> None:
+        """``access``: the authorization gate, account pool and enforcement job
+        (monitor.access); ``None`` runs unrestricted, for tests of the monitor's
+        mechanics only: then every watch is joined and recorded."""
         self.settings = settings
         self._gate = gate
+        self._access_options = access
+        self.access: AccessControl | None = None
         self._watch_sync_every = watch_sync_every
         self.store = SQLiteStore(settings.database.path)
         self._client: MonitorClient | None = None
@@ -95,6 +116,14 @@ class MonitorApp:
             registry, new_context(self.store, index, settings.pipeline_config())
         )
 
+        sink: PostSink = pipeline
+        gate = self._gate
+        if self._access_options is not None:  # no join, no recording without authorization
+            self.access = AccessControl(self.store, settings, self._access_options)
+            await self.access.pool.ensure(account, settings.telegram.session_file)
+            sink = self.access.sink(pipeline)
+            gate = _all_of(self._gate, self.access.watch_gate(account))
+
         client = build_client(client_config)
         self._client = client
         await client.connect()
@@ -106,15 +135,20 @@ class MonitorApp:
         log.info("telegram_connected", account=account, user_id=getattr(me, "id", None))
 
         downloader = MediaDownloader(client)
-        self._watches = WatchManager(client, self.store, account=account, gate=self._gate)
+        self._watches = WatchManager(
+            client, self.store, account=account, gate=gate,
+            reporter=self.access.pool if self.access is not None else None,
+        )
         self._reconciler = Reconciler(
-            client, self.store, pipeline, account=account,
+            client, self.store, sink, account=account,
             fetcher_factory=downloader.fetcher, on_lost=self._watches.mark_lost,
         )
         self._intake = Intake(client, self.store, self._reconciler, self._watches.is_watched)
         self._intake.register()
         client.reconnect_hooks.append(self._reconciler.reconnected)
 
+        if self.access is not None:  # ended authorizations take effect before any join
+            await self.access.enforcer.run_once()
         await self.sync_watches()
 
         scheduler = AsyncIOScheduler(timezone="UTC")
@@ -127,6 +161,8 @@ class MonitorApp:
         scheduler.add_job(self._reload_index, "interval",
                           seconds=INDEX_RELOAD_EVERY.total_seconds(),
                           id="bank-index", coalesce=True, max_instances=1)
+        if self.access is not None:
+            self.access.schedule(scheduler, self.sync_watches)
         scheduler.start()
         self._scheduler = scheduler
         log.info("monitor_started", channels=len(self._reconciler.channel_ids()),

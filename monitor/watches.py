@@ -15,11 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 from telethon import TelegramClient
 from telethon.errors import (
+    AuthKeyError,
     ChannelInvalidError,
     ChannelPrivateError,
     ChannelsTooMuchError,
@@ -27,6 +28,7 @@ from telethon.errors import (
     InviteHashExpiredError,
     InviteHashInvalidError,
     RPCError,
+    UnauthorizedError,
     UserAlreadyParticipantError,
     UsernameInvalidError,
     UsernameNotOccupiedError,
@@ -40,6 +42,16 @@ from storage.models import ChannelRecord, WatchRecord
 log = structlog.get_logger(__name__)
 
 WatchGate = Callable[[WatchRecord], Awaitable[bool]]
+
+
+class JoinReporter(Protocol):
+    """Who hears what Telegram said about a join (:class:`monitor.accounts.pool.AccountPool`):
+    it moves the account's pending joins, hands the watch to another account,
+    or marks a lost session and reassigns its watches."""
+
+    async def flood_wait(self, account: str, seconds: int) -> datetime: ...
+    async def too_many_channels(self, account: str, watch_id: int) -> str | None: ...
+    async def lost(self, account: str, error: str) -> list[int]: ...
 
 #: Watches in these states are to be joined (or stay joined) and recorded.
 JOINABLE_STATES = frozenset({"approved", "joining", "waiting", "active"})
@@ -97,12 +109,14 @@ class WatchManager:
         account: str,
         gate: WatchGate = allow_all,
         actor: str = "monitor",
+        reporter: JoinReporter | None = None,
     ) -> None:
         self._client = client
         self._store = store
         self._account = account
         self._gate = gate
         self._actor = actor
+        self._reporter = reporter
         self._watched: dict[int, Any] = {}  # channel id -> InputPeerChannel
 
     # -- what is watched -------------------------------------------------
@@ -169,6 +183,9 @@ class WatchManager:
             log.warning(
                 "flood_wait", request="join", watch_id=watch.id, seconds=int(exc.seconds)
             )
+            if self._reporter is not None:  # the pool moves all this account's joins
+                await self._reporter.flood_wait(self._account, int(exc.seconds))
+                return await self._store.get_watch(watch.id) or watch
             return await self._store.update_watch(
                 watch.id, actor=self._actor, state="waiting", wait_until=until,
                 reason=f"FloodWait {exc.seconds}s on join",
@@ -178,7 +195,16 @@ class WatchManager:
         except (ChannelPrivateError, ChannelInvalidError) as exc:
             return await self._fail(watch, f"channel is private or we are banned ({exc.message})")
         except ChannelsTooMuchError:
+            if self._reporter is not None:  # the pool hands the watch to another account
+                await self._reporter.too_many_channels(self._account, watch.id)
+                return await self._store.get_watch(watch.id) or watch
             return await self._fail(watch, "this account is in too many channels")
+        except (UnauthorizedError, AuthKeyError) as exc:  # banned, deactivated, logged out
+            log.error("account_lost", account=self._account, error=exc.message)
+            if self._reporter is not None:  # marked; its watches go to other accounts
+                await self._reporter.lost(self._account, exc.message)
+                return await self._store.get_watch(watch.id) or watch
+            return await self._fail(watch, f"the account's session is gone ({exc.message})")
         except RPCError as exc:
             return await self._fail(watch, f"Telegram refused: {exc.message}")
 

@@ -18,7 +18,7 @@ process is seen within ``ttl``).
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import aiosqlite
@@ -40,6 +40,7 @@ class _Refusals:
     count: int
     first: datetime
     last: datetime
+    messages: set[int] = field(default_factory=set)  # a retried post is counted once
 
 
 class AuthorizationGate:
@@ -86,8 +87,11 @@ class AuthorizationGate:
     async def may_join(self, watch_id: int, now: datetime | None = None) -> AuthorizationRef | None:
         """The authorization a join of this watch would be made under, or None."""
         at = now or self._clock.now()
-        view = await self.view(fresh=True)
+        view = await self.view()
         ref = view.best_ref(watch_id, at)
+        if ref is None:  # the snapshot may predate an approval: look again before refusing
+            view = await self.view(fresh=True)
+            ref = view.best_ref(watch_id, at)
         if ref is None:
             state, why = view.end_reason(watch_id, at)
             key = (watch_id, state + why)
@@ -107,9 +111,13 @@ class AuthorizationGate:
         return ref
 
     async def may_record(
-        self, channel_id: int, now: datetime | None = None
+        self, channel_id: int, now: datetime | None = None, *, message_id: int | None = None
     ) -> AuthorizationRef | None:
-        """The authorization a post of this channel is recorded under, or None (counted)."""
+        """The authorization a post of this channel is recorded under, or None.
+
+        A refusal is counted; with ``message_id`` a post offered again (a retry)
+        is counted once.
+        """
         at = now or self._clock.now()
         view = await self.view()
         for watch_id in view.watches_of_channel(channel_id):
@@ -118,11 +126,13 @@ class AuthorizationGate:
                 return ref
         seen = self._refused.get(channel_id)
         if seen is None:
-            self._refused[channel_id] = _Refusals(1, at, at)
+            seen = self._refused[channel_id] = _Refusals(0, at, at)
             log.warning("recording_refused", channel_id=channel_id, why="no valid authorization")
-        else:
+        if message_id is None or message_id not in seen.messages:
             seen.count += 1
-            seen.last = max(seen.last, at)
+            if message_id is not None:
+                seen.messages.add(message_id)
+        seen.last = max(seen.last, at)
         return None
 
     def pending_refusals(self) -> dict[int, int]:

@@ -103,6 +103,30 @@ class AccountPool:
 
         return await self._store.write(op)
 
+    async def ensure(self, name: str, session_path: Path) -> Account:
+        """The running monitor's own account, registered (and audited) if missing."""
+        now = self._clock.now()
+
+        async def op(conn: aiosqlite.Connection) -> Account:
+            found = await qa.get_account(conn, name)
+            if found is not None:
+                return found
+            account = await qa.insert_account(
+                conn, name, str(session_path), at=now, actor=SERVICE_ACTOR
+            )
+            await audit(
+                conn,
+                at=now,
+                actor=SERVICE_ACTOR,
+                action="account.add",
+                subject=f"account:{name}",
+                after=account,
+                why="the account the monitor runs with",
+            )
+            return account
+
+        return await self._store.write(op)
+
     async def disable(self, actor: str, name: str, why: str) -> list[int]:
         """Take an account out of service; its watches go to other accounts."""
         return await self._set_status(actor, name.strip().lower(), "disabled", why)

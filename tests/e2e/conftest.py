@@ -45,6 +45,9 @@ async def start_monitor(
     apps: list[MonitorApp] = []
 
     async def factory(**kw: Any) -> MonitorApp:
+        # These tests exercise the monitor's mechanics on plain watches; the
+        # authorization gate is tested with it on in test_authorization_*.py.
+        kw.setdefault("access", None)
         app = MonitorApp(make_settings(sim, session_file, db_path),
                          watch_sync_every=timedelta(seconds=0.3), **kw)
         apps.append(app)
