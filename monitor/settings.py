@@ -13,10 +13,8 @@ they never appear in a repr, a log line or an error message.
 
 from __future__ import annotations
 
-import json
 import re
-import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from contextvars import ContextVar
 from datetime import timedelta
 from pathlib import Path
@@ -50,109 +48,50 @@ from pydantic_settings import SettingsError as _SourceError
 from handlers.banks.categories import DEFAULT_PRIORITIES, DEFAULT_PRIORITY
 from handlers.pipeline import PipelineConfig
 from handlers.post import MediaKind
+from monitor.settings_values import (
+    DOTTED,
+    ENV_DELIMITER,
+    ENV_PREFIX,
+    ByteSize,
+    Duration,
+    SettingsError,
+    check_file_path,
+    describe_validation_error,
+    env_name,
+    one_line,
+    parse_duration,
+    parse_size,
+    read_toml,
+    split_list,
+    split_mapping,
+)
 
-ENV_PREFIX = "CHANWATCH_"
-ENV_DELIMITER = "__"
+__all__ = [
+    "ENV_DELIMITER",
+    "ENV_PREFIX",
+    "MEDIA_KINDS",
+    "AccessSettings",
+    "AccountSettings",
+    "AlertSettings",
+    "DatabaseSettings",
+    "HandlerSettings",
+    "LedgerSettings",
+    "LogSettings",
+    "MatchingSettings",
+    "MediaSettings",
+    "MonitorSettings",
+    "ServerSettings",
+    "Settings",
+    "SettingsError",
+    "TelegramCredentials",
+    "TelegramSettings",
+    "describe_validation_error",
+    "env_name",
+    "parse_duration",
+    "parse_size",
+]
+
 MEDIA_KINDS: frozenset[str] = frozenset(get_args(MediaKind))
-_SECRET_FIELDS = frozenset({"api_hash", "session_string"})
-
-
-class SettingsError(ValueError):
-    """A setting is missing or wrong; ``str(err)`` is one line for the user."""
-
-
-# --------------------------------------------------------------------- parsers
-
-_DURATION = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$", re.IGNORECASE)
-_DURATION_UNITS = {
-    "ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0,
-}
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)?\s*$", re.IGNORECASE)
-_SIZE_UNITS = {
-    "": 1, "b": 1,
-    "k": 1000, "kb": 1000, "kib": 1024, "ki": 1024,
-    "m": 1000**2, "mb": 1000**2, "mib": 1024**2, "mi": 1024**2,
-    "g": 1000**3, "gb": 1000**3, "gib": 1024**3, "gi": 1024**3,
-    "t": 1000**4, "tb": 1000**4, "tib": 1024**4, "ti": 1024**4,
-}
-_DOTTED = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*$")
-
-
-def parse_duration(value: Any) -> Any:
-    """``"24h"``, ``"90m"``, ``"30s"``, ``"1d"`` or a number of seconds -> timedelta.
-
-    Anything else (a timedelta, an ISO 8601 ``PT24H``) is left to pydantic.
-    """
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return timedelta(seconds=value)
-    if isinstance(value, str):
-        match = _DURATION.match(value)
-        if match:
-            unit = (match.group(2) or "s").lower()
-            return timedelta(seconds=float(match.group(1)) * _DURATION_UNITS[unit])
-    return value
-
-
-def parse_size(value: Any) -> Any:
-    """``"20MiB"``, ``"500 kB"``, ``"1048576"`` -> bytes as int."""
-    if isinstance(value, str):
-        match = _SIZE.match(value)
-        if not match:
-            raise ValueError(f"not a size: {value!r} (use bytes or e.g. 20MiB, 500kB)")
-        unit = (match.group(2) or "").lower()
-        if unit not in _SIZE_UNITS:
-            raise ValueError(f"unknown size unit in {value!r}")
-        return int(float(match.group(1)) * _SIZE_UNITS[unit])
-    return value
-
-
-def split_list(value: Any) -> Any:
-    """A comma-separated string or a JSON list -> list of stripped strings."""
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("["):
-            try:
-                return json.loads(text)
-            except json.JSONDecodeError as err:
-                raise ValueError(f"not a JSON list: {err.msg}") from None
-        return [part.strip() for part in text.split(",") if part.strip()]
-    return value
-
-
-def split_mapping(value: Any) -> Any:
-    """``"A1=1,A2=2"`` or a JSON object -> dict."""
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("{"):
-            try:
-                return json.loads(text)
-            except json.JSONDecodeError as err:
-                raise ValueError(f"not a JSON object: {err.msg}") from None
-        out: dict[str, str] = {}
-        for part in text.split(","):
-            if not part.strip():
-                continue
-            key, sep, val = part.partition("=")
-            if not sep or not key.strip():
-                raise ValueError(f"expected CATEGORY=PRIORITY, got {part.strip()!r}")
-            out[key.strip()] = val.strip()
-        return out
-    return value
-
-
-def _check_file_path(path: Path) -> Path:
-    """A path we will create or open: its directory must exist, it is no directory."""
-    path = path.expanduser()
-    if path.is_dir():
-        raise ValueError(f"{path} is a directory, expected a file path")
-    parent = path.parent
-    if not parent.is_dir():
-        raise ValueError(f"directory {parent} does not exist")
-    return path
-
-
-Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
-ByteSize = Annotated[int, BeforeValidator(parse_size)]
 
 
 # -------------------------------------------------------------------- sections
@@ -237,7 +176,7 @@ class TelegramSettings(_Section):
     @field_validator("session_file")
     @classmethod
     def _session_path(cls, value: Path) -> Path:
-        return _check_file_path(value)
+        return check_file_path(value)
 
 
 class DatabaseSettings(_Section):
@@ -247,7 +186,7 @@ class DatabaseSettings(_Section):
     @field_validator("path")
     @classmethod
     def _db_path(cls, value: Path) -> Path:
-        return _check_file_path(value)
+        return check_file_path(value)
 
 
 def _kinds_known(value: frozenset[str]) -> frozenset[str]:
@@ -330,7 +269,7 @@ class HandlerSettings(_Section):
     @classmethod
     def _dotted(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for item in value:
-            if not _DOTTED.match(item):
+            if not DOTTED.match(item):
                 raise ValueError(f"{item!r} is not a dotted path like 'package.module:function'")
         return value
 
@@ -397,7 +336,7 @@ class LedgerSettings(_Section):
     @field_validator("signing_key_file")
     @classmethod
     def _key_path(cls, value: Path) -> Path:
-        return _check_file_path(value)
+        return check_file_path(value)
 
     @field_validator("checkpoint_interval")
     @classmethod
@@ -512,7 +451,7 @@ class Settings(BaseSettings):
         except ValidationError as err:
             raise SettingsError(describe_validation_error(err)) from None
         except _SourceError as err:
-            raise SettingsError(_one_line(str(err))) from None
+            raise SettingsError(one_line(str(err))) from None
         finally:
             _CONFIG_FILE_DATA.reset(token)
 
@@ -543,54 +482,3 @@ class Settings(BaseSettings):
             category_priority=dict(self.matching.category_priority),
             default_priority=self.matching.default_priority,
         )
-
-
-# --------------------------------------------------------------------- errors
-
-
-def env_name(loc: Sequence[str | int]) -> str:
-    """``("telegram", "api_id")`` -> ``CHANWATCH_TELEGRAM__API_ID``."""
-    return ENV_PREFIX + ENV_DELIMITER.join(str(part).upper() for part in loc)
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
-def describe_validation_error(err: ValidationError) -> str:
-    """One line for the user: each wrong setting, its env name, what is wrong."""
-    parts: list[str] = []
-    for item in err.errors(include_url=False):
-        loc = tuple(str(p) for p in item["loc"])
-        name = ".".join(loc) or "settings"
-        msg = str(item["msg"]).removeprefix("Value error, ")
-        if item["type"] == "extra_forbidden":
-            parts.append(f"unknown setting {name}")
-            continue
-        if item["type"] == "missing":
-            parts.append(f"setting {name} ({env_name(loc)}) is required")
-            continue
-        if msg[:1].isupper() and msg[1:2].islower():
-            msg = msg[:1].lower() + msg[1:]
-        text = f"setting {name} ({env_name(loc)}): {msg}"
-        value = item.get("input")
-        secret = bool(_SECRET_FIELDS.intersection(loc))
-        if not secret and isinstance(value, str | int | float) and len(str(value)) <= 80:
-            text += f" (got {value!r})"
-        parts.append(text)
-    return _one_line("; ".join(parts))
-
-
-def read_toml(path: Path) -> dict[str, Any]:
-    """The config file's tables, or :class:`SettingsError` with the file and line."""
-    try:
-        raw = path.expanduser().read_bytes()
-    except OSError as err:
-        raise SettingsError(f"config file {path}: {err.strerror or err}") from None
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise SettingsError(f"config file {path}: not UTF-8 text") from None
-    except tomllib.TOMLDecodeError as err:
-        raise SettingsError(f"config file {path}: invalid TOML: {_one_line(str(err))}") from None
-    return data
