@@ -22,6 +22,7 @@ ENV_PREFIX = "CHANWATCH_"
 ENV_DELIMITER = "__"
 #: Settings whose values never appear in an error message.
 SECRET_FIELDS = frozenset({"api_hash", "session_string"})
+_SECRET_WORDS = ("secret", "password", "token")
 
 
 class SettingsError(ValueError):
@@ -151,7 +152,9 @@ def describe_validation_error(err: ValidationError) -> str:
             msg = msg[:1].lower() + msg[1:]
         text = f"setting {name} ({env_name(loc)}): {msg}"
         value = item.get("input")
-        secret = bool(SECRET_FIELDS.intersection(loc))
+        secret = any(
+            part in SECRET_FIELDS or any(word in part for word in _SECRET_WORDS) for part in loc
+        )
         if not secret and isinstance(value, str | int | float) and len(str(value)) <= 80:
             text += f" (got {value!r})"
         parts.append(text)

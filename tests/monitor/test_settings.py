@@ -11,13 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from pydantic import BaseModel
 
-from monitor.settings import (
-    Settings,
-    SettingsError,
-    env_name,
-    parse_duration,
-    parse_size,
-)
+from monitor.settings import Settings, SettingsError, env_name
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE_ENV = REPO / "deploy" / "settings.example.env"
@@ -364,21 +358,3 @@ def test_pipeline_config() -> None:
     assert cfg.alert_due == timedelta(hours=24)
     assert cfg.priority_of("CSAM") == 1 and cfg.priority_of("terror") == 2
     assert cfg.priority_of("zzz") == 3 and cfg.priority_of(None) == 3
-
-
-@pytest.mark.parametrize(
-    ("text", "seconds"),
-    [("24h", 86400), ("90m", 5400), ("30s", 30), ("1d", 86400), ("250ms", 0.25), ("15", 15)],
-)
-def test_parse_duration(text: str, seconds: float) -> None:
-    """Durations with units or plain seconds."""
-    assert parse_duration(text) == timedelta(seconds=seconds)
-
-
-@pytest.mark.parametrize(
-    ("text", "size"),
-    [("20MiB", 20 * 1024**2), ("500kB", 500_000), ("1 GiB", 1024**3), ("123", 123)],
-)
-def test_parse_size(text: str, size: int) -> None:
-    """Sizes with decimal or binary units."""
-    assert parse_size(text) == size
