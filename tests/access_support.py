@@ -154,3 +154,56 @@ def seed_cli_users(path: Path, users: Mapping[str, Sequence[str]] = CLI_USERS) -
     import asyncio
 
     return asyncio.run(seed_users(path, users))
+
+
+# -- end-to-end (tests/e2e/test_authorization_*.py) ----------------------------------
+
+
+def e2e_clock() -> ManualClock:
+    """A manual clock a day behind the real one.
+
+    The watch manager compares a FloodWait's ``wait_until`` with the real time;
+    keeping the manual clock in the past lets the account pool (on the manual
+    clock) alone decide when a waiting join may go.
+    """
+    return ManualClock(datetime.now(UTC).replace(microsecond=0) - timedelta(days=1))
+
+
+async def e2e_world(db: Path, clock: ManualClock) -> World:
+    """Users, cases and requests on the monitor's database, on ``clock``."""
+    store = SQLiteStore(db, clock=clock.now)
+    await store.open()
+    users = Users(store, clock, fast_hasher())
+    await users.init_admin("root", PASSWORD)
+    for name, roles in {**CLI_USERS, "boss": ("investigator", "supervisor")}.items():
+        if name != "root":
+            await users.add("root", name, list(roles), PASSWORD, "test user")
+    return World(
+        store, clock, users, Cases(store, LIMITS, clock), WatchRequests(store, LIMITS, clock)
+    )
+
+
+async def authorize(
+    w: World,
+    ref: str,
+    scope: Sequence[str],
+    *,
+    kind: str = "court",
+    days: int = 30,
+    supervisor: str = "sam",
+) -> int:
+    """Open case ``ref`` (ivan) with an authorization from now for ``days``."""
+    if await w.cases.get(ref) is None:
+        await w.cases.open("ivan", ref, f"case {ref}", supervisor)
+    now = w.clock.now()
+    a = await w.cases.authorize(
+        "ivan",
+        ref,
+        kind=kind,
+        authority="AG Test",
+        document=f"Gs {ref}",
+        valid_from=now,
+        valid_until=now + timedelta(days=days),
+        scope=scope,
+    )
+    return a.id
