@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
-from typing import Any, Protocol
+from typing import Protocol
 
 import structlog
 
@@ -125,7 +125,7 @@ class Context:
     store: Store
     index: BankIndex
     config: PipelineConfig
-    log: Any  # a structlog bound logger
+    log: structlog.stdlib.BoundLogger
     clock: Callable[[], datetime] = utc_now
     state: PostState = field(default_factory=PostState)
 
