@@ -121,12 +121,12 @@ def hash_media(
     mtype = _media_type(kind, data)
     if mtype == "image" and want_pdq:
         try:
-            rgb, width, height = decode_luma(data, max_pixels=max_pixels)
+            luma, width, height = decode_luma(data, max_pixels=max_pixels)
             if want_dihedral:
-                variants, quality = pdq_dihedral_from_array(rgb)
+                variants, quality = pdq_dihedral_from_array(luma)
                 hex_, dihedral = variants[0], tuple(variants)
             else:
-                hex_, quality = pdq_from_array(rgb)
+                hex_, quality = pdq_from_array(luma)
                 dihedral = None
         except ImageDecodeError as exc:
             log.info("image_undecodable", sha256=sha256, reason=exc.reason)

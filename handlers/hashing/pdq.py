@@ -115,7 +115,7 @@ def _open(data: bytes, max_pixels: int) -> Image.Image:
 def decode_luma(
     data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS, fast: bool = True
 ) -> tuple[npt.NDArray[np.uint8], int, int]:
-    """Decode an image to an (H, W, 3) uint8 array of its luma, for pdqhash.
+    """Decode an image to an (H, W) uint8 array of its luma, for pdqhash.
 
     Returns the array and the image's original width and height. Animated
     images use their first frame. ``fast`` enables JPEG draft decoding.
@@ -138,26 +138,33 @@ def decode_luma(
         raise ImageDecodeError(f"cannot decode image: {exc}") from exc
     except Image.DecompressionBombError as exc:
         raise ImageDecodeError(f"decompression bomb: {exc}", bomb=True) from exc
-    plane = np.asarray(luma, dtype=np.uint8)
-    return np.repeat(plane[:, :, np.newaxis], 3, axis=2), width, height
+    return np.asarray(luma, dtype=np.uint8), width, height
 
 
-def pdq_from_array(rgb: npt.NDArray[np.uint8]) -> tuple[str, int]:
-    """PDQ hex and quality of an (H, W, 3) uint8 array."""
-    bits, quality = pdqhash.compute(np.ascontiguousarray(rgb))
+def _as_rgb(pixels: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+    """pdqhash wants (H, W, 3): a luma plane is passed as a zero-copy broadcast
+    view (pdqhash's own luma formula then gives back the same values)."""
+    if pixels.ndim == 2:
+        return np.broadcast_to(pixels[:, :, np.newaxis], (*pixels.shape, 3))
+    return pixels
+
+
+def pdq_from_array(pixels: npt.NDArray[np.uint8]) -> tuple[str, int]:
+    """PDQ hex and quality of an (H, W) luma or (H, W, 3) RGB uint8 array."""
+    bits, quality = pdqhash.compute(_as_rgb(pixels))
     return bits_to_hex(bits), int(quality)
 
 
-def pdq_dihedral_from_array(rgb: npt.NDArray[np.uint8]) -> tuple[list[str], int]:
+def pdq_dihedral_from_array(pixels: npt.NDArray[np.uint8]) -> tuple[list[str], int]:
     """The 8 dihedral PDQ hashes (order of :data:`DIHEDRAL_NAMES`) and the quality."""
-    hashes, quality = pdqhash.compute_dihedral(np.ascontiguousarray(rgb))
+    hashes, quality = pdqhash.compute_dihedral(_as_rgb(pixels))
     return [bits_to_hex(h) for h in hashes], int(quality)
 
 
 def pdq_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS, fast: bool = True) -> PdqResult:
     """PDQ of an encoded image in memory. Raises :class:`ImageDecodeError`."""
-    rgb, width, height = decode_luma(data, max_pixels=max_pixels, fast=fast)
-    hex_, quality = pdq_from_array(rgb)
+    luma, width, height = decode_luma(data, max_pixels=max_pixels, fast=fast)
+    hex_, quality = pdq_from_array(luma)
     return PdqResult(hex_, quality, width, height)
 
 
@@ -165,5 +172,5 @@ def pdq_image_dihedral(
     data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS, fast: bool = True
 ) -> tuple[list[str], int]:
     """The 8 dihedral PDQ hashes of an encoded image. Raises :class:`ImageDecodeError`."""
-    rgb, _, _ = decode_luma(data, max_pixels=max_pixels, fast=fast)
-    return pdq_dihedral_from_array(rgb)
+    luma, _, _ = decode_luma(data, max_pixels=max_pixels, fast=fast)
+    return pdq_dihedral_from_array(luma)

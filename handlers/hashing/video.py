@@ -105,8 +105,7 @@ def vpdq_video(
                 w, h = _scaled_size(frame.width, frame.height)
                 gray = frame.reformat(width=w, height=h, format="gray", interpolation="AREA")
                 plane = np.asarray(gray.to_ndarray(), dtype=np.uint8)
-                rgb = np.repeat(plane[:, :, np.newaxis], 3, axis=2)
-                hex_, quality = pdq_from_array(rgb)
+                hex_, quality = pdq_from_array(plane)
                 frames.append(VpdqFrame(number, quality, hex_, round(t, 3)))
                 # The next step strictly after this frame's time (a long still
                 # frame covers several steps but is hashed once, as in vPDQ).

@@ -164,3 +164,13 @@ async def test_async_lookups(index: BankIndex) -> None:
     assert await index.lookup_async(h) == index.lookup(h)
     assert h.pdq is not None
     assert await index.lookup_pdq_batch_async([h.pdq]) == index.lookup_pdq_batch([h.pdq])
+
+
+def test_load_pdq_columns() -> None:
+    """load_pdq takes a bank's ids and hashes as columns (hex or words)."""
+    idx = BankIndex()
+    hexes = _noise(300, seed=8)
+    assert idx.load_pdq("big", list(range(300)), hexes, category="terror") == 300
+    [match] = idx.lookup_values(pdq=hexes[17])
+    assert (match.entry_id, match.bank, match.category, match.distance) == (17, "big", "terror", 0)
+    assert idx.stats()["pdq"] == 300
