@@ -447,7 +447,7 @@ class Settings(BaseSettings):
         use_env_file = env_file if env_file is not None and env_file.is_file() else None
         token = _CONFIG_FILE_DATA.set(data)
         try:
-            return cls(_env_file=use_env_file)  # type: ignore[call-arg]
+            return cls(_env_file=use_env_file)
         except ValidationError as err:
             raise SettingsError(describe_validation_error(err)) from None
         except _SourceError as err:

@@ -28,7 +28,7 @@ T = datetime(2026, 5, 6, 7, 8, 9, tzinfo=UTC)
 
 @pytest.fixture
 def ctx(tmp_path: Path) -> CliContext:
-    settings = Settings(database={"path": tmp_path / "c.db"})  # type: ignore[arg-type]
+    settings = Settings(database={"path": tmp_path / "c.db"})
     return CliContext(settings=settings, stdout=io.StringIO(), stderr=io.StringIO())
 
 
