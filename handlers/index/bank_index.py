@@ -159,7 +159,8 @@ class BankIndex:
         words = hashes if isinstance(hashes, np.ndarray) else hex_to_words(list(hashes))
         with self._lock:
             tag = self._tag(bank, category)
-        self._pdq.add_bulk(ids, words, np.full(len(words), tag, dtype=np.uint32))
+        # One tag for the whole bank: a zero-copy broadcast view, not N copies.
+        self._pdq.add_bulk(ids, words, np.broadcast_to(np.uint32(tag), (len(words),)))
         log.info("bank_index_loaded", bank=bank, pdq_entries=len(words), total=len(self))
         return len(words)
 

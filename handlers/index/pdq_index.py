@@ -68,6 +68,11 @@ def _ids_array(ids: Sequence[int] | npt.NDArray[np.integer]) -> npt.NDArray[np.i
     return arr
 
 
+def _owned_nbytes(arr: np.ndarray) -> int:
+    """Bytes an array really holds (a broadcast view of one value holds one)."""
+    return int(arr.itemsize if arr.ndim == 1 and arr.strides[0] == 0 else arr.nbytes)
+
+
 class _Segment:
     __slots__ = ("ids", "mih", "tags")
 
@@ -98,7 +103,7 @@ class PdqIndex:
     def nbytes(self) -> int:
         """Bytes held by the index's arrays."""
         return int(
-            sum(s.mih.nbytes + s.ids.nbytes + s.tags.nbytes for s in self._segments)
+            sum(s.mih.nbytes + s.ids.nbytes + _owned_nbytes(s.tags) for s in self._segments)
             + self._tail_words.nbytes
             + self._tail_ids.nbytes
             + self._tail_tags.nbytes
