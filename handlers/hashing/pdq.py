@@ -16,7 +16,6 @@ hex digit, as in Meta's reference implementation and ThreatExchange.
 from __future__ import annotations
 
 import io
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -89,12 +88,13 @@ def is_pdq_hex(value: str) -> bool:
 
 def _open(data: bytes, max_pixels: int) -> Image.Image:
     """Open an image from memory, refusing decompression bombs."""
-    # Pillow's own guard is global state (Image.MAX_IMAGE_PIXELS) and only warns
-    # between 1x and 2x the limit; check the header size ourselves instead.
+    # Pillow's own guard (Image.MAX_IMAGE_PIXELS) is process-global and only warns
+    # between 1x and 2x its limit; changing warning filters is not thread-safe
+    # (hashing runs in worker threads), so the size in the header is checked
+    # here against ``max_pixels`` before anything is decoded. Pillow's error
+    # above 2x, and its warning where filters turn it into one, are caught too.
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(data))
+        img = Image.open(io.BytesIO(data))
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageDecodeError(f"decompression bomb: {exc}", bomb=True) from exc
     except UnidentifiedImageError as exc:

@@ -126,3 +126,32 @@ def test_hamming_hex_rejects_length_mismatch() -> None:
     assert hamming_hex("ff", "0f") == 4
     with pytest.raises(ValueError):
         hamming_hex("ff", "fff")
+
+
+def _png_header_only(width: int, height: int) -> bytes:
+    """A PNG whose header claims width x height pixels, with no pixel data."""
+    import struct
+    import zlib
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    chunk = b"IHDR" + ihdr
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + struct.pack(">I", len(ihdr))
+        + chunk
+        + struct.pack(">I", zlib.crc32(chunk))
+        + struct.pack(">I", 0)
+        + b"IEND"
+        + struct.pack(">I", zlib.crc32(b"IEND"))
+    )
+
+
+def test_pillow_bomb_error_is_caught() -> None:
+    """A header claiming more than Pillow's own hard limit is reported as a bomb too."""
+    data = _png_header_only(30_000, 30_000)
+    with pytest.raises(ImageDecodeError) as info:
+        pdq_image(data, max_pixels=10**12)
+    assert info.value.bomb and "decompression bomb" in info.value.reason
+    with pytest.raises(ImageDecodeError) as small:
+        pdq_image(data)  # our own limit refuses it before Pillow's
+    assert small.value.bomb and "> limit" in small.value.reason
