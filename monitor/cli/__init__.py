@@ -25,6 +25,7 @@ from typing import TextIO
 
 import structlog
 
+from handlers.pipeline import HandlerLoadError
 from monitor.cli.common import CliContext, CliError
 from monitor.logging import configure_logging
 from monitor.settings import Settings, SettingsError
@@ -47,6 +48,7 @@ COMMAND_MODULES: tuple[str, ...] = (
 )
 
 PROG = "chanwatch"
+HANDLERS_ENV = "CHANWATCH_HANDLERS__EXTRA"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -114,6 +116,8 @@ def _dispatch(args: argparse.Namespace, ctx: CliContext) -> int:
         return _fail(ctx.stderr, str(exc), exc.exit_code)
     except SettingsError as exc:
         return _fail(ctx.stderr, str(exc), 2)
+    except HandlerLoadError as exc:
+        return _fail(ctx.stderr, f"setting handlers.extra ({HANDLERS_ENV}): {exc}", 2)
     except NotFound as exc:
         return _fail(ctx.stderr, str(exc), 2)
     except StoreError as exc:

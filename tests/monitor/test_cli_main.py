@@ -145,3 +145,22 @@ def test_exit_statuses_as_a_subprocess(env: dict[str, str]) -> None:
         "chanwatch: error: setting telegram.api_id (CHANWATCH_TELEGRAM__API_ID): input should "
         "be a valid integer, unable to parse string as an integer (got 'abc')"
     ]
+
+
+def test_bad_user_handler_is_a_settings_error(env: dict[str, str]) -> None:
+    """A handler named in the settings that cannot be imported stops `run` with exit 2,
+    one line naming the setting, before any connection to Telegram."""
+    proc = subprocess_run(
+        {
+            **env,
+            "CHANWATCH_TELEGRAM__API_ID": "1",
+            "CHANWATCH_TELEGRAM__API_HASH": "0123456789abcdef0123456789abcdef",
+            "CHANWATCH_HANDLERS__EXTRA": "nosuch_pkg.mod:handle",
+        },
+        "run",
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines()[-1] == (
+        "chanwatch: error: setting handlers.extra (CHANWATCH_HANDLERS__EXTRA): handler "
+        "'nosuch_pkg.mod:handle': cannot import nosuch_pkg.mod: No module named 'nosuch_pkg'"
+    )
