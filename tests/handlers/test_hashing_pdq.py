@@ -153,6 +153,6 @@ def test_pillow_bomb_error_is_caught() -> None:
         pdq_image(data, max_pixels=10**12)
     assert info.value.bomb and "decompression bomb" in info.value.reason
     between = _png_header_only(10_000, 10_000)  # over our limit, under Pillow's error
-    with pytest.raises(ImageDecodeError) as ours:
+    with pytest.raises(ImageDecodeError) as ours, pytest.warns(Image.DecompressionBombWarning):
         pdq_image(between)
     assert ours.value.bomb and "decompression bomb" in ours.value.reason
