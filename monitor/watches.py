@@ -200,11 +200,12 @@ class WatchManager:
                 return await self._store.get_watch(watch.id) or watch
             return await self._fail(watch, "this account is in too many channels")
         except (UnauthorizedError, AuthKeyError) as exc:  # banned, deactivated, logged out
-            log.error("account_lost", account=self._account, error=exc.message)
+            error = type(exc).__name__  # e.g. UserDeactivatedBanError: Telethon keeps no name
+            log.error("account_lost", account=self._account, error=error)
             if self._reporter is not None:  # marked; its watches go to other accounts
-                await self._reporter.lost(self._account, exc.message)
+                await self._reporter.lost(self._account, error)
                 return await self._store.get_watch(watch.id) or watch
-            return await self._fail(watch, f"the account's session is gone ({exc.message})")
+            return await self._fail(watch, f"the account's session is gone ({error})")
         except RPCError as exc:
             return await self._fail(watch, f"Telegram refused: {exc.message}")
 

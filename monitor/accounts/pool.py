@@ -14,6 +14,7 @@ past its pace or its channel limit. The manager reports what Telegram said:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -48,6 +49,14 @@ LOST_ERRORS: Final[dict[str, str]] = {
     "SESSION_EXPIRED": "logged_out",
 }
 _NAME_OK = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_-.")
+
+
+def error_name(error: str) -> str:
+    """``UserDeactivatedBanError`` -> ``USER_DEACTIVATED_BAN``; Telegram names pass."""
+    text = error.strip()
+    if text.endswith("Error") and not text.isupper():
+        text = re.sub(r"(?<!^)(?=[A-Z])", "_", text[: -len("Error")])
+    return text.upper()
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,9 +303,14 @@ class AccountPool:
         return new_owner
 
     async def lost(self, account: str, error: str) -> list[int]:
-        """The session is gone (AuthKey error, deactivated or banned user)."""
-        status = LOST_ERRORS.get(error.upper(), "logged_out")
-        return await self._set_status(SERVICE_ACTOR, account, status, f"Telegram: {error}")
+        """The session is gone (AuthKey error, deactivated or banned user).
+
+        ``error`` is Telegram's name (``USER_DEACTIVATED_BAN``) or Telethon's
+        class name (``UserDeactivatedBanError``).
+        """
+        name = error_name(error)
+        status = LOST_ERRORS.get(name, "logged_out")
+        return await self._set_status(SERVICE_ACTOR, account, status, f"Telegram: {name}")
 
     async def _set_status(self, actor: str, name: str, status: str, why: str) -> list[int]:
         now = self._clock.now()
