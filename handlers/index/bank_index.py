@@ -241,12 +241,17 @@ class BankIndex:
     ) -> list[IndexMatch]:
         """Lookup by individual hash values; see :meth:`lookup`."""
         out: list[IndexMatch] = []
-        for hash_type, value in (("sha256", sha256), ("md5", md5), ("sha1", sha1)):
+        exact: tuple[tuple[HashType, str | None], ...] = (
+            ("sha256", sha256),
+            ("md5", md5),
+            ("sha1", sha1),
+        )
+        for hash_type, value in exact:
             if value:
                 for entry_id, tag in self._exact[hash_type].lookup(value):
                     if self._allowed(entry_id, media_key):
                         bank, category = self._untag(tag)
-                        out.append(IndexMatch(entry_id, bank, hash_type, 0, category))  # type: ignore[arg-type]
+                        out.append(IndexMatch(entry_id, bank, hash_type, 0, category))
         if pdq and (pdq_quality is None or pdq_quality >= self.min_quality):
             variants = list(pdq_variants) if pdq_variants else [pdq]
             out.extend(self._pdq_matches(variants, media_key)[0])
