@@ -75,12 +75,12 @@ async def logged_in_session(sim: Server, path: Path, n: int = 1) -> Path:
 
 
 async def add_pdq_bank(store: SQLiteStore, name: str = "known") -> None:
-    """A bank holding the reference PDQ of bridge-mods/aaa-orig.jpg, category A1."""
+    """A bank holding the reference PDQ of bridge-mods/aaa-orig.jpg, category csam."""
     rows = (PDQ_DIR / "expected.csv").read_text().splitlines()[1:]
     orig = next(r for r in rows if r.endswith("aaa-orig.jpg"))
     await store.create_bank(name, 31, "test")
     await store.import_bank_entries(
-        name, [BankEntryIn("pdq", orig.split(",")[0], category="A1", source_ref="t-1")],
+        name, [BankEntryIn("pdq", orig.split(",")[0], category="csam", source_ref="t-1")],
         "test", "test",
     )
 

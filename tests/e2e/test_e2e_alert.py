@@ -30,6 +30,6 @@ async def test_near_duplicate_photo_raises_alert(
     alerts = await store.list_alerts()
     assert [(a.channel_id, a.message_id) for a in alerts] == [(ch.id, bad)]
     assert alerts[0].matches and alerts[0].matches[0]["hash_type"] == "pdq"
-    assert alerts[0].priority == 1  # category A1
+    assert alerts[0].priority == 1  # category csam (settings: csam -> 1)
     assert await store.get_post(ch.id, harmless) is not None
     assert app.watches.is_watched(ch.id)

@@ -9,6 +9,7 @@ import signal
 import sys
 from pathlib import Path
 
+from access_support import approved_watch, authorize, e2e_clock, e2e_world
 from e2e_support import drawing, logged_in_session, monitor_user, poll, settings_env, stored_ids
 from tgsim_support import wait_for
 
@@ -44,23 +45,33 @@ async def test_sigkill_mid_burst_loses_and_duplicates_nothing(
 ) -> None:
     """500 posts (every 50th a photo) while the monitor subprocess is SIGKILLed and
     restarted: afterwards exactly the 500 posts are stored, each photo once, the
-    cursor is at the last post, and SIGTERM then stops the monitor cleanly."""
+    cursor is at the last post, and SIGTERM then stops the monitor cleanly.
+
+    ``chanwatch run`` enforces authorization, so the watch is set up the lawful
+    way: a case with a court authorization covering the channel, a request by
+    an investigator approved by a supervisor."""
     session = await logged_in_session(sim, tmp_path / "monitor.session")
     db = tmp_path / "chanwatch.db"
     env = settings_env(sim, session, db, tmp_path / "server.pem", reconcile="2s")
     log = tmp_path / "monitor.log"
     ch = await sim.create_channel("Burst", username="burst_chan")
-    store = SQLiteStore(db)
-    await store.open()
+    world = await e2e_world(db, e2e_clock())
+    store = world.store
     try:
-        await store.add_watch("@burst_chan", "test")
+        await authorize(world, "K-BURST", ["@burst_chan"])
+        await approved_watch(world, "@burst_chan", "K-BURST")
         proc = await _spawn(env, tmp_path, log)
         try:
             await wait_for(lambda: sim.is_member(ch, monitor_user(sim)), timeout=30)
-            ids: list[int] = []
+            ids: list[int] = [await sim.post(ch, text="first")]
+
+            async def recording() -> bool:
+                return await store.count_posts(ch.id) == 1
+
+            await poll(recording, timeout=30)
             photos: list[int] = []
             killed = False
-            for i in range(BURST):
+            for i in range(1, BURST):
                 if i % 50 == 25:
                     photos.append(await sim.post(ch, photo=drawing(i), text=f"photo {i}"))
                     ids.append(photos[-1])
