@@ -16,7 +16,7 @@ import dataclasses
 import getpass
 import sys
 
-from monitor.cli.common import CliContext, CliError, SubParsers, say
+from monitor.cli.common import CliContext, CliError, SubParsers, acting_user, say
 from monitor.telegram.client import SessionError, config_from_settings, session_path
 from monitor.telegram.login import LoginError, login
 
@@ -39,6 +39,8 @@ def register(sub: SubParsers) -> None:
 
 
 async def cmd_login(args: argparse.Namespace, ctx: CliContext) -> int:
+    # A session is a persona's credential: only an admin creates one.
+    await acting_user(args, ctx, "admin")
     config = config_from_settings(ctx.settings)
     if args.string:
         config = dataclasses.replace(config, session_file=None, session_string="")

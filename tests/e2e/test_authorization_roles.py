@@ -9,6 +9,7 @@ import asyncio
 import hashlib
 import io
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -153,12 +154,11 @@ def cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
 
 def run(*argv: str, stdin: str = "") -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
-    saved = __import__("sys").stdin
-    __import__("sys").stdin = io.StringIO(stdin)
+    saved, sys.stdin = sys.stdin, io.StringIO(stdin)
     try:
         code = main(list(argv), stdout=out, stderr=err)
     finally:
-        __import__("sys").stdin = saved
+        sys.stdin = saved
     return code, out.getvalue(), err.getvalue()
 
 
