@@ -123,7 +123,7 @@ def expand_ranges(starts: I64, lens: I64) -> I64:
 class MihSegment:
     """An immutable exact radius-search structure over a fixed set of hashes."""
 
-    __slots__ = ("_bits", "_hi_bits", "_offsets", "_row_bits", "_tables", "words")
+    __slots__ = ("_bits", "_hi_bits", "_lo_bits", "_offsets", "_row_bits", "_tables", "words")
 
     def __init__(self, words: U64, *, threads: int = 2, hi_bits: int | None = None) -> None:
         """Index ``words`` ((N, 4) uint64); row numbers are positions in it.
@@ -137,11 +137,15 @@ class MihSegment:
         # Small segments use fewer key bits (buckets of ~8 rows, small offsets).
         auto = min(HI_BITS, max(8, math.ceil(math.log2(max(n, 1) / 8))))
         self._hi_bits = auto if hi_bits is None else hi_bits
-        self._bits = self._hi_bits + LO_BITS
+        if not 1 <= self._hi_bits <= CHUNK_BITS:
+            raise ValueError(f"hi_bits must be 1..{CHUNK_BITS}")
+        # Chunks never exceed CHUNK_BITS (11 x 23 <= 256): fewer low bits if needed.
+        self._lo_bits = lo_bits = min(LO_BITS, CHUNK_BITS - self._hi_bits)
+        self._bits = self._hi_bits + lo_bits
         hi_bits, bits = self._hi_bits, self._bits
         self._row_bits = SMALL_ROW_BITS if n < (1 << SMALL_ROW_BITS) else LARGE_ROW_BITS
         rows = np.arange(n, dtype=np.uint64)
-        word_mask = np.uint64((1 << (LO_BITS + self._row_bits)) - 1)
+        word_mask = np.uint64((1 << (lo_bits + self._row_bits)) - 1)
         row_bits = self._row_bits
 
         def build(j: int) -> tuple[npt.NDArray[np.uint32] | U64, npt.NDArray[np.uint32] | I64]:
@@ -151,7 +155,7 @@ class MihSegment:
             packed = composite & word_mask
             del composite
             table = packed.astype(np.uint32) if row_bits == SMALL_ROW_BITS else packed
-            hi = (key >> np.uint64(LO_BITS)).astype(np.intp)
+            hi = (key >> np.uint64(lo_bits)).astype(np.intp)
             counts = np.bincount(hi, minlength=1 << hi_bits)
             offsets = np.zeros((1 << hi_bits) + 1, dtype=np.int64)
             np.cumsum(counts, out=offsets[1:])
@@ -181,14 +185,14 @@ class MihSegment:
         if n_q == 0 or len(self.words) == 0:
             return empty, empty.copy(), empty.copy()
         row_mask = np.uint64((1 << self._row_bits) - 1)
-        lo_mask = np.uint64((1 << LO_BITS) - 1)
+        lo_mask = np.uint64((1 << self._lo_bits) - 1)
         cand_q: list[I64] = []
         cand_r: list[I64] = []
         for j, t in enumerate(budgets(radius)):
             masks, weights = flip_masks(self._hi_bits, t)
             n_p = len(masks)
             qkey = chunk_key(queries, j, self._bits)
-            qhi = (qkey >> np.uint64(LO_BITS)).astype(np.int64)
+            qhi = (qkey >> np.uint64(self._lo_bits)).astype(np.int64)
             qlo = (qkey & lo_mask).astype(np.int64)
             buckets = (qhi[:, None] ^ masks[None, :]).reshape(-1)
             offsets = self._offsets[j]
@@ -199,7 +203,8 @@ class MihSegment:
                 continue
             word: npt.NDArray[np.unsignedinteger[Any]] = np.take(self._tables[j], idx)
             # Which low key bits each probe still accepts, as an 8-bit set.
-            allowed = _allowed_table()[qlo[:, None], (t - weights)[None, :]].reshape(-1)
+            allowed = _allowed_table(self._lo_bits)[qlo[:, None], (t - weights)[None, :]]
+            allowed = allowed.reshape(-1)
             lo = np.right_shift(word, self._row_bits).astype(np.uint8)
             ok = (np.repeat(allowed, lens) >> lo) & np.uint8(1)
             pos = np.flatnonzero(ok)
@@ -228,9 +233,9 @@ class MihSegment:
 
 
 @cache
-def _allowed_table() -> npt.NDArray[np.uint8]:
-    """_ALLOWED[q, left]: bit v set when popcount(v ^ q) <= left, for LO_BITS-bit v."""
-    size = 1 << LO_BITS
+def _allowed_table(lo_bits: int) -> npt.NDArray[np.uint8]:
+    """[q, left]: bit v set when popcount(v ^ q) <= left, for ``lo_bits``-bit v."""
+    size = 1 << lo_bits
     table = np.zeros((size, CHUNK_BITS + 1), dtype=np.uint8)
     for q in range(size):
         for left in range(CHUNK_BITS + 1):
