@@ -26,10 +26,12 @@ the text hash ``text_sha256``; ``post.deleted`` carries ``channel`` and
 
 from __future__ import annotations
 
+import gc
 import re
 import sqlite3
 import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -224,7 +226,7 @@ async def read_leaf_hashes(conn: aiosqlite.Connection, size: int | None = None) 
         args = (size,)
     async with conn.execute(sql, args) as cur:
         rows = await cur.fetchall()
-    return [_blob(r[0]) for r in rows]
+    return [blob(r[0]) for r in rows]
 
 
 async def read_rows(
@@ -234,13 +236,27 @@ async def read_rows(
     sql = f"SELECT seq, type, at, actor, record, leaf_hash FROM ledger WHERE {where} ORDER BY seq"  # noqa: S608
     async with conn.execute(sql, args) as cur:
         rows = await cur.fetchall()
-    return [
-        LedgerRow(int(r[0]), str(r[1]), str(r[2]), str(r[3]), _blob(r[4]), _blob(r[5]))
-        for r in rows
-    ]
+    with gc_paused():
+        return [
+            LedgerRow(int(r[0]), str(r[1]), str(r[2]), str(r[3]), blob(r[4]), blob(r[5]))
+            for r in rows
+        ]
 
 
-def _blob(value: Any) -> bytes:
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while building many small objects at once
+    (a million rows or records: collections would rescan them again and again)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def blob(value: Any) -> bytes:
     """A BLOB column; a row edited by hand may hold TEXT (or NULL) instead."""
     if isinstance(value, bytes):
         return value

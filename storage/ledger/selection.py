@@ -27,7 +27,7 @@ from typing import Any
 import aiosqlite
 
 from storage.ledger import canonical
-from storage.ledger.ledger import LedgerRow, read_rows
+from storage.ledger.ledger import LedgerRow, blob, gc_paused, read_rows
 
 
 @dataclass(slots=True)
@@ -93,32 +93,45 @@ async def select_case(
     case: str,
     date_from: str | None = None,
     date_to: str | None = None,
-    max_seq: int | None = None,
 ) -> Selection:
     """The case's records in ledger order (``date_*`` are canonical times)."""
-    limit = "" if max_seq is None else f" AND seq <= {int(max_seq)}"
-    auth_rows = await read_rows(conn, "case_ref = ? AND type LIKE 'authorization.%'" + limit,
-                                (case,))
+    auth_rows = await read_rows(conn, "case_ref = ? AND type LIKE 'authorization.%'", (case,))
     scopes = build_scopes(auth_rows)
-    chosen: dict[int, LedgerRow] = {r.seq: r for r in auth_rows}
     auth_ids = sorted(scopes)
-    marks = ",".join("?" * len(auth_ids))
-    direct = f"(case_ref = ?{f' OR authz IN ({marks})' if auth_ids else ''})"
-    for row in await read_rows(conn, direct + limit, (case, *auth_ids)):
-        chosen.setdefault(row.seq, row)
     channels = sorted({c for s in scopes.values() for c in s.channels})
+    where = ["case_ref = ?"]
+    args: list[str] = [case]
+    if auth_ids:
+        where.append(f"authz IN ({','.join('?' * len(auth_ids))})")
+        args += auth_ids
     if channels:
-        cmarks = ",".join("?" * len(channels))
-        where = f"case_ref IS NULL AND authz IS NULL AND channel IN ({cmarks})" + limit
-        for row in await read_rows(conn, where, tuple(channels)):
-            rec = canonical.loads(row.record)
-            channel = rec.get("channel")
-            if isinstance(channel, str) and any(s.covers(channel, row.at) for s in scopes.values()):
-                chosen.setdefault(row.seq, row)
+        where.append("(case_ref IS NULL AND authz IS NULL AND channel IN "
+                     f"({','.join('?' * len(channels))}))")
+        args += channels
     auth_seqs = {r.seq for r in auth_rows}
-    rows = [
-        r for _, r in sorted(chosen.items())
-        if r.seq in auth_seqs
-        or ((date_from is None or r.at >= date_from) and (date_to is None or r.at <= date_to))
-    ]
+    rows: list[LedgerRow] = []
+    for row, case_ref, authz, channel in await _rows_with_scope(conn, " OR ".join(where), args):
+        if row.seq in auth_seqs:
+            rows.append(row)
+            continue
+        if date_from is not None and row.at < date_from:
+            continue
+        if date_to is not None and row.at > date_to:
+            continue
+        if case_ref is None and authz is None and channel is not None and not any(
+            s.covers(channel, row.at) for s in scopes.values()
+        ):
+            continue
+        rows.append(row)
     return Selection(case, rows, scopes)
+
+
+async def _rows_with_scope(
+    conn: aiosqlite.Connection, where: str, args: list[str]
+) -> list[tuple[LedgerRow, str | None, str | None, str | None]]:
+    sql = ("SELECT seq, type, at, actor, record, leaf_hash, case_ref, authz, channel "  # noqa: S608
+           f"FROM ledger WHERE {where} ORDER BY seq")
+    fetched = await conn.execute_fetchall(sql, args)
+    with gc_paused():
+        return [(LedgerRow(r[0], r[1], r[2], r[3], blob(r[4]), blob(r[5])), r[6], r[7], r[8])
+                for r in fetched]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import random
 import zipfile
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -16,8 +17,9 @@ import pytest
 from storage.ledger import canonical
 from storage.ledger.checkpoint import latest_checkpoint
 from storage.ledger.db import ConnectionRunner
-from storage.ledger.export import ExportError, export_case
+from storage.ledger.export import ExportError, export_case, proofs_jsonl
 from storage.ledger.ledger import append_record, read_rows
+from storage.ledger.merkle import MerkleTree, leaf_hash
 from storage.ledger.note import Signer, open_checkpoint
 from storage.ledger.verify import verify_bundle
 
@@ -199,3 +201,17 @@ async def test_previous_bundle_checkpoint_is_consistent(
     report = verify_bundle(second, signer.verifier, previous=old)
     assert report.ok, report.problems
     assert any("consistent with the previous checkpoint" in n for n in report.notes)
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 7, 8, 9, 100, 257])
+def test_proof_lines_equal_the_tree_proofs(size: int) -> None:
+    """proofs_jsonl (shared upper paths) writes exactly MerkleTree.inclusion_proof for any
+    increasing subset of leaves, contiguous or not."""
+    rng = random.Random(size)
+    tree = MerkleTree([leaf_hash(rng.randbytes(4)) for _ in range(size)])
+    for seqs in (list(range(size)), sorted(rng.sample(range(size), max(1, size // 3)))):
+        lines = proofs_jsonl(tree, seqs).decode().splitlines()
+        for seq, line in zip(seqs, lines, strict=True):
+            obj = json.loads(line)
+            assert obj == {"index": seq, "leaf_hash": tree.leaf(seq).hex(),
+                           "inclusion": [h.hex() for h in tree.inclusion_proof(seq)]}
