@@ -12,6 +12,7 @@ the file and line (or record) it is in; the bundle holds only if none is found.
 
 from __future__ import annotations
 
+import binascii
 import hashlib
 import json
 import zipfile
@@ -20,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from storage.ledger import canonical
-from storage.ledger.merkle import ProofError, verify_consistency, verify_inclusions_hex
+from storage.ledger.ledger import gc_paused
+from storage.ledger.merkle import ProofError, verify_consistency, verify_inclusion_texts
 from storage.ledger.note import Checkpoint, NoteError, Verifier, open_checkpoint
 
 REQUIRED = ("records.jsonl", "proofs.jsonl", "checkpoint.txt", "public_key.txt", "records.csv",
@@ -136,25 +138,33 @@ def _lines(data: bytes, name: str, report: VerifyReport) -> list[bytes]:
     return [] if lines == [b""] else lines
 
 
-def _proof_items(lines: list[bytes], report: VerifyReport) -> list[Any]:
-    """Each proof line as an object (or None where it is not JSON), parsed at once."""
+_PREFIX, _LEAF, _INC = b'{"index":', b',"leaf_hash":"', b'","inclusion":['
+
+
+def _fast_proof(line: bytes) -> tuple[int, bytes, bytes] | None:
+    """The exporter's exact line form, split without a JSON parser:
+    ``(index, leaf hash, text inside the inclusion array)``; None otherwise."""
+    if not (line.startswith(_PREFIX) and line.endswith(b"]}")):
+        return None
+    comma = line.find(b",", 9)
+    digits = line[9:comma]
+    if not digits.isdigit() or (len(digits) > 1 and digits.startswith(b"0")):
+        return None
+    if line[comma : comma + 14] != _LEAF or line[comma + 78 : comma + 93] != _INC:
+        return None
+    inclusion = line[comma + 93 : -2]
+    if inclusion != inclusion.lower():
+        return None
     try:
-        objs = json.loads(b"[" + b",".join(lines) + b"]")
-        if isinstance(objs, list) and len(objs) == len(lines):
-            return objs
-    except ValueError:
-        pass
-    out: list[Any] = []
-    for n, line in enumerate(lines, 1):
-        try:
-            out.append(json.loads(line))
-        except ValueError as exc:
-            report.fail(f"proofs.jsonl line {n}: not JSON ({exc})")
-            out.append(None)
-    return out
+        leaf = binascii.unhexlify(line[comma + 14 : comma + 78])
+    except (binascii.Error, ValueError):
+        return None
+    return int(digits), leaf, inclusion
 
 
-def _proof(obj: Any) -> tuple[int, bytes, list[str]]:
+def _slow_proof(line: bytes) -> tuple[int, bytes, bytes]:
+    """Any other valid JSON form of a proof line (spaces, upper-case hex)."""
+    obj = json.loads(line)
     if not isinstance(obj, dict):
         raise ValueError("not a JSON object")
     index, leaf, inclusion = obj.get("index"), obj.get("leaf_hash"), obj.get("inclusion")
@@ -162,9 +172,10 @@ def _proof(obj: Any) -> tuple[int, bytes, list[str]]:
         raise ValueError("index is not an integer")
     if not isinstance(leaf, str) or len(leaf) != 64:
         raise ValueError("leaf_hash is not 64 hex digits")
-    if not isinstance(inclusion, list):  # its items are checked as they are used
-        raise ValueError("inclusion is not a list")
-    return index, bytes.fromhex(leaf), inclusion
+    if not isinstance(inclusion, list) or not all(isinstance(h, str) for h in inclusion):
+        raise ValueError("inclusion is not a list of hex strings")
+    text = b",".join(b'"' + h.lower().encode() + b'"' for h in inclusion)
+    return index, bytes.fromhex(leaf), text
 
 
 def _records_parsed(records: list[bytes], report: VerifyReport) -> list[dict[str, Any] | None]:
@@ -188,36 +199,36 @@ def _check_records(files: dict[str, bytes], cp: Checkpoint, report: VerifyReport
     if len(records) != len(proofs):
         report.fail(f"records.jsonl has {len(records)} lines but proofs.jsonl has {len(proofs)}")
     parsed = _records_parsed(records, report)
-    proof_objs = _proof_items(proofs, report)
-    items: list[tuple[int, bytes, list[str]]] = []
+    items: list[tuple[int, bytes, bytes]] = []
     where: list[int] = []
     last_index = -1
     sha = hashlib.sha256
-    for n, (line, rec, obj) in enumerate(zip(records, parsed, proof_objs, strict=False), 1):
-        if obj is None:
-            continue
-        try:
-            index, leaf, path = _proof(obj)
-        except ValueError as exc:
-            report.fail(f"proofs.jsonl line {n}: not a valid proof line ({exc})")
-            continue
-        label = f"line {n} (index {index})"
+    for n, (line, rec, proof_line) in enumerate(zip(records, parsed, proofs, strict=False), 1):
+        split = _fast_proof(proof_line)
+        if split is None:
+            try:
+                split = _slow_proof(proof_line)
+            except (ValueError, UnicodeDecodeError) as exc:
+                report.fail(f"proofs.jsonl line {n}: not a valid proof line ({exc})")
+                continue
+        index, leaf, text = split
         if rec is not None and rec.get("seq") != str(index):
             report.fail(f"records.jsonl line {n}: record seq {rec.get('seq')} but proofs.jsonl "
-                        f"{label} is for another position: records were reordered, removed "
-                        "or added")
+                        f"line {n} (index {index}) is for another position: records were "
+                        "reordered, removed or added")
         if index <= last_index:
-            report.fail(f"proofs.jsonl {label}: not after index {last_index}: the records are "
-                        "not in ledger order")
+            report.fail(f"proofs.jsonl line {n} (index {index}): not after index {last_index}: "
+                        "the records are not in ledger order")
         last_index = max(last_index, index)
         computed = sha(b"\x00" + line).digest()
         if computed != leaf:
             report.fail(f"records.jsonl line {n}: its leaf hash is {computed.hex()} but "
-                        f"proofs.jsonl {label} says {leaf.hex()}: the record was changed")
+                        f"proofs.jsonl line {n} (index {index}) says {leaf.hex()}: the record "
+                        "was changed")
             continue
-        items.append((index, leaf, path))
+        items.append((index, leaf, text))
         where.append(n)
-    for item_no, reason in verify_inclusions_hex(cp.size, cp.root, items):
+    for item_no, reason in verify_inclusion_texts(cp.size, cp.root, items):
         report.fail(f"proofs.jsonl line {where[item_no]} (index {items[item_no][0]}): {reason}")
     _check_complete(parsed, records, report)
 
@@ -304,7 +315,8 @@ def verify_bundle(
         report.fail(f"checkpoint.txt: {exc}")
         return report
     report.tree_size = cp.size
-    _check_records(files, cp, report)
+    with gc_paused():
+        _check_records(files, cp, report)
     if previous is not None:
         _check_previous(files, cp, previous, verifier, report)
     return report

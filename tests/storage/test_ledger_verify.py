@@ -262,3 +262,33 @@ def test_previous_checkpoint_inconsistent(bundle: Path, signer: Signer) -> None:
     foreign = Signer.generate(ORIGIN).sign(Checkpoint(ORIGIN, 3, b"\x07" * 32).body())
     assert_caught(verify_bundle(bundle, signer.verifier, foreign),
                   "previous checkpoint: note is not signed by key")
+
+
+def test_reformatted_proof_lines_still_verify(bundle: Path, signer: Signer) -> None:
+    """Proof lines rewritten by another JSON tool (spaces, upper-case hex) are the same
+    proofs: the bundle still verifies (only records.jsonl bytes are hashed)."""
+    def change(files: Files) -> None:
+        out = []
+        for line in lines(files["proofs.jsonl"]):
+            obj = json.loads(line)
+            obj["inclusion"] = [h.upper() for h in obj["inclusion"]]
+            out.append(json.dumps(obj, indent=None).encode() + b"\n")
+        files["proofs.jsonl"] = b"".join(out)
+
+    report = tampered(bundle, change, key=signer)
+    assert report.ok, report.problems
+
+
+def test_garbage_proof_lines(bundle: Path, signer: Signer) -> None:
+    """A proof line that is not JSON, or has a short hash, is named by its line number."""
+    def change(files: Files) -> None:
+        proofs = lines(files["proofs.jsonl"])
+        proofs[1] = b"not json\n"
+        obj = json.loads(proofs[2])
+        obj["inclusion"][0] = obj["inclusion"][0][:10]
+        proofs[2] = json.dumps(obj).encode() + b"\n"
+        files["proofs.jsonl"] = b"".join(proofs)
+
+    assert_caught(tampered(bundle, change, key=signer),
+                  "proofs.jsonl line 2: not a valid proof line",
+                  "proofs.jsonl line 3 (index")
