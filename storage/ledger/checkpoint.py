@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -156,3 +156,22 @@ async def checkpoint_job(
     if new and witness_url:
         await submit_checkpoint(runner, witness_url, stored.id, stored.note, tree)
     return stored
+
+
+def add_checkpoint_job(
+    scheduler: Any,
+    runner: TxRunner,
+    signer: Signer,
+    origin: str,
+    every: timedelta,
+    witness_url: str | None = None,
+) -> None:
+    """Schedule :func:`checkpoint_job` on an APScheduler 3 ``AsyncIOScheduler``:
+    every ``every`` (setting ``ledger.checkpoint_interval``), one run at a time,
+    missed runs folded into one."""
+    scheduler.add_job(
+        checkpoint_job, "interval", seconds=every.total_seconds(),
+        kwargs={"runner": runner, "signer": signer, "origin": origin,
+                "witness_url": witness_url},
+        id="ledger-checkpoint", replace_existing=True, max_instances=1, coalesce=True,
+    )

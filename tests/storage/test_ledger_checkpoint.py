@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiosqlite
 import pytest
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from storage.ledger.checkpoint import (
     InconsistentLedger,
+    add_checkpoint_job,
     checkpoint_job,
     latest_checkpoint,
     list_checkpoints,
@@ -101,3 +105,23 @@ async def test_checkpoint_rows_are_append_only(
             db.execute("DELETE FROM ledger_checkpoints")
     finally:
         db.close()
+
+
+async def test_scheduled_job_signs_when_grown(runner: ConnectionRunner, signer: Signer) -> None:
+    """The APScheduler job added by add_checkpoint_job signs a checkpoint of a grown tree."""
+    await _logins(runner, 2)
+    scheduler = AsyncIOScheduler()
+    add_checkpoint_job(scheduler, runner, signer, ORIGIN, timedelta(seconds=3600))
+    scheduler.start()
+    try:
+        job = scheduler.get_job("ledger-checkpoint")
+        assert job is not None and job.max_instances == 1
+        job.modify(next_run_time=datetime.now(UTC))  # run now instead of in an hour
+        for _ in range(200):
+            if await runner.read(latest_checkpoint) is not None:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        scheduler.shutdown(wait=False)
+    stored = await runner.read(latest_checkpoint)
+    assert stored is not None and stored.tree_size == 2
