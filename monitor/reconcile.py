@@ -33,6 +33,9 @@ log = structlog.get_logger(__name__)
 
 #: How many committed posts between two cursor writes (a crash replays at most these).
 CURSOR_EVERY = 25
+#: Posts of one channel's history in the pipeline at once (downloads and hashing
+#: overlap, commits batch); the cursor still only passes committed posts in order.
+CONCURRENCY = 8
 #: Wait before retrying a channel whose reconciliation failed.
 RETRY_DELAY = 5.0
 
@@ -63,6 +66,27 @@ class _Channel:
     passes: int = 0
 
 
+@dataclass
+class _Walk:
+    """Progress of one pass over a channel's history."""
+
+    start: int
+    pending: int = 0  # highest message id passed (committed or skipped) so far
+    written: int = 0  # the cursor as last written
+    processed: int = 0
+    since_write: int = 0
+
+    def __post_init__(self) -> None:
+        self.pending = self.written = self.start
+
+    def pending_count(self) -> int:
+        self.since_write += 1
+        return self.since_write
+
+    def wrote(self) -> None:
+        self.written, self.since_write = self.pending, 0
+
+
 class NotCommitted(Exception):
     """The pipeline did not commit a post: the cursor must not pass it."""
 
@@ -81,6 +105,7 @@ class Reconciler:
         on_lost: LostHook | None = None,
         page_size: int = 100,
         retry_delay: float = RETRY_DELAY,
+        concurrency: int = CONCURRENCY,
     ) -> None:
         self._client = client
         self._store = store
@@ -90,6 +115,7 @@ class Reconciler:
         self._on_lost = on_lost
         self._page = page_size
         self._retry_delay = retry_delay
+        self._concurrency = max(1, concurrency)
         self._channels: dict[int, _Channel] = {}
         self._idle = asyncio.Condition()
 
@@ -169,40 +195,59 @@ class Reconciler:
         if ch is None:
             return 0
         async with ch.lock:
-            cursor = start = await self._store.get_cursor(channel_id)
-            pending = cursor
-            processed = since_write = 0
+            walk = _Walk(await self._store.get_cursor(channel_id))
+            batch: list[Any] = []
             try:
                 async for message in self._client.iter_messages(
-                    ch.peer, min_id=cursor, reverse=True, wait_time=0
+                    ch.peer, min_id=walk.start, reverse=True, wait_time=0
                 ):
-                    mid = int(message.id)
-                    if mid <= cursor:
+                    if int(message.id) <= walk.start:
                         continue
-                    if mid not in ch.done and is_post(message):
-                        post = to_post(
-                            message, account=self._account, fetcher_factory=self._fetchers
-                        )
-                        outcome = await self._sink.process(post)
-                        if not outcome.committed:
-                            raise NotCommitted(f"post {channel_id}/{mid} was not committed")
-                        processed += 1
-                    ch.done.discard(mid)
-                    pending = mid
-                    since_write += 1
-                    if since_write >= CURSOR_EVERY:
-                        await self._store.advance_cursor(channel_id, pending)
-                        cursor, since_write = pending, 0
+                    batch.append(message)
+                    if len(batch) >= self._concurrency:
+                        await self._run_batch(channel_id, ch, batch, walk)
+                        batch = []
+                if batch:
+                    await self._run_batch(channel_id, ch, batch, walk)
             finally:
-                if pending > cursor:
-                    await self._store.advance_cursor(channel_id, pending)
-            ch.done = {m for m in ch.done if m > pending}
-            if processed or pending != start:
+                if walk.pending > walk.written:
+                    await self._store.advance_cursor(channel_id, walk.pending)
+            ch.done = {m for m in ch.done if m > walk.pending}
+            if walk.processed or walk.pending != walk.start:
                 log.info(
-                    "channel_reconciled", channel_id=channel_id, posts=processed,
-                    cursor=pending,
+                    "channel_reconciled", channel_id=channel_id, posts=walk.processed,
+                    cursor=walk.pending,
                 )
-            return processed
+            return walk.processed
+
+    async def _run_batch(
+        self, channel_id: int, ch: _Channel, batch: list[Any], walk: _Walk
+    ) -> None:
+        """Run a batch of history messages through the pipeline concurrently, then
+        advance over them in message-id order, stopping at the first failure."""
+        todo: dict[int, Post] = {
+            int(m.id): to_post(m, account=self._account, fetcher_factory=self._fetchers)
+            for m in batch
+            if int(m.id) not in ch.done and is_post(m)
+        }
+        results = await asyncio.gather(
+            *(self._sink.process(post) for post in todo.values()), return_exceptions=True
+        )
+        outcomes = dict(zip(todo, results, strict=True))
+        for message in batch:
+            mid = int(message.id)
+            if mid in outcomes:
+                outcome = outcomes[mid]
+                if isinstance(outcome, BaseException):
+                    raise outcome
+                if not outcome.committed:
+                    raise NotCommitted(f"post {channel_id}/{mid} was not committed")
+                walk.processed += 1
+            ch.done.discard(mid)
+            walk.pending = mid
+            if walk.pending_count() >= CURSOR_EVERY:
+                await self._store.advance_cursor(channel_id, walk.pending)
+                walk.wrote()
 
     async def _worker(self, channel_id: int, ch: _Channel) -> None:
         loop = asyncio.get_running_loop()
