@@ -227,7 +227,9 @@ class Connection:
             if name == "PingDelayDisconnectRequest":
                 self._arm_ping_timer(obj.disconnect_delay)
         elif name == "GetFutureSaltsRequest":
-            self._send(self._future_salts(msg_id, obj.num))
+            # Inside rpc_result: Telethon 1.36 matches a bare future_salts by the
+            # wrong msg_id and would wait forever; every version reads rpc_result.
+            self._send(struct.pack("<Iq", RPC_RESULT, msg_id) + self._future_salts(msg_id, obj.num))
         elif name == "DestroySessionRequest":
             self._send(bytes(mk(tl.DestroySessionOk, session_id=obj.session_id)))
         elif name == "DestroyAuthKeyRequest":

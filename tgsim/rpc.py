@@ -67,10 +67,10 @@ class Registry:
     @classmethod
     def default(cls) -> Registry:
         """The registry with every method tgsim implements."""
-        from tgsim.methods import account, channels, history, updates, upload
+        from tgsim.methods import account, channels, dialogs, history, updates, upload
 
         reg = cls()
-        for module in (account, channels, history, updates, upload):
+        for module in (account, channels, dialogs, history, updates, upload):
             reg.handlers.update(module.HANDLERS)
             reg.public.update(module.PUBLIC)
         return reg

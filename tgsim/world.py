@@ -83,6 +83,7 @@ class Channel:
     date: dt.datetime
     pts: int = 1
     next_msg_id: int = 1
+    last_activity: int = 0
     posts: dict[int, Post] = field(default_factory=dict)
     members: set[int] = field(default_factory=set)
     banned: set[int] = field(default_factory=set)
@@ -129,6 +130,7 @@ class World:
         self.events: list[tuple[str, int, int]] = []
         self.account_pts = 1
         self.code_hashes: dict[str, str] = {}
+        self.activity = 0  # orders channels by their latest post (dialogs)
 
     def access_hash(self, kind: str, ident: int) -> int:
         """A stable access hash for an object (same across restarts with one state dir)."""
@@ -223,6 +225,8 @@ class World:
     def add_post(self, ch: Channel, post: Post) -> ChannelEvent:
         """Store a new post (its id must come from :meth:`next_id`)."""
         ch.posts[post.id] = post
+        self.activity += 1
+        ch.last_activity = self.activity
         return ch.add_event("new", (post.id,))
 
     def next_id(self, ch: Channel) -> int:
