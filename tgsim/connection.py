@@ -150,7 +150,8 @@ class Connection:
         if key_id == 0:
             if self._handshake is None:
                 self._handshake = Handshake(self.hub.server_key)
-            answer = self._handshake.handle(unframe_plain(packet))
+            # RSA and 2048-bit DH arithmetic: keep it off the event loop.
+            answer = await asyncio.to_thread(self._handshake.handle, unframe_plain(packet))
             await self.transport.write_packet(frame_plain(bytes(answer)))
             if self._handshake.result is not None:
                 auth_key, salt = self._handshake.result

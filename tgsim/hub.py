@@ -13,7 +13,7 @@ from tgsim.media import StoredFile
 from tgsim.rpc import Registry, updates_of
 from tgsim.session import AuthKey
 from tgsim.tlkit import mk, tl
-from tgsim.world import Channel, ChannelEvent, World
+from tgsim.world import Channel, ChannelEvent, Post, World
 
 if TYPE_CHECKING:
     import structlog
@@ -71,9 +71,7 @@ class Hub:
         for callback in self.on_keys_changed:
             callback()
 
-    def push_event(self, ch: Channel, event: ChannelEvent) -> None:
-        """Send the update for a channel change to every connected member."""
-        world = self.world
+    def _update_for(self, ch: Channel, event: ChannelEvent) -> tuple[Any, Post | None]:
         if event.kind == "delete":
             update = mk(
                 tl.UpdateDeleteChannelMessages,
@@ -82,28 +80,45 @@ class Hub:
                 pts=event.pts,
                 pts_count=event.pts_count,
             )
-            posts = []
-        else:
-            post = ch.posts.get(event.msg_ids[0])
-            if post is None:
-                return
-            posts = [post]
-            cls = tl.UpdateNewChannelMessage if event.kind == "new" else tl.UpdateEditChannelMessage
-            update = mk(
-                cls,
-                message=render.message(world, ch, post),
-                pts=event.pts,
-                pts_count=event.pts_count,
-            )
+            return update, None
+        post = ch.posts.get(event.msg_ids[0])
+        if post is None:
+            return None, None
+        cls = tl.UpdateNewChannelMessage if event.kind == "new" else tl.UpdateEditChannelMessage
+        update = mk(
+            cls,
+            message=render.message(self.world, ch, post),
+            pts=event.pts,
+            pts_count=event.pts_count,
+        )
+        return update, post
+
+    def push_event(self, ch: Channel, event: ChannelEvent) -> None:
+        """Send the update for a channel change to every connected member."""
+        self.push_events(ch, [event])
+
+    def push_events(self, ch: Channel, events: list[ChannelEvent]) -> None:
+        """Send several changes of one channel in one ``Updates`` (as for an album)."""
+        updates: list[Any] = []
+        posts: list[Post] = []
+        for event in events:
+            update, post = self._update_for(ch, event)
+            if update is not None:
+                updates.append(update)
+            if post is not None:
+                posts.append(post)
+        if not updates:
+            return
         for conn in list(self.connections):
             key = conn.key
             if key is None or key.user_id is None or conn.no_updates:
                 continue
             if key.user_id not in ch.members or key.user_id in ch.banned:
                 continue
-            chats = render.chats_for(world, posts, ch, key.user_id)
-            conn.push(updates_of([update], chats))
-        self.log.debug("pushed", channel=ch.id, kind=event.kind, pts=event.pts)
+            chats = render.chats_for(self.world, posts, ch, key.user_id)
+            conn.push(updates_of(updates, chats))
+        self.log.debug("pushed", channel=ch.id, kinds=[e.kind for e in events],
+                       pts=events[-1].pts)
 
     def push_channel_state(self, ch: Channel, user_id: int) -> None:
         """Tell a user's connections that its membership of a channel changed."""

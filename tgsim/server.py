@@ -21,7 +21,7 @@ from tgsim.crypto import ServerKey
 from tgsim.faults import Faults
 from tgsim.hub import Hub
 from tgsim.persist import accounts_doc, load_accounts, load_secret, save_accounts
-from tgsim.world import Channel, Post, World, utcnow
+from tgsim.world import Channel, ChannelEvent, Post, World, utcnow
 
 log = structlog.get_logger(__name__)
 
@@ -220,7 +220,6 @@ class Server:
         width: int = 0,
         height: int = 0,
         duration: float = 0.0,
-        grouped_id: int | None = None,
     ) -> int:
         """Publish a post; returns its message id. At most one kind of media."""
         channel = self._channel(ch)
@@ -258,7 +257,6 @@ class Server:
             media=stored,
             fwd_from=fwd,
             author=author,
-            grouped_id=grouped_id,
         )
         event = world.add_post(channel, post)
         self.hub.push_event(channel, event)
@@ -270,14 +268,30 @@ class Server:
         """Publish photos as one album (shared grouped_id, caption on the first)."""
         if not 2 <= len(photos) <= 10:
             raise ValueError("an album has 2 to 10 items")
-        group = self.hub.new_group_id()
-        ids = []
-        for i, data in enumerate(photos):
-            ids.append(
-                await self.post(
-                    ch, text=text if i == 0 else "", photo=data, date=date, grouped_id=group
-                )
+        channel = self._channel(ch)
+        post_date = date or utcnow()
+        media = [
+            await self._content.media(
+                photo=data, video=None, animation=None, document=None, date=post_date
             )
+            for data in photos
+        ]  # all pictures are checked before anything is posted
+        group = self.hub.new_group_id()
+        world = self.hub.world
+        ids: list[int] = []
+        events: list[ChannelEvent] = []
+        for i, stored in enumerate(media):
+            post = Post(
+                id=world.next_id(channel),
+                date=post_date,
+                text=text if i == 0 else "",
+                media=stored,
+                grouped_id=group,
+            )
+            events.append(world.add_post(channel, post))
+            ids.append(post.id)
+        # One Updates with every item, as Telegram sends an album.
+        self.hub.push_events(channel, events)
         return ids
 
     async def edit(

@@ -147,3 +147,20 @@ async def test_get_channel_difference_in_slices(sim: Server, new_client: ClientF
         )
     )
     assert isinstance(empty, types.updates.ChannelDifferenceEmpty)
+
+
+async def test_album_arrives_as_one_album_event(
+    sim: Server, new_client: ClientFactory, jpeg: bytes
+) -> None:
+    """An album's items arrive together, so Telethon raises one events.Album."""
+    ch = await sim.create_channel("Albums", username="albums_ch")
+    client = await new_client(1)
+    albums: list[list[int]] = []
+
+    async def on_album(event: events.Album.Event) -> None:
+        albums.append([m.id for m in event.messages])
+
+    client.add_event_handler(on_album, events.Album())
+    await _joined(client, "albums_ch")
+    ids = await sim.post_album(ch, [jpeg, jpeg, jpeg], text="set")
+    await wait_for(lambda: albums == [ids])
