@@ -98,7 +98,9 @@ def configure_logging(
         foreign_pre_chain=shared,
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
     )
-    handler = logging.StreamHandler(out)
+    handler: logging.Handler = (
+        logging.StreamHandler(stream) if stream is not None else _StderrHandler()
+    )
     handler.setFormatter(formatter)
     root = logging.getLogger()
     for old in list(root.handlers):
@@ -108,6 +110,22 @@ def configure_logging(
     noisy = numeric if numeric <= logging.DEBUG else max(numeric, logging.WARNING)
     for name in ("telethon", "aiosqlite", "apscheduler"):
         logging.getLogger(name).setLevel(noisy)
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is when a line is logged (not when the
+    handler was made), so redirecting or capturing stderr later still works."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: TextIO) -> None:
+        """Ignored: the stream is always the current ``sys.stderr``."""
 
 
 def _isatty(stream: TextIO) -> bool:

@@ -122,3 +122,17 @@ def test_unknown_level() -> None:
     """A level name that does not exist is refused."""
     with pytest.raises(ValueError, match="unknown log level"):
         configure_logging("LOUD", "json", io.StringIO())
+
+
+def test_default_stream_follows_sys_stderr(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without an explicit stream, lines go to the sys.stderr of the moment they are
+    logged: replacing (and closing) the old one later loses nothing and raises nothing."""
+    import sys
+
+    first, second = io.StringIO(), io.StringIO()
+    monkeypatch.setattr(sys, "stderr", first)
+    configure_logging("INFO", "json")
+    monkeypatch.setattr(sys, "stderr", second)
+    first.close()
+    structlog.get_logger("t").warning("still_here")
+    assert json.loads(second.getvalue())["event"] == "still_here"
