@@ -195,30 +195,43 @@ class Reconciler:
         if ch is None:
             return 0
         async with ch.lock:
-            walk = _Walk(await self._store.get_cursor(channel_id))
-            batch: list[Any] = []
-            try:
-                async for message in self._client.iter_messages(
-                    ch.peer, min_id=walk.start, reverse=True, wait_time=0
-                ):
-                    if int(message.id) <= walk.start:
-                        continue
-                    batch.append(message)
-                    if len(batch) >= self._concurrency:
-                        await self._run_batch(channel_id, ch, batch, walk)
-                        batch = []
-                if batch:
-                    await self._run_batch(channel_id, ch, batch, walk)
-            finally:
-                if walk.pending > walk.written:
-                    await self._store.advance_cursor(channel_id, walk.pending)
-            ch.done = {m for m in ch.done if m > walk.pending}
-            if walk.processed or walk.pending != walk.start:
+            start = await self._store.get_cursor(channel_id)
+            processed = 0
+            cursor = start
+            while True:
+                # Until a pass finds nothing new: some Telethon releases (1.36)
+                # end a reverse iteration from id 0 after the first page.
+                walk = await self._pass(channel_id, ch, cursor)
+                processed += walk.processed
+                if walk.pending == cursor:
+                    break
+                cursor = walk.pending
+            ch.done = {m for m in ch.done if m > cursor}
+            if processed or cursor != start:
                 log.info(
-                    "channel_reconciled", channel_id=channel_id, posts=walk.processed,
-                    cursor=walk.pending,
+                    "channel_reconciled", channel_id=channel_id, posts=processed, cursor=cursor
                 )
-            return walk.processed
+            return processed
+
+    async def _pass(self, channel_id: int, ch: _Channel, cursor: int) -> _Walk:
+        walk = _Walk(cursor)
+        batch: list[Any] = []
+        try:
+            async for message in self._client.iter_messages(
+                ch.peer, min_id=walk.start, reverse=True, wait_time=0
+            ):
+                if int(message.id) <= walk.start:
+                    continue
+                batch.append(message)
+                if len(batch) >= self._concurrency:
+                    await self._run_batch(channel_id, ch, batch, walk)
+                    batch = []
+            if batch:
+                await self._run_batch(channel_id, ch, batch, walk)
+        finally:
+            if walk.pending > walk.written:
+                await self._store.advance_cursor(channel_id, walk.pending)
+        return walk
 
     async def _run_batch(
         self, channel_id: int, ch: _Channel, batch: list[Any], walk: _Walk

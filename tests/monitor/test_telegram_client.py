@@ -65,8 +65,9 @@ def test_bad_session_string() -> None:
         make_session(ClientConfig(api_id=1, api_hash="0" * 32, session_string="1garbage"))
 
 
-def test_custom_server_points_session(tmp_path: Path) -> None:
-    """A custom server sets the session's DC address and port."""
+async def test_custom_server_points_session(tmp_path: Path) -> None:
+    """A custom server sets the session's DC address and port (built in a running
+    loop, as Telethon 1.36 requires)."""
     cfg = ClientConfig(
         api_id=1, api_hash="0" * 32,
         session_file=tmp_path / "s.session",
