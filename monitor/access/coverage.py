@@ -34,6 +34,9 @@ class AuthorizationRef:
 
 EndReason = Literal["expired", "revoked", "suspended"]
 
+#: Watch states in which a channel may be recorded (given a valid authorization).
+RECORDING_STATES = frozenset({"approved", "joining", "active", "waiting"})
+
 
 @dataclass(slots=True)
 class Coverage:
@@ -76,7 +79,12 @@ class Coverage:
         return AuthorizationRef(a.id, a.case_reference, a.kind, effective_until(a, self.limits))
 
     def watches_of_channel(self, channel_id: int) -> list[int]:
-        return [w.watch_id for w in self.watches.values() if w.channel_id == channel_id]
+        """The channel's watches that may record (an ended watch never does)."""
+        return [
+            w.watch_id
+            for w in self.watches.values()
+            if w.channel_id == channel_id and w.state in RECORDING_STATES
+        ]
 
     def end_reason(self, watch_id: int, now: datetime) -> tuple[EndReason, str]:
         """Why an uncovered watch must stop: the state to give it and a sentence."""

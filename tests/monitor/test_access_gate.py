@@ -88,3 +88,12 @@ async def test_revocation_elsewhere_is_seen_after_ttl(world: World) -> None:
     await world.cases.revoke("sam", authz_id, "order lifted")
     world.clock.advance(timedelta(seconds=5))
     assert await gate.may_record(1001) is None
+
+
+async def test_an_ended_watch_never_records(world: World) -> None:
+    """A watch the enforcement ended does not record even while its case has a valid order."""
+    await open_case_with_court_order(world)
+    watch_id = await approved_watch(world)
+    await joined(world, watch_id, 1001, "alpha_news")
+    await world.store.update_watch(watch_id, actor="t", state="suspended", reason="test")
+    assert await gate_of(world).may_record(1001) is None
