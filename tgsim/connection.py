@@ -11,6 +11,7 @@ import struct
 import time
 from typing import TYPE_CHECKING, Any
 
+from telethon.errors import TypeNotFoundError
 from telethon.tl import TLObject, TLRequest
 
 from tgsim.faults import error_code
@@ -25,7 +26,7 @@ from tgsim.session import (
     packet_key_id,
     unique_id,
 )
-from tgsim.tlkit import TLError, mk, parse_object, serialize_result, tl
+from tgsim.tlkit import LAYER, TLError, mk, parse_object, serialize_result, tl
 from tgsim.transport import Transport, TransportError
 
 if TYPE_CHECKING:
@@ -97,6 +98,8 @@ class Connection:
             self.log.debug("disconnected")
         except (TransportError, HandshakeError, DecryptError) as exc:
             self.log.info("protocol error, closing", error=str(exc))
+        except Exception:  # one broken connection must not take the server down
+            self.log.exception("connection failed")
         finally:
             self.hub.connections.discard(self)
             if self._ping_timer is not None:
@@ -212,7 +215,14 @@ class Connection:
                 content=False,
             )
             return
-        self._handle(inc.msg_id, parse_object(inc.body))
+        try:
+            obj = parse_object(inc.body)
+        except TypeNotFoundError as exc:
+            # A constructor of another layer: answer an error instead of dropping.
+            self.log.warning("unknown constructor", constructor=f"{exc.invalid_constructor_id:08x}")
+            self._send_error(inc.msg_id, 400, "INPUT_CONSTRUCTOR_INVALID")
+            return
+        self._handle(inc.msg_id, obj)
 
     def _handle(self, msg_id: int, obj: Any) -> None:
         name = type(obj).__name__
@@ -267,6 +277,12 @@ class Connection:
         while type(req).__name__ in WRAPPERS:
             name = type(req).__name__
             if name == "InvokeWithLayerRequest" and self.key is not None:
+                if req.layer != LAYER and self.key.layer != req.layer:
+                    self.log.warning(
+                        "client layer differs; run tgsim with the client's Telethon",
+                        client_layer=req.layer,
+                        server_layer=LAYER,
+                    )
                 self.key.layer = req.layer
             elif name == "InvokeWithoutUpdatesRequest":
                 self.no_updates = True
@@ -298,21 +314,20 @@ class Connection:
             body = serialize_result(result)
         except TLError as err:
             self.log.debug("rpc error", request=qname, error=err.message)
-            self._send(
-                struct.pack("<Iq", RPC_RESULT, msg_id)
-                + struct.pack("<Ii", RPC_ERROR, err.code)
-                + TLObject.serialize_bytes(err.message)
-            )
+            self._send_error(msg_id, err.code, err.message)
             return
         except Exception:  # a server bug must still answer, never hang the client
             self.log.exception("rpc handler failed", request=qname)
-            self._send(
-                struct.pack("<Iq", RPC_RESULT, msg_id)
-                + struct.pack("<Ii", RPC_ERROR, 500)
-                + TLObject.serialize_bytes("INTERNAL")
-            )
+            self._send_error(msg_id, 500, "INTERNAL")
             return
         self._send(struct.pack("<Iq", RPC_RESULT, msg_id) + _maybe_gzip(body))
+
+    def _send_error(self, msg_id: int, code: int, message: str) -> None:
+        self._send(
+            struct.pack("<Iq", RPC_RESULT, msg_id)
+            + struct.pack("<Ii", RPC_ERROR, code)
+            + TLObject.serialize_bytes(message)
+        )
 
     def _expire_reference(self, req: Any) -> None:
         loc = req.location

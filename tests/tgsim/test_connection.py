@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 
-from telethon.tl import functions, types
+import pytest
+from telethon import errors
+from telethon.tl import TLRequest, functions, types
 from tgsim_support import ClientFactory, login, make_client, sim_phone, wait_for
 
 from tgsim import Server
@@ -58,3 +61,21 @@ async def test_invoke_without_updates_gets_no_pushes(sim: Server, tmp_path: Path
         await sim.post(ch, text="quiet")  # must not be pushed, and must not fail
     finally:
         await client.disconnect()
+
+
+class _Bogus(TLRequest):
+    """A request with a constructor no layer defines."""
+
+    CONSTRUCTOR_ID = 0x0BADC0DE
+    SUBCLASS_OF_ID = 0x0BADC0DE
+
+    def _bytes(self) -> bytes:
+        return struct.pack("<I", self.CONSTRUCTOR_ID)
+
+
+async def test_unknown_constructor_gets_an_error(sim: Server, new_client: ClientFactory) -> None:
+    """A request the server cannot even parse gets 400 INPUT_CONSTRUCTOR_INVALID."""
+    client = await new_client(1)
+    with pytest.raises(errors.InputConstructorInvalidError):
+        await client(_Bogus())
+    assert (await client(functions.PingRequest(ping_id=1))).ping_id == 1
