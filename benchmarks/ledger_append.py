@@ -112,6 +112,8 @@ async def main() -> None:
     args = parser.parse_args()
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(40))
     print(machine())
+    one, five, _ = os.getloadavg()
+    print(f"load       load average {one:.1f} (1 min), {five:.1f} (5 min)")
     print(f"database   under {args.dir}, {args.posts} operations per run, "
           f"{args.producers} producers, synchronous=FULL")
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:

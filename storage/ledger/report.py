@@ -65,11 +65,21 @@ def _details(rec: dict[str, Any]) -> str:
 
 
 def records_csv(records: list[dict[str, Any]]) -> bytes:
+    """One row per record: the main fields, then every other field as JSON."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow([*_MAIN, "details"])
+    dumps = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
+    skip = _SKIP
+    rows = []
     for rec in records:
-        writer.writerow([_s(rec.get(k)) for k in _MAIN] + [_details(rec)])
+        row: list[Any] = [rec.get(k) for k in _MAIN]  # strings or None (written as "")
+        if not all(v is None or type(v) is str for v in row):
+            row = [_s(v) for v in row]
+        rest = {k: v for k, v in rec.items() if k not in skip}
+        row.append(dumps(rest) if rest else "")
+        rows.append(row)
+    writer.writerows(rows)
     return buf.getvalue().encode("utf-8-sig")  # BOM: spreadsheets then read UTF-8
 
 
