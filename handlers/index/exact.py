@@ -24,19 +24,23 @@ class ExactIndex:
             raise ValueError(f"not an exact hash type: {hash_type!r}")
         self.hash_type = hash_type
         self.size = DIGEST_SIZES[hash_type]
-        self._keys: npt.NDArray[np.bytes_] = np.zeros(0, dtype=f"S{self.size}")
-        self._ids: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)
-        self._tags: npt.NDArray[np.uint32] = np.zeros(0, dtype=np.uint32)
+        # keys, ids, tags: replaced together as one tuple, so a lookup running in
+        # another thread never pairs new keys with old ids.
+        self._bulk: tuple[npt.NDArray[np.bytes_], npt.NDArray[np.int64], npt.NDArray[np.uint32]] = (
+            np.zeros(0, dtype=f"S{self.size}"),
+            np.zeros(0, dtype=np.int64),
+            np.zeros(0, dtype=np.uint32),
+        )
         self._extra: dict[bytes, list[tuple[int, int]]] = {}
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
-        return len(self._ids) + sum(len(v) for v in self._extra.values())
+        return len(self._bulk[1]) + sum(len(v) for v in self._extra.values())
 
     @property
     def nbytes(self) -> int:
         """Bytes held by the bulk arrays (the dict of single adds not counted)."""
-        return int(self._keys.nbytes + self._ids.nbytes + self._tags.nbytes)
+        return int(sum(a.nbytes for a in self._bulk))
 
     def _digest(self, hex_value: str) -> bytes:
         raw = bytes.fromhex(hex_value)
@@ -58,11 +62,12 @@ class ExactIndex:
         keys = np.frombuffer(raw, dtype=f"S{self.size}")
         new_tags = np.zeros(len(ids), np.uint32) if tags is None else np.asarray(tags, np.uint32)
         with self._lock:
-            all_keys = np.concatenate([self._keys, keys])
-            all_ids = np.concatenate([self._ids, np.asarray(ids, dtype=np.int64)])
-            all_tags = np.concatenate([self._tags, new_tags])
+            old_keys, old_ids, old_tags = self._bulk
+            all_keys = np.concatenate([old_keys, keys])
+            all_ids = np.concatenate([old_ids, np.asarray(ids, dtype=np.int64)])
+            all_tags = np.concatenate([old_tags, new_tags])
             order = np.argsort(all_keys, kind="stable")
-            self._keys, self._ids, self._tags = all_keys[order], all_ids[order], all_tags[order]
+            self._bulk = (all_keys[order], all_ids[order], all_tags[order])
 
     def add(self, entry_id: int, hex_value: str, tag: int = 0) -> None:
         """Add one entry."""
@@ -73,11 +78,11 @@ class ExactIndex:
     def lookup(self, hex_value: str) -> list[tuple[int, int]]:
         """(entry id, tag) of every entry with this digest."""
         key = self._digest(hex_value.lower())
-        keys = self._keys
+        keys, ids, tags = self._bulk
         out = list(self._extra.get(key, ()))
         if len(keys):
             needle = np.array([key], dtype=f"S{self.size}")
             lo = int(np.searchsorted(keys, needle, side="left")[0])
             hi = int(np.searchsorted(keys, needle, side="right")[0])
-            out.extend((int(self._ids[i]), int(self._tags[i])) for i in range(lo, hi))
+            out.extend((int(ids[i]), int(tags[i])) for i in range(lo, hi))
         return out

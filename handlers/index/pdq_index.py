@@ -84,35 +84,55 @@ class _Segment:
         return PdqHits(q, np.take(self.ids, rows).astype(np.int64), d, np.take(self.tags, rows))
 
 
+@dataclass(frozen=True, slots=True)
+class _State:
+    """Everything a search reads, replaced as a whole by writers (never mutated),
+    so a search in another thread always sees one consistent version."""
+
+    segments: tuple[_Segment, ...]
+    tail_words: U64
+    tail_ids: I64
+    tail_tags: U32
+
+
+def _empty_state(segments: tuple[_Segment, ...] = ()) -> _State:
+    return _State(
+        segments,
+        np.zeros((0, 4), dtype=np.uint64),
+        np.zeros(0, dtype=np.int64),
+        np.zeros(0, dtype=np.uint32),
+    )
+
+
 class PdqIndex:
     """Exact Hamming-radius search over PDQ hashes with int ids (see module doc)."""
 
     def __init__(self, *, tail_limit: int = DEFAULT_TAIL_LIMIT, threads: int = 2) -> None:
-        self._segments: list[_Segment] = []
-        self._tail_words: U64 = np.zeros((0, 4), dtype=np.uint64)
-        self._tail_ids: I64 = np.zeros(0, dtype=np.int64)
-        self._tail_tags: U32 = np.zeros(0, dtype=np.uint32)
+        self._state = _empty_state()
         self._tail_limit = tail_limit
         self._threads = max(1, threads)
-        self._lock = threading.Lock()  # writers only; readers see whole snapshots
+        self._lock = threading.Lock()  # serialises writers; readers take self._state once
+        self._compact_lock = threading.Lock()
 
     def __len__(self) -> int:
-        return sum(len(s.mih) for s in self._segments) + len(self._tail_ids)
+        st = self._state
+        return sum(len(seg.mih) for seg in st.segments) + len(st.tail_ids)
 
     @property
     def nbytes(self) -> int:
         """Bytes held by the index's arrays."""
+        st = self._state
         return int(
-            sum(s.mih.nbytes + s.ids.nbytes + _owned_nbytes(s.tags) for s in self._segments)
-            + self._tail_words.nbytes
-            + self._tail_ids.nbytes
-            + self._tail_tags.nbytes
+            sum(seg.mih.nbytes + seg.ids.nbytes + _owned_nbytes(seg.tags) for seg in st.segments)
+            + st.tail_words.nbytes
+            + st.tail_ids.nbytes
+            + st.tail_tags.nbytes
         )
 
     @property
     def segments(self) -> int:
         """How many frozen segments the index has (1 after :meth:`compact`)."""
-        return len(self._segments)
+        return len(self._state.segments)
 
     def add_bulk(
         self,
@@ -120,7 +140,8 @@ class PdqIndex:
         words: U64,
         tags: U32 | None = None,
     ) -> None:
-        """Add many entries at once as a new segment ((N, 4) uint64 words)."""
+        """Add many entries at once ((N, 4) uint64 words): a new segment, or the
+        tail when they are few."""
         if len(ids) != len(words):
             raise ValueError(f"{len(ids)} ids for {len(words)} hashes")
         if len(ids) == 0:
@@ -128,49 +149,62 @@ class PdqIndex:
         tag_arr = (
             np.zeros(len(ids), dtype=np.uint32) if tags is None else np.asarray(tags, np.uint32)
         )
-        if len(ids) + len(self._tail_ids) < self._tail_limit:
-            with self._lock:
-                self._tail_words = np.vstack([self._tail_words, words.astype(np.uint64)])
-                self._tail_ids = np.concatenate([self._tail_ids, np.asarray(ids, np.int64)])
-                self._tail_tags = np.concatenate([self._tail_tags, tag_arr])
-            return
+        with self._lock:
+            st = self._state
+            if len(ids) + len(st.tail_ids) < self._tail_limit:
+                self._state = _State(
+                    st.segments,
+                    np.vstack([st.tail_words, np.asarray(words, dtype=np.uint64)]),
+                    np.concatenate([st.tail_ids, np.asarray(ids, np.int64)]),
+                    np.concatenate([st.tail_tags, tag_arr]),
+                )
+                return
+        # Build outside the lock (seconds for millions); searches go on meanwhile.
         seg = _Segment(MihSegment(words, threads=self._threads), _ids_array(ids), tag_arr)
         with self._lock:
-            self._segments = [*self._segments, seg]
+            st = self._state
+            self._state = _State((*st.segments, seg), st.tail_words, st.tail_ids, st.tail_tags)
 
     def add(self, entry_id: int, pdq_hex: str, tag: int = 0) -> None:
-        """Add one entry (cheap: goes to the tail)."""
+        """Add one entry (cheap: goes to the tail; a full tail becomes a segment)."""
         words = hex_to_words([pdq_hex.lower()])
         with self._lock:
-            tail_words = np.vstack([self._tail_words, words])
-            tail_ids = np.append(self._tail_ids, np.int64(entry_id))
-            tail_tags = np.append(self._tail_tags, np.uint32(tag))
+            st = self._state
+            tail_words = np.vstack([st.tail_words, words])
+            tail_ids = np.append(st.tail_ids, np.int64(entry_id))
+            tail_tags = np.append(st.tail_tags, np.uint32(tag))
             if len(tail_ids) >= self._tail_limit:
                 seg = _Segment(MihSegment(tail_words, threads=1), _ids_array(tail_ids), tail_tags)
-                self._segments = [*self._segments, seg]
-                tail_words = np.zeros((0, 4), dtype=np.uint64)
-                tail_ids = np.zeros(0, dtype=np.int64)
-                tail_tags = np.zeros(0, dtype=np.uint32)
-            self._tail_words, self._tail_ids, self._tail_tags = tail_words, tail_ids, tail_tags
+                self._state = _empty_state((*st.segments, seg))
+            else:
+                self._state = _State(st.segments, tail_words, tail_ids, tail_tags)
 
     def compact(self) -> None:
-        """Merge all segments and the tail into one segment (seconds at 10 M: run in a thread)."""
-        with self._lock:
-            segments, words = self._segments, self._tail_words
-            ids, tags = self._tail_ids, self._tail_tags
-            all_words = np.concatenate([*(s.mih.words for s in segments), words])
-            all_ids = np.concatenate([*(s.ids.astype(np.int64) for s in segments), ids])
-            all_tags = np.concatenate([*(s.tags for s in segments), tags])
-            self._segments = []
-            self._tail_words = np.zeros((0, 4), dtype=np.uint64)
-            self._tail_ids = np.zeros(0, dtype=np.int64)
-            self._tail_tags = np.zeros(0, dtype=np.uint32)
-            if len(all_ids):
-                mih = MihSegment(all_words, threads=self._threads)
-                self._segments = [_Segment(mih, _ids_array(all_ids), all_tags)]
+        """Merge all segments and the tail into one segment (seconds at 10 M: run it
+        in a thread). Searches see the old segments until the merged one is ready;
+        entries added meanwhile are kept (segments are only ever appended)."""
+        with self._compact_lock:
+            with self._lock:  # freeze the tail first: then only segments are merged
+                st = self._state
+                if len(st.tail_ids):
+                    words, ids, tags = st.tail_words, st.tail_ids, st.tail_tags
+                    seg = _Segment(MihSegment(words, threads=1), _ids_array(ids), tags)
+                    st = self._state = _empty_state((*st.segments, seg))
+            merging = st.segments
+            if len(merging) <= 1:
+                return
+            words = np.concatenate([seg.mih.words for seg in merging])
+            ids = np.concatenate([seg.ids.astype(np.int64) for seg in merging])
+            tags = np.concatenate([seg.tags for seg in merging])
+            merged = _Segment(MihSegment(words, threads=self._threads), _ids_array(ids), tags)
+            with self._lock:
+                now = self._state
+                later = now.segments[len(merging) :]
+                self._state = _State((merged, *later), now.tail_words, now.tail_ids, now.tail_tags)
 
-    def _search_tail(self, queries: U64, radius: int) -> PdqHits:
-        words, ids, tags = self._tail_words, self._tail_ids, self._tail_tags
+    @staticmethod
+    def _search_tail(st: _State, queries: U64, radius: int) -> PdqHits:
+        words, ids, tags = st.tail_words, st.tail_ids, st.tail_tags
         if len(ids) == 0 or len(queries) == 0:
             return _empty_hits()
         q_idx = np.repeat(np.arange(len(queries), dtype=np.int64), len(ids))
@@ -181,9 +215,9 @@ class PdqIndex:
 
     def search(self, queries: U64, radius: int) -> PdqHits:
         """Every (query, entry) pair within ``radius``; queries as (Q, 4) uint64."""
-        segments = self._segments  # snapshot: adds replace the list, never mutate it
-        parts = [seg.search(queries, radius) for seg in segments]
-        parts.append(self._search_tail(queries, radius))
+        st = self._state
+        parts = [seg.search(queries, radius) for seg in st.segments]
+        parts.append(self._search_tail(st, queries, radius))
         return _concat_hits(parts)
 
     def search_hex(self, hexes: Sequence[str], radius: int) -> PdqHits:

@@ -71,3 +71,38 @@ def test_small_bulk_goes_to_tail_and_errors() -> None:
         index.add_bulk([1], np.zeros((2, 4), dtype=np.uint64))
     with pytest.raises(ValueError):
         index.add(3, "zz")
+
+
+def test_compact_while_adding_keeps_every_entry_once(words: np.ndarray) -> None:
+    """Entries added from another thread during compaction are all kept, none twice,
+    and searches during compaction keep finding the bulk entries."""
+    import threading
+
+    index = PdqIndex(tail_limit=50)
+    index.add_bulk(np.arange(20_000), words[:20_000])
+    index.add_bulk(np.arange(20_000, 25_000), words[20_000:25_000])
+    hexes = words_to_hex(words[25_000:25_400])
+    stop = threading.Event()
+    misses: list[int] = []
+
+    def writer() -> None:
+        for i, h in enumerate(hexes):
+            index.add(25_000 + i, h)
+
+    def reader() -> None:
+        while not stop.is_set():
+            if 7 not in index.search(words[7:8], 0).ids.tolist():
+                misses.append(1)
+
+    threads = [threading.Thread(target=writer), threading.Thread(target=reader)]
+    for t in threads:
+        t.start()
+    index.compact()
+    threads[0].join()
+    stop.set()
+    threads[1].join()
+    index.compact()
+    assert misses == []
+    assert len(index) == 25_400 and index.segments == 1
+    hits = index.search(words[:25_400], 0)
+    assert sorted(hits.ids.tolist()) == list(range(25_400))
