@@ -142,6 +142,7 @@ class MonitorApp:
         self._reconciler = Reconciler(
             client, self.store, sink, account=account,
             fetcher_factory=downloader.fetcher, on_lost=self._watches.mark_lost,
+            revisit_every=settings.monitor.reconcile_interval.total_seconds(),
         )
         self._intake = Intake(client, self.store, self._reconciler, self._watches.is_watched)
         self._intake.register()

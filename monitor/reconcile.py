@@ -26,6 +26,7 @@ from telethon import TelegramClient
 from telethon.errors import ChannelInvalidError, ChannelPrivateError, FloodWaitError, RPCError
 
 from handlers.post import Post
+from monitor.revisit import revisit
 from monitor.telegram.convert import FetcherFactory, is_post, to_post
 from storage.api import Store
 
@@ -64,6 +65,7 @@ class _Channel:
     blocked_until: float = 0.0
     task: asyncio.Task[None] | None = None
     passes: int = 0
+    revisited_at: float = float("-inf")
 
 
 @dataclass
@@ -106,6 +108,7 @@ class Reconciler:
         page_size: int = 100,
         retry_delay: float = RETRY_DELAY,
         concurrency: int = CONCURRENCY,
+        revisit_every: float = 300.0,
     ) -> None:
         self._client = client
         self._store = store
@@ -116,6 +119,7 @@ class Reconciler:
         self._page = page_size
         self._retry_delay = retry_delay
         self._concurrency = max(1, concurrency)
+        self._revisit_every = revisit_every
         self._channels: dict[int, _Channel] = {}
         self._idle = asyncio.Condition()
 
@@ -272,6 +276,9 @@ class Reconciler:
             ch.wake.clear()
             try:
                 await self.reconcile(channel_id)
+                if loop.time() - ch.revisited_at >= self._revisit_every:
+                    await self._revisit(channel_id, ch)
+                    ch.revisited_at = loop.time()
             except FloodWaitError as exc:
                 seconds = int(exc.seconds)
                 log.warning(
@@ -300,6 +307,13 @@ class Reconciler:
             ch.passes += 1
             async with self._idle:
                 self._idle.notify_all()
+
+    async def _revisit(self, channel_id: int, ch: _Channel) -> None:
+        async with ch.lock:
+            await revisit(
+                self._client, self._store, self._sink, channel_id=channel_id, peer=ch.peer,
+                account=self._account, fetcher_factory=self._fetchers,
+            )
 
     async def wait_idle(self, within: float) -> None:
         """Wait until every worker finished a pass with nothing left to do (tests, demo)."""

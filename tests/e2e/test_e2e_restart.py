@@ -59,3 +59,32 @@ async def test_revoked_watch_leaves_the_channel(
     await sim.post(ch, text="after we left")
     await app.sync_watches()
     assert await store.count_posts(ch.id) == 0
+
+
+async def test_edits_and_deletions_while_stopped_are_seen_after_restart(
+    sim: Server, start_monitor: MonitorFactory, store: SQLiteStore
+) -> None:
+    """An edit and a deletion of recent posts made while the monitor was down are
+    recorded when it starts again (recent posts are fetched again by id)."""
+    ch = await sim.create_channel("Changes", username="changes_ch")
+    await store.add_watch("@changes_ch", "test")
+    app = await start_monitor()
+    keep = await sim.post(ch, text="first version")
+    drop = await sim.post(ch, text="soon gone")
+    await poll(lambda: has_posts(store, ch.id, [keep, drop]))
+    await app.stop()
+
+    await sim.edit(ch, keep, text="second version")
+    await sim.delete(ch, [drop])
+    await start_monitor()
+
+    async def seen() -> bool:
+        k = await store.get_post(ch.id, keep)
+        d = await store.get_post(ch.id, drop)
+        return bool(k and k["edits"] and d and d["deleted_at"] is not None)
+
+    await poll(seen)
+    k = await store.get_post(ch.id, keep)
+    assert k is not None
+    assert k["text"] == "second version"
+    assert [e["previous_text"] for e in k["edits"]] == ["first version"]
