@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 import aiosqlite
 import structlog
@@ -86,7 +87,9 @@ class Enforcer:
         for request in view.unlinked:
             if view.valid_for_request(request, None, now):
                 watch_id = await self._store.write(
-                    lambda c, r=request: activate(c, r, now, self._limits, SERVICE_ACTOR)  # type: ignore[misc]
+                    partial(
+                        activate, request=request, now=now, limits=self._limits, actor=SERVICE_ACTOR
+                    )
                 )
                 if watch_id is not None:
                     report.activated.append(request.id)
