@@ -180,3 +180,17 @@ async def test_request_activated_when_authorization_comes_into_force(world: Worl
     assert (await enforcer.run_once()).activated == [request.id]
     [watch] = await world.store.list_watches()
     assert watch.state == "approved"
+
+
+async def test_schedule_adds_one_interval_job(world: World) -> None:
+    """The job runs at the configured interval, one run at a time, missed runs coalesced."""
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    from monitor.access.enforcement import schedule
+
+    scheduler = AsyncIOScheduler(timezone="UTC")
+    schedule(scheduler, enforcer_of(world, Recorded(), []), timedelta(minutes=1))
+    [job] = scheduler.get_jobs()
+    assert job.id == "access-enforcement"
+    assert job.trigger.interval == timedelta(minutes=1)
+    assert job.max_instances == 1 and job.coalesce is True
