@@ -180,7 +180,7 @@ async def run(text_n: int, photo_n: int, workdir: Path) -> None:
             ours = await chanwatch_rate(client, settings, tmp / f"{name}.db", ch, last, n)
             rows.append((name.removeprefix("bench_"), n, ours, peer))
         print(f"machine: {machine()}")
-        print(f"database: {tmp} (WAL, synchronous=FULL)")
+        print(f"database: SQLite file under {workdir.resolve()} (WAL, synchronous=FULL)")
         print(f"{'scenario':<8} {'posts':>6} {'chanwatch posts/s':>18} "
               f"{'Telethon iter_messages posts/s':>31} {'ratio':>7}")
         for kind, n, ours, peer in rows:
