@@ -195,6 +195,8 @@ class MonitorApp:
             await self._reconciler.stop()
         if self._client is not None:
             await self._client.disconnect()
+        if self.access is not None:  # refused posts counted since the last run
+            await self.access.gate.flush_refusals()
         await self.store.close()
         log.info("monitor_stopped")
 

@@ -174,3 +174,24 @@ async def test_unconfirmed_emergency_measure_ends_after_its_window(
 
 async def _true(value: bool) -> bool:
     return value
+
+
+async def test_refusals_counted_before_a_stop_reach_the_audit_trail(
+    sim: Server, world: World, authz_monitor: AuthzMonitor, store: SQLiteStore
+) -> None:
+    """Posts refused after expiry are counted in the audit trail even when the
+    monitor stops before the next enforcement run."""
+    ch = await sim.create_channel("Stopping", username="stop_news")
+    await authorize(world, "K-6", ["@stop_news"], days=1)
+    await approve(world, "K-6", "@stop_news")
+    app = await authz_monitor()
+    [authz] = await world.cases.authorizations("K-6")
+    world.clock.set(authz.valid_until + timedelta(minutes=1))
+    late = await sim.post(ch, text="after the window")
+    assert app.access is not None
+    gate = app.access.gate
+    await poll(lambda: _true(gate.pending_refusals().get(ch.id) == 1))
+    await app.stop()
+    [row] = await audit_actions(world.store, "record.refused")
+    assert row["subject"] == f"channel:{ch.id}" and json.loads(row["after_json"])["count"] == 1
+    assert await store.get_post(ch.id, late) is None
