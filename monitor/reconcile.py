@@ -23,7 +23,14 @@ from typing import Any, Protocol
 
 import structlog
 from telethon import TelegramClient
-from telethon.errors import ChannelInvalidError, ChannelPrivateError, FloodWaitError, RPCError
+from telethon.errors import (
+    AuthKeyError,
+    ChannelInvalidError,
+    ChannelPrivateError,
+    FloodWaitError,
+    RPCError,
+    UnauthorizedError,
+)
 
 from handlers.post import Post
 from monitor.revisit import revisit
@@ -37,6 +44,9 @@ CURSOR_EVERY = 25
 #: Posts of one channel's history in the pipeline at once (downloads and hashing
 #: overlap, commits batch); the cursor still only passes committed posts in order.
 CONCURRENCY = 8
+#: A post whose media download failed is retried this many times in all before
+#: the cursor passes it (its metadata is stored; the media row says "failed").
+MEDIA_ATTEMPTS = 3
 #: Wait before retrying a channel whose reconciliation failed.
 RETRY_DELAY = 5.0
 
@@ -53,6 +63,8 @@ class PostSink(Protocol):
 
 
 LostHook = Callable[[int, str], Awaitable[None]]
+#: Called with Telethon's error class name when the account's session is gone.
+AccountLostHook = Callable[[str], Awaitable[None]]
 
 
 @dataclass
@@ -66,6 +78,8 @@ class _Channel:
     task: asyncio.Task[None] | None = None
     passes: int = 0
     revisited_at: float = float("-inf")
+    #: Message id -> failed media downloads so far (retried up to MEDIA_ATTEMPTS).
+    media_failures: dict[int, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -89,6 +103,11 @@ class _Walk:
         self.written, self.since_write = self.pending, 0
 
 
+def _media_failed(outcome: Outcome) -> bool:
+    """The pipeline committed the post but its media handler failed (download)."""
+    return "media" in getattr(outcome, "failed", ())
+
+
 class NotCommitted(Exception):
     """The pipeline did not commit a post: the cursor must not pass it."""
 
@@ -105,6 +124,7 @@ class Reconciler:
         account: str,
         fetcher_factory: FetcherFactory | None = None,
         on_lost: LostHook | None = None,
+        on_account_lost: AccountLostHook | None = None,
         page_size: int = 100,
         retry_delay: float = RETRY_DELAY,
         concurrency: int = CONCURRENCY,
@@ -116,6 +136,7 @@ class Reconciler:
         self._account = account
         self._fetchers = fetcher_factory
         self._on_lost = on_lost
+        self._on_account_lost = on_account_lost
         self._page = page_size
         self._retry_delay = retry_delay
         self._concurrency = max(1, concurrency)
@@ -175,7 +196,7 @@ class Reconciler:
             return
         async with ch.lock:
             outcome = await self._sink.process(post)
-            if outcome.committed:
+            if outcome.committed and not _media_failed(outcome):
                 ch.done.add(post.message_id)
         self.request(post.channel_id)
 
@@ -259,6 +280,16 @@ class Reconciler:
                     raise outcome
                 if not outcome.committed:
                     raise NotCommitted(f"post {channel_id}/{mid} was not committed")
+                if _media_failed(outcome):
+                    tries = ch.media_failures[mid] = ch.media_failures.get(mid, 0) + 1
+                    if tries < MEDIA_ATTEMPTS:
+                        raise NotCommitted(
+                            f"media of post {channel_id}/{mid} failed (attempt {tries}); "
+                            "retried before the cursor passes it"
+                        )
+                    log.error("media_given_up", channel_id=channel_id, message_id=mid,
+                              attempts=tries)
+                ch.media_failures.pop(mid, None)
                 walk.processed += 1
             ch.done.discard(mid)
             walk.pending = mid
@@ -285,6 +316,13 @@ class Reconciler:
                     "flood_wait", request="history", channel_id=channel_id, seconds=seconds
                 )
                 ch.blocked_until = loop.time() + seconds
+                ch.wake.set()
+            except (UnauthorizedError, AuthKeyError) as exc:  # banned, deactivated, logged out
+                log.error("account_lost", channel_id=channel_id, error=type(exc).__name__)
+                if self._on_account_lost is not None:
+                    await self._on_account_lost(type(exc).__name__)
+                    return
+                ch.blocked_until = loop.time() + self._retry_delay
                 ch.wake.set()
             except (ChannelPrivateError, ChannelInvalidError) as exc:
                 log.error("channel_lost", channel_id=channel_id, error=exc.message)

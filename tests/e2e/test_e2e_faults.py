@@ -95,3 +95,27 @@ async def test_expired_file_reference_is_refreshed(
         await poll(hashed)
     assert len(sim.faults) == 0
     assert any(e["event"] == "file_reference_expired" for e in logs)
+
+
+async def test_failed_download_is_retried_before_the_cursor_passes(
+    sim: Server, start_monitor: MonitorFactory, store: SQLiteStore
+) -> None:
+    """A download that fails even after refreshing the file reference leaves the
+    post stored with a failed media row; the post is processed again and the photo
+    is hashed before the channel's cursor passes it."""
+    ch = await sim.create_channel("Flaky files", username="flaky_files")
+    await store.add_watch("@flaky_files", "test")
+    app = await start_monitor()
+    await app.reconciler.wait_idle(10)
+    sim.faults.add(request="GetFileRequest", error="FILE_REFERENCE_EXPIRED", times=2)
+    with capture_logs() as logs:
+        photo = await sim.post(ch, photo=drawing(11))
+
+        async def hashed_and_passed() -> bool:
+            m = await media_of(store, ch.id, photo)
+            return (m is not None and m["status"] == "hashed"
+                    and await store.get_cursor(ch.id) == photo)
+
+        await poll(hashed_and_passed)
+    assert [e["handler"] for e in logs if e["event"] == "handler_failed"] == ["media"]
+    assert await stored_ids(store, ch.id) == [photo]
