@@ -111,7 +111,8 @@ class Connection:
             self.close()
 
     def close(self) -> None:
-        """Close the TCP connection."""
+        """Close the TCP connection (no more updates are pushed to it)."""
+        self.hub.connections.discard(self)
         if not self.writer.is_closing():
             self.writer.close()
 

@@ -329,6 +329,23 @@ class Server:
         channel.banned.add(uid)
         self.hub.push_channel_state(channel, uid)
 
+    def drop_connections(self, who: int | str | None = None) -> int:
+        """Close the TCP connections of one user (id or phone), or all; returns how many.
+
+        Clients reconnect by themselves; updates pushed meanwhile are recovered
+        through the pts gap the next update reveals (getChannelDifference).
+        """
+        uid = None if who is None else self.hub.world.resolve_user(who)
+        if who is not None and uid is None:
+            raise KeyError(f"no such user: {who!r}")
+        dropped = 0
+        for conn in list(self.hub.connections):
+            key = conn.key
+            if isinstance(conn, Connection) and (uid is None or (key and key.user_id == uid)):
+                conn.close()
+                dropped += 1
+        return dropped
+
     def expire_file_references(self, ch: ChannelRef, msg_id: int) -> None:
         """Invalidate the file reference of a post's media (refreshed on re-fetch)."""
         post = self._channel(ch).posts.get(msg_id)

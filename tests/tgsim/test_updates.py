@@ -164,3 +164,28 @@ async def test_album_arrives_as_one_album_event(
     await _joined(client, "albums_ch")
     ids = await sim.post_album(ch, [jpeg, jpeg, jpeg], text="set")
     await wait_for(lambda: albums == [ids])
+
+
+async def test_updates_missed_during_a_drop_are_recovered(
+    sim: Server, new_client: ClientFactory
+) -> None:
+    """Posts pushed while the connection was down arrive through the pts gap they leave."""
+    ch = await sim.create_channel("Gap", username="gap_ch")
+    client = await new_client(1)
+    got: list[str] = []
+
+    async def on_new(event: events.NewMessage.Event) -> None:
+        got.append(event.raw_text)
+
+    client.add_event_handler(on_new, events.NewMessage())
+    await _joined(client, "gap_ch")
+    await sim.post(ch, text="a")
+    await wait_for(lambda: got == ["a"])
+    before = set(sim.hub.connections)
+    assert sim.drop_connections((await client.get_me()).id) >= 1
+    for text in ("b", "c", "d"):
+        await sim.post(ch, text=text)
+    # Telethon reconnects by itself and sends a request, which binds the new connection
+    await wait_for(lambda: bool(sim.hub.connections - before))
+    await sim.post(ch, text="e")
+    await wait_for(lambda: sorted(got) == ["a", "b", "c", "d", "e"], timeout=20)
