@@ -61,12 +61,15 @@ async def test_dropped_connections_lose_nothing(
     first = await sim.post(ch, text="hello")
     await poll(lambda: has_posts(store, ch.id, [first]))
 
-    sim.faults.add(request="*", error="drop", times=2)
-    burst = [await sim.post(ch, text=f"burst {i}") for i in range(30)]
-    sim.faults.add(request="*", error="drop_mid_download", times=1)
-    big = drawing(5, size=(1280, 1280))
-    photo = await sim.post(ch, photo=big)
-    await poll(lambda: has_posts(store, ch.id, [*burst, photo]), timeout=40)
+    with capture_logs() as logs:
+        sim.faults.add(request="*", error="drop", times=2)
+        burst = [await sim.post(ch, text=f"burst {i}") for i in range(30)]
+        sim.faults.add(request="*", error="drop_mid_download", times=1)
+        big = drawing(5, size=(1280, 1280))
+        photo = await sim.post(ch, photo=big)
+        await poll(lambda: has_posts(store, ch.id, [*burst, photo]), timeout=40)
+    # After each reconnection the channels are reconciled with their history.
+    assert any(e["event"] == "reconcile_requested" and e["why"] == "reconnect" for e in logs)
 
     async def hashed() -> bool:
         m = await media_of(store, ch.id, photo)
