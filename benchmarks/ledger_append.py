@@ -91,13 +91,20 @@ async def record_only(conn: aiosqlite.Connection, i: int) -> object:
                                capture_fields(post(i)))
 
 
+def bound(op: Op, i: int) -> Callable[[aiosqlite.Connection], Awaitable[object]]:
+    async def call(conn: aiosqlite.Connection) -> object:
+        return await op(conn, i)
+
+    return call
+
+
 async def run(db: Path, op: Op, n: int, producers: int) -> float:
     async with SQLiteStore(db) as store:
-        await store.write(lambda c: op(c, 0))  # warm up
+        await store.write(bound(op, 0))  # warm up
 
         async def produce(first: int) -> None:
             for i in range(first, n + 1, producers):
-                await store.write(lambda c, i=i: op(c, i))
+                await store.write(bound(op, i))
 
         t0 = time.perf_counter()
         await asyncio.gather(*(produce(p) for p in range(1, producers + 1)))
