@@ -180,7 +180,7 @@ async def run(text_n: int, photo_n: int, workdir: Path) -> None:
             ours = await chanwatch_rate(client, settings, tmp / f"{name}.db", ch, last, n)
             rows.append((name.removeprefix("bench_"), n, ours, peer))
         print(f"machine: {machine()}")
-        print(f"database: SQLite file under {workdir.resolve()} (WAL, synchronous=FULL)")
+        print(f"database: SQLite file under {workdir} (WAL, synchronous=FULL)")
         print(f"{'scenario':<8} {'posts':>6} {'chanwatch posts/s':>18} "
               f"{'Telethon iter_messages posts/s':>31} {'ratio':>7}")
         for kind, n, ours, peer in rows:
@@ -202,7 +202,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR, stream=sys.stderr)
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.ERROR))
-    asyncio.run(run(args.text, args.photos, args.dir))
+    asyncio.run(run(args.text, args.photos, args.dir.resolve()))
 
 
 if __name__ == "__main__":
