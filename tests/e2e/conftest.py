@@ -44,12 +44,13 @@ async def start_monitor(
     """Factory: ``await start_monitor()`` -> a started MonitorApp (stopped at teardown)."""
     apps: list[MonitorApp] = []
 
-    async def factory(**kw: Any) -> MonitorApp:
+    async def factory(reconcile_interval: str = "2s", **kw: Any) -> MonitorApp:
         # These tests exercise the monitor's mechanics on plain watches; the
         # authorization gate is tested with it on in test_authorization_*.py.
         kw.setdefault("access", None)
-        app = MonitorApp(make_settings(sim, session_file, db_path),
-                         watch_sync_every=timedelta(seconds=0.3), **kw)
+        settings = make_settings(sim, session_file, db_path,
+                                 reconcile_interval=reconcile_interval)
+        app = MonitorApp(settings, watch_sync_every=timedelta(seconds=0.3), **kw)
         apps.append(app)
         await app.start()
         return app

@@ -23,12 +23,14 @@ async def test_posts_and_their_metadata(
     sim: Server, start_monitor: MonitorFactory, store: SQLiteStore
 ) -> None:
     """Every kind of post is stored once with its metadata; edits keep the old text;
-    deletions are marked, not erased."""
+    deletions are marked, not erased. The periodic reconciliation is set to an hour,
+    so all of it arrives through Telethon's live events."""
     ch = await sim.create_channel("Watched", username="watched_news")
     other = await sim.create_channel("Elsewhere", username="elsewhere")
     source = await sim.post(other, text="original elsewhere", author="Their Editor")
     await store.add_watch("t.me/watched_news", "test")
-    await start_monitor()
+    app = await start_monitor(reconcile_interval="1h")
+    await app.reconciler.wait_idle(10)
     await wait_for(lambda: sim.is_member(ch, monitor_user(sim)), timeout=10)
 
     text = "Read https://example.org/a and ask @someone"
