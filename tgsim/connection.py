@@ -9,6 +9,7 @@ import gzip
 import itertools
 import struct
 import time
+from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from telethon.errors import TypeNotFoundError
@@ -54,6 +55,7 @@ IGNORED = {
     "HttpWaitRequest",
     "HttpWait",
 }
+REPLAY_WINDOW = 500  # recent client msg_ids remembered to drop replays
 _conn_ids = itertools.count(1)
 
 
@@ -80,6 +82,7 @@ class Connection:
         self._queue: asyncio.Queue[tuple[bytes, bool, bool]] = asyncio.Queue()
         self._tasks: set[asyncio.Task[None]] = set()
         self._ping_timer: asyncio.TimerHandle | None = None
+        self._seen: deque[int] = deque(maxlen=REPLAY_WINDOW)
         self.log = hub.log.bind(conn=self.id)
 
     # lifecycle
@@ -175,6 +178,7 @@ class Connection:
         if inc.session_id != self.session_id:
             self.session_id = inc.session_id
             self.out = OutgoingState(inc.session_id)
+            self._seen.clear()
             self._send(
                 bytes(
                     mk(
@@ -202,6 +206,9 @@ class Connection:
                 content=False,
             )
             return
+        if inc.msg_id in self._seen:
+            self.log.info("replayed msg_id ignored", msg_id=inc.msg_id)
+            return
         if inc.salt != key.salt:
             self._send(
                 bytes(
@@ -223,6 +230,7 @@ class Connection:
             self.log.warning("unknown constructor", constructor=f"{exc.invalid_constructor_id:08x}")
             self._send_error(inc.msg_id, 400, "INPUT_CONSTRUCTOR_INVALID")
             return
+        self._seen.append(inc.msg_id)
         self._handle(inc.msg_id, obj)
 
     def _handle(self, msg_id: int, obj: Any) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -29,7 +30,7 @@ async def new_client(sim: Server, tmp_path: Path) -> AsyncIterator[ClientFactory
     """Factory: ``await new_client(n)`` -> a signed-in client for test phone n."""
     clients: list[TelegramClient] = []
 
-    async def factory(n: int = 1, **kwargs: object) -> TelegramClient:
+    async def factory(n: int = 1, **kwargs: Any) -> TelegramClient:
         client = make_client(sim, tmp_path / f"user{n}.session", **kwargs)
         clients.append(client)
         await login(client, sim_phone(sim.dc_id, n), first_name=f"User{n}")

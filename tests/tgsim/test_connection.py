@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
+import logging
 import struct
+from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import pytest
 from telethon import errors
+from telethon.crypto import rsa as telethon_rsa
+from telethon.network.authenticator import do_authentication
+from telethon.network.connection import ConnectionTcpFull
+from telethon.network.mtprotoplainsender import MTProtoPlainSender
+from telethon.network.mtprotostate import MTProtoState
 from telethon.tl import TLRequest, functions, types
 from tgsim_support import ClientFactory, login, make_client, sim_phone, wait_for
 
@@ -63,7 +73,7 @@ async def test_invoke_without_updates_gets_no_pushes(sim: Server, tmp_path: Path
         await client.disconnect()
 
 
-class _Bogus(TLRequest):
+class _Bogus(TLRequest):  # type: ignore[misc]
     """A request with a constructor no layer defines."""
 
     CONSTRUCTOR_ID = 0x0BADC0DE
@@ -79,3 +89,46 @@ async def test_unknown_constructor_gets_an_error(sim: Server, new_client: Client
     with pytest.raises(errors.InputConstructorInvalidError):
         await client(_Bogus())
     assert (await client(functions.PingRequest(ping_id=1))).ping_id == 1
+
+
+async def _raw_session(sim: Server) -> tuple[Any, MTProtoState]:
+    """A Telethon transport + MTProto state with a fresh auth key, no TelegramClient."""
+    loggers: Any = defaultdict(lambda: logging.getLogger("tgsim-test"))
+    telethon_rsa.add_key(sim.public_key_pem, old=False)
+    conn = ConnectionTcpFull(sim.host, sim.port, sim.dc_id, loggers=loggers)
+    await conn.connect(timeout=10)
+    auth_key, _ = await do_authentication(MTProtoPlainSender(conn, loggers=loggers))
+    return conn, MTProtoState(auth_key, loggers)
+
+
+def _packet(state: MTProtoState, request: Any) -> tuple[bytes, int]:
+    buf = io.BytesIO()
+    msg_id = state.write_data_as_message(buf, bytes(request), content_related=True)
+    return state.encrypt_message_data(buf.getvalue()), msg_id
+
+
+async def _next_of(conn: Any, state: MTProtoState, kind: type) -> Any:
+    while True:
+        message = state.decrypt_message_data(await asyncio.wait_for(conn.recv(), 10))
+        if message is not None and isinstance(message.obj, kind):
+            return message.obj
+
+
+async def test_salt_check_and_replay_protection(sim: Server) -> None:
+    """A wrong salt gets bad_server_salt; a replayed packet is not executed twice."""
+    conn, state = await _raw_session(sim)
+    try:
+        packet, bad_id = _packet(state, functions.PingRequest(ping_id=1))
+        await conn.send(packet)
+        bad = await _next_of(conn, state, types.BadServerSalt)
+        assert bad.bad_msg_id == bad_id
+        state.salt = bad.new_server_salt
+        packet, ping_id = _packet(state, functions.PingRequest(ping_id=2))
+        await conn.send(packet)
+        assert (await _next_of(conn, state, types.Pong)).msg_id == ping_id
+        await conn.send(packet)  # the same bytes again: must be ignored
+        packet3, third_id = _packet(state, functions.PingRequest(ping_id=3))
+        await conn.send(packet3)
+        assert (await _next_of(conn, state, types.Pong)).msg_id == third_id
+    finally:
+        await conn.disconnect()
