@@ -1,0 +1,83 @@
+"""Tests for storage.ledger.selection: which records belong to a case."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import aiosqlite
+import pytest
+
+from storage.ledger import canonical
+from storage.ledger.db import ConnectionRunner
+from storage.ledger.ledger import append_record
+from storage.ledger.selection import select_case
+
+D = [datetime(2026, 3, d, tzinfo=UTC) for d in range(1, 31)]
+
+
+async def fill(conn: aiosqlite.Connection) -> None:
+    async def add(rtype: str, at: datetime, **fields: object) -> None:
+        await append_record(conn, rtype, "x", fields, at=at)
+
+    await add("authorization.granted", D[1], case="K-1", authorization="A-1", channels=[7],
+              valid_from=D[2], valid_until=D[20])
+    await add("authorization.revoked", D[10], case="K-1", authorization="A-1")
+    await add("authorization.granted", D[1], case="K-2", authorization="B-1", channels=[7])
+    await add("media.hashed", D[1], channel=7, sha256=None)   # before the window
+    await add("media.hashed", D[5], channel=7, sha256=None)   # inside
+    await add("media.hashed", D[15], channel=7, sha256=None)  # after the revocation
+    await add("match", D[5], channel=8, message=1)           # another channel
+    await add("post.captured", D[5], channel=7, message=2, authorization="B-1",
+              text_sha256=None)                               # the other case's capture
+    await add("watch.left", D[6], case="K-1", channel=7)
+    await add("login", D[5])
+
+
+@pytest.fixture
+async def runner(tmp_path: Path) -> AsyncIterator[ConnectionRunner]:
+    r = ConnectionRunner(tmp_path / "ledger.db")
+    await r.open()
+    await r.write(fill)
+    yield r
+    await r.close()
+
+
+async def _selected(runner: ConnectionRunner, case: str, **kw: str) -> list[tuple[str, str]]:
+    sel = await runner.read(lambda c: select_case(c, case, **kw))
+    out = []
+    for row in sel.rows:
+        rec = canonical.loads(row.record)
+        out.append((row.type, str(rec["at"])[:10]))
+    return out
+
+
+async def test_window_and_revocation(runner: ConnectionRunner) -> None:
+    """Channel records count only inside the authorization's window, cut by its revocation;
+    records naming another case, another channel, or none are left out."""
+    assert await _selected(runner, "K-1") == [
+        ("authorization.granted", "2026-03-02"), ("authorization.revoked", "2026-03-11"),
+        ("media.hashed", "2026-03-06"), ("watch.left", "2026-03-07"),
+    ]
+
+
+async def test_shared_channel_other_case(runner: ConnectionRunner) -> None:
+    """K-2 (no window) gets every record of channel 7 naming no case, its own capture,
+    never K-1's records."""
+    types = [t for t, _ in await _selected(runner, "K-2")]
+    assert types == ["authorization.granted", "media.hashed", "media.hashed", "media.hashed",
+                     "post.captured"]
+
+
+async def test_period_keeps_authorizations(runner: ConnectionRunner) -> None:
+    """--from/--to cut other records by time but never the case's authorization records."""
+    got = await _selected(runner, "K-1", date_from=canonical.format_time(D[6]),
+                          date_to=canonical.format_time(D[29]))
+    assert got == [("authorization.granted", "2026-03-02"),
+                   ("authorization.revoked", "2026-03-11"), ("watch.left", "2026-03-07")]
+
+
+async def test_unknown_case_is_empty(runner: ConnectionRunner) -> None:
+    """A case with no records selects nothing."""
+    assert await _selected(runner, "nope") == []
