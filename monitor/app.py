@@ -128,9 +128,13 @@ class MonitorApp:
         self._client = client
         await client.connect()
         if not await client.is_user_authorized():
+            if self.access is not None:  # its watches go to the other accounts
+                await self.access.pool.lost(account, "AUTH_KEY_UNREGISTERED")
             raise NotLoggedIn(
                 "the Telegram session is not logged in: run `chanwatch login` first"
             )
+        if self.access is not None:
+            await self.access.pool.session_ok(account)
         me = await client.get_me()
         log.info("telegram_connected", account=account, user_id=getattr(me, "id", None))
 
@@ -142,6 +146,7 @@ class MonitorApp:
         self._reconciler = Reconciler(
             client, self.store, sink, account=account,
             fetcher_factory=downloader.fetcher, on_lost=self._watches.mark_lost,
+            on_account_lost=self._account_lost,
             revisit_every=settings.monitor.reconcile_interval.total_seconds(),
         )
         self._intake = Intake(client, self.store, self._reconciler, self._watches.is_watched)
@@ -168,6 +173,11 @@ class MonitorApp:
         self._scheduler = scheduler
         log.info("monitor_started", channels=len(self._reconciler.channel_ids()),
                  reconcile_every_s=interval)
+
+    async def _account_lost(self, error: str) -> None:
+        """Telegram ended this account's session (banned, deactivated, logged out)."""
+        if self.access is not None:  # marked; its watches go to other accounts
+            await self.access.pool.lost(self.settings.telegram.account, error)
 
     async def sync_watches(self) -> None:
         """Join/leave as the watch table says, then (re)start channel workers."""

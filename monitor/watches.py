@@ -229,7 +229,12 @@ class WatchManager:
                 )
             record = record_or_none
             if watch.state != "active":
-                await self.join_channel(record.id, record.access_hash)  # type: ignore[arg-type]
+                try:
+                    await self.join_channel(record.id, record.access_hash)  # type: ignore[arg-type]
+                except ChannelInvalidError:
+                    # Access hashes are per account: a watch handed over by another
+                    # account finds its channel again with this one (same id only).
+                    record = await self._find_again(watch, record)
                 log.info("channel_joined", watch_id=watch.id, channel_id=record.id)
         assert record.access_hash is not None
         self._watched[record.id] = types.InputPeerChannel(record.id, record.access_hash)
@@ -237,6 +242,24 @@ class WatchManager:
             watch.id, actor=self._actor, state="active", channel_id=record.id,
             account=self._account, reason=None,
         )
+
+    async def _find_again(self, watch: WatchRecord, known: ChannelRecord) -> ChannelRecord:
+        """Resolve the watch's name with this account and join; the channel must be
+        the one resolved first (its id is pinned), else the watch fails."""
+        target = parse_target(watch.target)
+        chat = await (self.resolve(target) if target.kind == "username"
+                      else self.join_invite(target))
+        if int(chat.id) != known.id:
+            raise UnknownChannelError(
+                f"{watch.target} now names channel {chat.id}, not the watched {known.id}"
+            )
+        if target.kind == "username":
+            await self.join_channel(int(chat.id), int(chat.access_hash))
+        record = channel_record(chat)
+        await self._store.upsert_channel(record)
+        log.info("channel_found_again", watch_id=watch.id, channel_id=record.id,
+                 account=self._account)
+        return record
 
     async def _fail(self, watch: WatchRecord, reason: str) -> WatchRecord:
         log.error("watch_failed", watch_id=watch.id, target=watch.target, reason=reason)

@@ -136,6 +136,29 @@ class AccountPool:
 
         return await self._store.write(op)
 
+    async def session_ok(self, name: str) -> None:
+        """The account's session works again (logged in anew): a ``logged_out``
+        account returns to service. Banned, deactivated or disabled ones do not."""
+        now = self._clock.now()
+
+        async def op(conn: aiosqlite.Connection) -> None:
+            acc = await qa.get_account(conn, name)
+            if acc is None or acc.status != "logged_out":
+                return
+            await qa.set_account_status(conn, name, "active", None, at=now)
+            await audit(
+                conn,
+                at=now,
+                actor=SERVICE_ACTOR,
+                action="account.active",
+                subject=f"account:{name}",
+                before={"status": acc.status},
+                after={"status": "active"},
+                why="the session is logged in again",
+            )
+
+        await self._store.write(op)
+
     async def disable(self, actor: str, name: str, why: str) -> list[int]:
         """Take an account out of service; its watches go to other accounts."""
         return await self._set_status(actor, name.strip().lower(), "disabled", why)
@@ -315,12 +338,14 @@ class AccountPool:
     async def _set_status(self, actor: str, name: str, status: str, why: str) -> list[int]:
         now = self._clock.now()
 
-        async def op(conn: aiosqlite.Connection) -> tuple[list[int], list[str]]:
+        async def op(conn: aiosqlite.Connection) -> tuple[list[int], list[str]] | None:
             if actor != SERVICE_ACTOR:
                 await require(conn, actor, "admin")
             acc = await qa.get_account(conn, name)
             if acc is None:
                 raise PolicyViolation(f"there is no account {name!r}")
+            if acc.status == status:  # told again (e.g. by every channel's worker)
+                return None
             await qa.set_account_status(conn, name, status, why, at=now)
             await audit(
                 conn,
@@ -341,7 +366,10 @@ class AccountPool:
                 await self._reassign(conn, watch_id, name, now, f"account {name} {status}")
             return moved, await q.usernames_with_role(conn, "operator")
 
-        moved, operators = await self._store.write(op)
+        changed = await self._store.write(op)
+        if changed is None:
+            return []
+        moved, operators = changed
         await tell(
             self._notifier,
             operators,

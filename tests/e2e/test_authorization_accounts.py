@@ -18,12 +18,13 @@ from authz_fixtures import (  # noqa: F401 - fixtures
     settings_for,
     world,
 )
-from e2e_support import logged_in_session, monitor_user
+from e2e_support import has_posts, logged_in_session, monitor_user, poll
 from tgsim_support import sim_phone, wait_for
 
 from monitor.accounts.pacing import Pacing
 from monitor.accounts.pool import AccountPool
 from monitor.app import MonitorApp
+from storage.sqlite import SQLiteStore
 from tgsim import Server
 
 
@@ -191,3 +192,54 @@ async def test_banned_account_hands_its_watches_over_and_tells_operators(
     assert banned["subject"] == "account:e2e" and "USER_DEACTIVATED_BAN" in banned["why"]
     told = [m for m in notes.messages if m[1] == "Telegram account e2e banned"]
     assert told and told[0][0] == ("otto",) and told[0][2]["watches_moved"] == [wid]
+
+
+async def test_session_lost_while_recording_moves_the_channel_to_another_account(
+    sim: Server,
+    world: World,
+    authz_monitor: AuthzMonitor,
+    session_file: Path,
+    db_path: Path,
+    tmp_path: Path,
+    store: SQLiteStore,
+) -> None:
+    """AUTH_KEY_UNREGISTERED while reading history: e2e is marked logged out, p2
+    finds the channel again under its own access hash and records on."""
+    ch = await sim.create_channel("Handed", username="handed_news")
+    [wid] = await approved(world, "K-L", ["handed_news"])
+    await world.store.update_watch(wid, actor="test", account="e2e")
+    first, second = await two_monitors(sim, world, tmp_path, session_file, db_path, authz_monitor)
+    assert sim.is_member(ch, monitor_user(sim, 1))
+    first_post = await sim.post(ch, text="recorded by e2e")
+    await poll(lambda: has_posts(store, ch.id, [first_post]))
+
+    sim.faults.add(
+        request="GetHistoryRequest",
+        error="AUTH_KEY_UNREGISTERED",
+        times=None,
+        client=sim_phone(sim.dc_id, 1),
+    )
+    # real Telegram gives every account its own access hash: the stored one fails for p2
+    sim.faults.add(
+        request="JoinChannelRequest",
+        error="CHANNEL_INVALID",
+        times=1,
+        client=sim_phone(sim.dc_id, 2),
+    )
+    await sim.post(ch, text="wakes e2e's reconciliation")
+
+    async def handed_over() -> bool:
+        return await state(world, wid) == ("approved", "p2")
+
+    await poll(handed_over)
+    await first.sync_watches()  # the lost account lets go of what it no longer owns
+    assert not sim.is_member(ch, monitor_user(sim, 1))
+    await second.sync_watches()
+    assert sim.is_member(ch, monitor_user(sim, 2))
+    assert await state(world, wid) == ("active", "p2")
+    later = await sim.post(ch, text="recorded by p2")
+    await poll(lambda: has_posts(store, ch.id, [later]))
+    post = await store.get_post(ch.id, later)
+    assert post is not None and post["captured_by"] == "p2"
+    [lost] = await audit_actions(world.store, "account.logged_out")
+    assert lost["subject"] == "account:e2e" and "AUTH_KEY_UNREGISTERED" in lost["why"]
