@@ -44,6 +44,9 @@ CURSOR_EVERY = 25
 #: Posts of one channel's history in the pipeline at once (downloads and hashing
 #: overlap, commits batch); the cursor still only passes committed posts in order.
 CONCURRENCY = 8
+#: A post whose media download failed is retried this many times in all before
+#: the cursor passes it (its metadata is stored; the media row says "failed").
+MEDIA_ATTEMPTS = 3
 #: Wait before retrying a channel whose reconciliation failed.
 RETRY_DELAY = 5.0
 
@@ -75,6 +78,8 @@ class _Channel:
     task: asyncio.Task[None] | None = None
     passes: int = 0
     revisited_at: float = float("-inf")
+    #: Message id -> failed media downloads so far (retried up to MEDIA_ATTEMPTS).
+    media_failures: dict[int, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -96,6 +101,11 @@ class _Walk:
 
     def wrote(self) -> None:
         self.written, self.since_write = self.pending, 0
+
+
+def _media_failed(outcome: Outcome) -> bool:
+    """The pipeline committed the post but its media handler failed (download)."""
+    return "media" in getattr(outcome, "failed", ())
 
 
 class NotCommitted(Exception):
@@ -186,7 +196,7 @@ class Reconciler:
             return
         async with ch.lock:
             outcome = await self._sink.process(post)
-            if outcome.committed:
+            if outcome.committed and not _media_failed(outcome):
                 ch.done.add(post.message_id)
         self.request(post.channel_id)
 
@@ -270,6 +280,16 @@ class Reconciler:
                     raise outcome
                 if not outcome.committed:
                     raise NotCommitted(f"post {channel_id}/{mid} was not committed")
+                if _media_failed(outcome):
+                    tries = ch.media_failures[mid] = ch.media_failures.get(mid, 0) + 1
+                    if tries < MEDIA_ATTEMPTS:
+                        raise NotCommitted(
+                            f"media of post {channel_id}/{mid} failed (attempt {tries}); "
+                            "retried before the cursor passes it"
+                        )
+                    log.error("media_given_up", channel_id=channel_id, message_id=mid,
+                              attempts=tries)
+                ch.media_failures.pop(mid, None)
                 walk.processed += 1
             ch.done.discard(mid)
             walk.pending = mid
