@@ -103,13 +103,15 @@ async def _login(settings: Settings, dc_id: int) -> None:
 
 
 class Narrator:
-    """Prints every post as soon as the monitor has committed it."""
+    """Prints what the monitor commits as soon as it is in the database: joins,
+    posts, edits, deletions and alerts."""
 
     def __init__(self, store: SQLiteStore, names: dict[int, str]) -> None:
         self.store = store
         self.names = names
-        self.seen: set[tuple[int, int]] = set()
+        self.posts: dict[tuple[int, int], tuple[object, object]] = {}
         self.joined: set[int] = set()
+        self.alerts: set[int] = set()
 
     async def run(self) -> None:
         while True:
@@ -123,15 +125,29 @@ class Narrator:
                 name = self.names.get(w.channel_id or 0, w.target)
                 say(f"  joined    {name} (watch {w.id}, channel id {w.channel_id})")
         for post in reversed(await self.store.list_posts(limit=200)):
-            key = (int(post["channel_id"]), int(post["message_id"]))
-            if key in self.seen:
-                continue
-            self.seen.add(key)
-            text = " ".join(str(post["text"]).split())
+            self._post(post)
+        for alert in await self.store.list_alerts():
+            if alert.id not in self.alerts:
+                self.alerts.add(alert.id)
+                say(f"  ALERT     {self.names.get(alert.channel_id)} #{alert.message_id}: "
+                    f"alert {alert.id} raised, {len(alert.matches)} bank match(es)")
+
+    def _post(self, post: dict[str, Any]) -> None:
+        key = (int(post["channel_id"]), int(post["message_id"]))
+        where = f"{self.names.get(key[0], key[0])} #{key[1]}"
+        state = (post.get("edit_date"), post.get("deleted_at"))
+        before = self.posts.get(key)
+        self.posts[key] = state
+        text = " ".join(str(post["text"]).split())[:48]
+        if before is None:
             what = "with media" if post.get("has_media") else "text"
             extra = " (forwarded)" if post.get("fwd_channel_id") else ""
-            say(f"  recorded  {self.names.get(key[0], key[0])} #{key[1]:<3} {what}{extra}"
-                f"  {text[:50]!r}")
+            say(f"  recorded  {where:<22} {what}{extra}  {text!r}")
+            return
+        if state[0] != before[0] and state[0] is not None:
+            say(f"  edited    {where:<22} now {text!r} (previous text kept)")
+        if state[1] != before[1] and state[1] is not None:
+            say(f"  deleted   {where:<22} (kept, marked deleted)")
 
 
 async def _wait(predicate: Any, within: float) -> None:
@@ -189,8 +205,8 @@ async def run_demo(tmp: Path) -> Path:
                 await _scenario(sim, news, swap, closed, cooking)
                 await _wait(lambda: _has_alert(store), ALERT_WITHIN)
                 await app.reconciler.wait_idle(20)
-                await narrator.once()
                 await _wait(lambda: _deleted_and_edited(store, news.id), 10)
+                await narrator.once()
             finally:
                 narration.cancel()
                 await app.stop()

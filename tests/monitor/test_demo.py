@@ -19,7 +19,9 @@ def test_demo_runs_and_prints_the_alert_queue(
     assert out.count("  joined    ") == 3
     assert "@cooking_demo       0 posts" in out
     assert "@daily_news_demo    6 posts, 1 edited, 1 deleted" in out
-    assert out.count("ALERT ") == 1
+    assert out.count("  ALERT 1: @photo_swap_demo #4, pdq distance") == 1
+    assert "  ALERT     @photo_swap_demo #4: alert 1 raised" in out
+    assert "  edited    @daily_news_demo #4" in out and "  deleted   @daily_news_demo #5" in out
     queue = out.split("== chanwatch alerts list", 1)[1].strip().splitlines()
     assert queue[0].startswith("ID  STATE")
     assert len(queue) == 2 and " open " in queue[1] and "demo-known" in queue[1]
