@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from telethon import errors
+from telethon.tl.functions.auth import SignInRequest
 from tgsim_support import login, login_code, make_client, sim_phone
 
 from tgsim import Server
@@ -111,5 +112,27 @@ async def test_unauthorized_request_gets_error_not_hang(sim: Server, tmp_path: P
         await client.connect()
         assert await client.get_me() is None
         assert not await client.is_user_authorized()
+    finally:
+        await client.disconnect()
+
+
+async def test_login_code_works_once(sim: Server, tmp_path: Path) -> None:
+    """After a successful sign-in the same code hash is expired (PhoneCodeExpiredError)."""
+    phone = sim_phone(sim.dc_id, 12)
+    first = make_client(sim, tmp_path / "x.session")
+    await login(first, phone)
+    await first.disconnect()
+    client = make_client(sim, tmp_path / "y.session")
+    try:
+        await client.connect()
+        sent = await client.send_code_request(phone)
+        await client(SignInRequest(phone, sent.phone_code_hash, login_code(sim.dc_id)))
+        other = make_client(sim, tmp_path / "z.session")
+        try:
+            await other.connect()
+            with pytest.raises(errors.PhoneCodeExpiredError):
+                await other(SignInRequest(phone, sent.phone_code_hash, login_code(sim.dc_id)))
+        finally:
+            await other.disconnect()
     finally:
         await client.disconnect()

@@ -45,9 +45,10 @@ def _check_code(ctx: Ctx, phone: str, code_hash: str, code: str | None) -> None:
 
 
 def _authorize(ctx: Ctx, user_id: int) -> Any:
+    acc = ctx.hub.world.accounts[user_id]
+    ctx.hub.world.code_hashes.pop(acc.phone, None)  # a code logs in once
     ctx.key.user_id = user_id
     ctx.hub.keys_changed()
-    acc = ctx.hub.world.accounts[user_id]
     return mk(tl.auth.Authorization, user=render.user(acc, user_id))
 
 
