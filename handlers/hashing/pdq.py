@@ -1,13 +1,17 @@
-"""PDQ of images held in memory: decode with Pillow, hash with ``pdqhash``.
+"""PDQ of images held in memory: decode with Pillow, hash the luma plane.
 
-Fast path: PDQ reduces every image to 64x64 luminance (after a Jarosz box
-filter), so decoding a 1280 px JPEG at full size wastes most of the time.
-``Image.draft("L", ...)`` asks libjpeg to decode only the luma plane and to
-scale by 1/2, 1/4 or 1/8 in the DCT domain, never below ``DRAFT_MIN_SIDE``
-pixels on the shorter side. The JPEG Y plane is the Rec. 601 luma that PDQ
-computes from RGB, so the hash barely moves: ``tests/handlers/test_hashing_pdq.py``
-checks every reference image stays within distance 10 of its full-resolution
-hash, and ``benchmarks/matching_hashing.py`` measures the speed.
+Fast path (the default): JPEGs are decoded to their luma (Y) plane only
+(``Image.draft("L", ...)``: no chroma upsampling, no colour conversion), which
+is the Rec. 601 luma PDQ computes from RGB; the hash is then computed by
+:mod:`handlers.hashing.pdq_numpy`, which touches each pixel once instead of the
+reference's per-pixel float conversion and four filter passes. Photos up to
+2047 px on the short side (all Telegram photos) are decoded at full size, so
+the hash is the full-resolution hash up to float rounding; larger JPEGs are
+decoded at 1/2, 1/4 or 1/8 scale in the DCT domain, never below
+``DRAFT_MIN_SIDE`` px on the short side. ``fast=False`` is the reference path:
+full RGB decode and ``pdqhash.compute``, as ThreatExchange's ``pdq_from_bytes``.
+``tests/handlers/test_hashing_pdq.py`` compares both on every reference image,
+``benchmarks/matching_hashing.py`` measures speed and distance.
 
 Bit order: bit 0 of pdqhash's vector is the most significant bit of the first
 hex digit, as in Meta's reference implementation and ThreatExchange.
@@ -23,14 +27,15 @@ import numpy.typing as npt
 import pdqhash
 from PIL import Image, UnidentifiedImageError
 
+from handlers.hashing.pdq_numpy import pdq_dihedral_from_luma, pdq_from_luma
+
 #: Largest image, in pixels, that is decoded at all (larger: decompression bomb).
 DEFAULT_MAX_PIXELS = 64_000_000
-#: Draft decoding never goes below this many pixels on the shorter side. PDQ's
-#: own downsampling works from at least 64 px per side; 256 keeps enough detail
-#: for the box filter to behave as on the full image (measured, see module doc).
-DRAFT_MIN_SIDE = 256
+#: JPEG draft decoding never goes below this many pixels on the shorter side
+#: (so only images of at least twice that are reduced at all).
+DRAFT_MIN_SIDE = 1024
 PDQ_HEX_LEN = 64
-#: Dihedral variant order returned by pdqhash.compute_dihedral.
+#: Dihedral variant order (pdqhash.compute_dihedral's, and ours).
 DIHEDRAL_NAMES = (
     "original",
     "rotate90",
@@ -115,10 +120,11 @@ def _open(data: bytes, max_pixels: int) -> Image.Image:
 def decode_luma(
     data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS, fast: bool = True
 ) -> tuple[npt.NDArray[np.uint8], int, int]:
-    """Decode an image to an (H, W) uint8 array of its luma, for pdqhash.
+    """Decode an image to an (H, W) uint8 array of its luma.
 
     Returns the array and the image's original width and height. Animated
-    images use their first frame. ``fast`` enables JPEG draft decoding.
+    images use their first frame. ``fast`` enables luma-only (and, for big
+    images, reduced-size) JPEG decoding.
     Raises :class:`ImageDecodeError` for anything that cannot be decoded.
     """
     img = _open(data, max_pixels)
@@ -127,6 +133,8 @@ def decode_luma(
         if fast and img.format == "JPEG":
             scale = max(1, min(width, height) // DRAFT_MIN_SIDE)
             img.draft("L", (max(1, width // scale), max(1, height // scale)))
+        elif not fast and img.mode not in ("RGB", "L"):
+            img = img.convert("RGB")
         if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
             # Transparent pixels: composite on white, as a viewer shows them.
             rgba = img.convert("RGBA")
@@ -141,24 +149,33 @@ def decode_luma(
     return np.asarray(luma, dtype=np.uint8), width, height
 
 
-def _as_rgb(pixels: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
-    """pdqhash wants (H, W, 3): a luma plane is passed as a zero-copy broadcast
-    view (pdqhash's own luma formula then gives back the same values)."""
-    if pixels.ndim == 2:
-        return np.broadcast_to(pixels[:, :, np.newaxis], (*pixels.shape, 3))
-    return pixels
-
-
 def pdq_from_array(pixels: npt.NDArray[np.uint8]) -> tuple[str, int]:
-    """PDQ hex and quality of an (H, W) luma or (H, W, 3) RGB uint8 array."""
-    bits, quality = pdqhash.compute(_as_rgb(pixels))
+    """PDQ hex and quality of an (H, W) luma plane (numpy path) or an (H, W, 3)
+    RGB array (``pdqhash``, the reference)."""
+    if pixels.ndim == 2:
+        return pdq_from_luma(pixels)
+    bits, quality = pdqhash.compute(np.ascontiguousarray(pixels))
     return bits_to_hex(bits), int(quality)
 
 
 def pdq_dihedral_from_array(pixels: npt.NDArray[np.uint8]) -> tuple[list[str], int]:
     """The 8 dihedral PDQ hashes (order of :data:`DIHEDRAL_NAMES`) and the quality."""
-    hashes, quality = pdqhash.compute_dihedral(_as_rgb(pixels))
+    if pixels.ndim == 2:
+        return pdq_dihedral_from_luma(pixels)
+    hashes, quality = pdqhash.compute_dihedral(np.ascontiguousarray(pixels))
     return [bits_to_hex(h) for h in hashes], int(quality)
+
+
+def pdq_reference(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> PdqResult:
+    """PDQ the way ThreatExchange's ``pdq_from_bytes`` computes it: full RGB
+    decode, ``pdqhash.compute``. Slow; for tests and benchmarks."""
+    img = _open(data, max_pixels)
+    try:
+        rgb = np.asarray(img.convert("RGB"), dtype=np.uint8)
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        raise ImageDecodeError(f"cannot decode image: {exc}") from exc
+    hex_, quality = pdq_from_array(rgb)
+    return PdqResult(hex_, quality, img.width, img.height)
 
 
 def pdq_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS, fast: bool = True) -> PdqResult:

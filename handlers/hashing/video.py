@@ -2,9 +2,11 @@
 
 Like Meta's vPDQ: decode every frame, hash one frame per ``seconds_per_hash``
 (the first frame whose presentation time reaches each whole step), and record
-``frame number, quality, PDQ hex, timestamp``. Frames are converted to luma and,
-when large, scaled down (area filter) so the shorter side is ``FRAME_MIN_SIDE``:
-PDQ downsamples to 64x64 anyway, and this keeps hashing fast for HD video.
+``frame number, quality, PDQ hex, timestamp``. Each hashed frame's full-size
+luma plane (FFmpeg's conversion to ``gray``) is hashed by the numpy PDQ of
+:mod:`handlers.hashing.pdq_numpy`, the same as images. vPDQ's reference picks
+every ``round(fps)``-th frame; the first frame at or after each whole second is
+the same frame at integer frame rates and stays right with variable ones.
 
 Limits keep hostile files bounded: frames larger than ``max_pixels`` are
 refused as decompression bombs, and hashing stops after ``max_frames`` hashed
@@ -25,7 +27,6 @@ from handlers.hashing.vpdq import VpdqFrame
 
 log = structlog.get_logger(__name__)
 
-FRAME_MIN_SIDE = 256
 DEFAULT_MAX_FRAMES = 7200  # two hours at one hash per second
 
 
@@ -47,14 +48,6 @@ class VideoHashes:
     height: int
     duration: float | None
     truncated: bool  # stopped at max_frames
-
-
-def _scaled_size(width: int, height: int) -> tuple[int, int]:
-    short = min(width, height)
-    if short <= FRAME_MIN_SIDE:
-        return width, height
-    factor = FRAME_MIN_SIDE / short
-    return max(1, round(width * factor)), max(1, round(height * factor))
 
 
 def vpdq_video(
@@ -102,8 +95,7 @@ def vpdq_video(
                 if len(frames) >= max_frames:
                     truncated = True
                     break
-                w, h = _scaled_size(frame.width, frame.height)
-                gray = frame.reformat(width=w, height=h, format="gray", interpolation="AREA")
+                gray = frame.reformat(format="gray")  # the full-resolution luma plane
                 plane = np.asarray(gray.to_ndarray(), dtype=np.uint8)
                 hex_, quality = pdq_from_array(plane)
                 frames.append(VpdqFrame(number, quality, hex_, round(t, 3)))
