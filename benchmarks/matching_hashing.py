@@ -117,12 +117,12 @@ def main() -> None:
     print(table(rows))
     print(f"\nquality >= 80: {len(good)} of {len(photos)} photos")
     print(
-        f"distance vs RGB->L decode: max {max(dist_full[i] for i in good)}, "
-        f"mean {np.mean([dist_full[i] for i in good]):.1f} (must be <= 10)"
+        f"distance vs RGB->L decode:                    max {max(dist_full[i] for i in good)}, "
+        f"mean {np.mean([dist_full[i] for i in good]):.1f}"
     )
     print(
-        f"distance vs peer:          max {max(dist_peer[i] for i in good)}, "
-        f"mean {np.mean([dist_peer[i] for i in good]):.1f}"
+        f"distance vs peer (full-resolution reference): max {max(dist_peer[i] for i in good)}, "
+        f"mean {np.mean([dist_peer[i] for i in good]):.1f} (must be <= 10)"
     )
 
 
