@@ -26,6 +26,7 @@ Bit order: hashes are (N, 4) uint64, word 0 holding the first 16 hex digits
 from __future__ import annotations
 
 import math
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from itertools import combinations
@@ -35,6 +36,7 @@ import numpy as np
 import numpy.typing as npt
 
 CHUNKS = 11
+_LITTLE = sys.byteorder == "little"
 CHUNK_BITS = 23
 HI_BITS = 20
 LO_BITS = CHUNK_BITS - HI_BITS
@@ -184,7 +186,6 @@ class MihSegment:
         empty = np.zeros(0, dtype=np.int64)
         if n_q == 0 or len(self.words) == 0:
             return empty, empty.copy(), empty.copy()
-        row_mask = np.uint64((1 << self._row_bits) - 1)
         lo_mask = np.uint64((1 << self._lo_bits) - 1)
         cand_q: list[I64] = []
         cand_r: list[I64] = []
@@ -198,21 +199,25 @@ class MihSegment:
             offsets = self._offsets[j]
             starts = np.take(offsets, buckets).astype(np.int64)
             lens = np.take(offsets, buckets + 1).astype(np.int64) - starts
-            idx = expand_ranges(starts, lens)
-            if len(idx) == 0:
+            ends = np.cumsum(lens)
+            total = int(ends[-1])
+            if total == 0:
                 continue
+            idx = np.arange(total, dtype=np.int64) + np.repeat(starts - (ends - lens), lens)
             word: npt.NDArray[np.unsignedinteger[Any]] = np.take(self._tables[j], idx)
             # Which low key bits each probe still accepts, as an 8-bit set.
             allowed = _allowed_table(self._lo_bits)[qlo[:, None], (t - weights)[None, :]]
-            allowed = allowed.reshape(-1)
-            lo = np.right_shift(word, self._row_bits).astype(np.uint8)
-            ok = (np.repeat(allowed, lens) >> lo) & np.uint8(1)
+            if word.dtype == np.uint32:  # the low key bits are the top byte: a view
+                lo = word.view(np.uint8)[3::4] if _LITTLE else word.view(np.uint8)[0::4]
+            else:
+                lo = np.right_shift(word, self._row_bits).astype(np.uint8)
+            ok = (np.repeat(allowed.reshape(-1), lens) >> lo) & np.uint8(1)
             pos = np.flatnonzero(ok)
             if len(pos) == 0:
                 continue
-            probe = np.searchsorted(np.cumsum(lens), pos, side="right")
-            cand_q.append(probe // n_p)
-            cand_r.append((np.take(word, pos).astype(np.uint64) & row_mask).astype(np.int64))
+            cand_q.append(np.searchsorted(ends, pos, side="right") // n_p)
+            rows = np.take(word, pos) & word.dtype.type((1 << self._row_bits) - 1)
+            cand_r.append(rows.astype(np.int64))
         if not cand_q:
             return empty, empty.copy(), empty.copy()
         # Verify first, de-duplicate after: a row found through several chunks
