@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -21,6 +22,7 @@ from storage.ledger.ledger import (
     read_rows,
 )
 from storage.ledger.merkle import leaf_hash
+from storage.sqlite import SQLiteStore
 
 AT = datetime(2026, 11, 21, 22, 0, 0, 123456, tzinfo=UTC)
 CAPTURE = {"channel": 1001234567890, "message": 42, "authorization": "A-1", "case": "K-1",
@@ -126,3 +128,28 @@ async def test_database_refuses_update_delete_and_gaps(runner: ConnectionRunner)
         db.close()
     rows = await runner.read(read_rows)
     assert [r.actor for r in rows] == ["alice"]
+
+
+async def test_inside_the_store_writer_batches(tmp_path: Path) -> None:
+    """Through SQLiteStore.write (batched transaction, savepoint per operation), many
+    concurrent appends with some failing operations give a gap-free sequence."""
+    async with SQLiteStore(tmp_path / "cw.db") as store:
+
+        async def op(conn: aiosqlite.Connection, i: int) -> int:
+            seq = await append_record(conn, "login", f"user{i}", {"n": i})
+            if i % 7 == 3:
+                raise RuntimeError("this operation fails after appending")
+            return seq
+
+        async def one(i: int) -> int | None:
+            try:
+                return await store.write(lambda c: op(c, i))
+            except RuntimeError:
+                return None
+
+        results = await asyncio.gather(*(one(i) for i in range(60)))
+        rows = await store.read(read_rows)
+    kept = sorted(r for r in results if r is not None)
+    assert kept == list(range(len(kept))) == [r.seq for r in rows]
+    assert all(canonical.loads(r.record)["n"] != str(3) for r in rows)
+    assert len(rows) == 60 - len([i for i in range(60) if i % 7 == 3])
