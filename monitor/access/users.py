@@ -87,9 +87,6 @@ class Users:
         name = username.strip().lower()
         return await self._store.read(lambda c: q.get_user(c, name))
 
-    async def with_role(self, role: str) -> list[str]:
-        return await self._store.read(lambda c: q.usernames_with_role(c, role))
-
     async def any_exist(self) -> bool:
         return await self._store.read(q.count_users) > 0
 

@@ -177,10 +177,6 @@ class AccountPool:
 
         return await self._store.read(op)
 
-    async def active_names(self) -> list[str]:
-        accounts = await self._store.read(qa.list_accounts)
-        return [a.name for a in accounts if a.status == "active"]
-
     # -- the allocator ----------------------------------------------------------------
     async def claim(self, account: str, watch_id: int) -> bool:
         """May ``account`` take up ``watch_id`` now? Assigns an unowned watch to the
