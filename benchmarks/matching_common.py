@@ -29,7 +29,9 @@ def machine() -> str:
 
     return (
         f"machine: {platform.platform()} | CPU: {cpu_model()} | cores: {os.cpu_count()} | "
-        f"Python {sys.version.split()[0]} | numpy {np.__version__} | Pillow {PIL.__version__}"
+        f"Python {sys.version.split()[0]} | numpy {np.__version__} | Pillow {PIL.__version__}\n"
+        f"load average at start: {' '.join(f'{x:.1f}' for x in os.getloadavg())} "
+        f"(other processes on the {os.cpu_count()} cores)"
     )
 
 
