@@ -146,6 +146,39 @@ class BankIndex:
         log.info("bank_index_loaded", entries=count, total=len(self))
         return count
 
+    def load_columns(
+        self,
+        bank: str,
+        hash_type: HashType,
+        ids: Sequence[int] | np.ndarray,
+        values: Sequence[str] | np.ndarray,
+        categories: Sequence[str | None] | str | None = None,
+    ) -> int:
+        """Bulk-add one bank's entries of one hash type from columns: the fast
+        path for millions of entries (no per-entry objects). ``values``: hex
+        strings (PDQ also as (N, 4) uint64 words, vPDQ as encoded frames);
+        ``categories``: one for all, or one per entry. Returns the count."""
+        n = len(ids)
+        if len(values) != n or (not isinstance(categories, str | None) and len(categories) != n):
+            raise ValueError("ids, values and categories must have the same length")
+        with self._lock:
+            if categories is None or isinstance(categories, str):
+                tags: np.ndarray = np.broadcast_to(np.uint32(self._tag(bank, categories)), (n,))
+            else:
+                codes = {c: self._tag(bank, c) for c in set(categories)}
+                tags = np.fromiter((codes[c] for c in categories), dtype=np.uint32, count=n)
+        if hash_type == "pdq":
+            words = values if isinstance(values, np.ndarray) else hex_to_words(list(values))
+            self._pdq.add_bulk(ids, words, tags)
+        elif hash_type == "vpdq":
+            for entry_id, value, tag in zip(ids, values, tags, strict=True):
+                self._vpdq.add(int(entry_id), decode_frames(str(value)), int(tag))
+        else:
+            lowered = [str(v).lower() for v in values]
+            self._exact[hash_type].add_bulk([int(i) for i in ids], lowered, tags.tolist())
+        log.info("bank_index_loaded", bank=bank, hash_type=hash_type, entries=n, total=len(self))
+        return n
+
     def load_pdq(
         self,
         bank: str,
@@ -154,15 +187,8 @@ class BankIndex:
         *,
         category: str | None = None,
     ) -> int:
-        """Bulk-add one bank's PDQ entries from columns (hex strings or (N, 4) uint64
-        words): the fast path for millions of entries, no per-entry objects."""
-        words = hashes if isinstance(hashes, np.ndarray) else hex_to_words(list(hashes))
-        with self._lock:
-            tag = self._tag(bank, category)
-        # One tag for the whole bank: a zero-copy broadcast view, not N copies.
-        self._pdq.add_bulk(ids, words, np.broadcast_to(np.uint32(tag), (len(words),)))
-        log.info("bank_index_loaded", bank=bank, pdq_entries=len(words), total=len(self))
-        return len(words)
+        """:meth:`load_columns` for PDQ with one category."""
+        return self.load_columns(bank, "pdq", ids, hashes, category)
 
     async def load_async(self, entries: Sequence[BankEntry]) -> int:
         """:meth:`load` in a worker thread."""

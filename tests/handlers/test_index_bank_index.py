@@ -174,3 +174,21 @@ def test_load_pdq_columns() -> None:
     [match] = idx.lookup_values(pdq=hexes[17])
     assert (match.entry_id, match.bank, match.category, match.distance) == (17, "big", "terror", 0)
     assert idx.stats()["pdq"] == 300
+
+
+def test_load_columns_every_type() -> None:
+    """load_columns loads exact, PDQ (per-entry categories) and vPDQ columns."""
+    idx = BankIndex()
+    data = (MODS / "shrink-a-lot.jpg").read_bytes()
+    h = hash_media(data, "photo")
+    assert idx.load_columns("x", "md5", [1], [h.md5.upper()], "ncii") == 1
+    hexes = _noise(3, seed=4)
+    idx.load_columns("x", "pdq", [2, 3, 4], hexes, ["csam", None, "terror"])
+    frames = [VpdqFrame(0, 100, hexes[0], 0.0)]
+    idx.load_columns("x", "vpdq", [5], [encode_frames(frames)])
+    assert [(m.entry_id, m.category) for m in idx.lookup_values(md5=h.md5)] == [(1, "ncii")]
+    assert [m.category for m in idx.lookup_values(pdq=hexes[2])] == ["terror"]
+    assert [m.category for m in idx.lookup_values(pdq=hexes[1])] == [None]
+    assert [m.entry_id for m in idx.lookup_values(vpdq=frames)] == [5]
+    with pytest.raises(ValueError, match="same length"):
+        idx.load_columns("x", "pdq", [1, 2], hexes)
