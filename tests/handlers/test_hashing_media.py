@@ -106,3 +106,15 @@ def test_video_gets_vpdq_frames() -> None:
     assert result.vpdq is not None and len(result.vpdq) == 2
     assert result.pdq == result.vpdq[0].hex
     assert hash_media(buf.getvalue(), "video", want_vpdq=False).vpdq is None
+
+
+def test_sticker_webp_and_tgs() -> None:
+    """A WebP sticker is hashed as an image; an animated .tgs (gzip JSON) gets bytes only."""
+    import gzip
+
+    buf = io.BytesIO()
+    Image.open(ORIGINAL).convert("RGB").resize((512, 321)).save(buf, format="WEBP")
+    webp = hash_media(buf.getvalue(), "sticker")
+    assert webp.media_type == "image" and webp.pdq is not None
+    tgs = hash_media(gzip.compress(b'{"tgs": 1}'), "sticker")
+    assert tgs.media_type is None and tgs.pdq is None and tgs.status == "hashed"
