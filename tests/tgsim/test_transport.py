@@ -4,6 +4,7 @@ and abridged connections, and framing errors."""
 from __future__ import annotations
 
 import asyncio
+import os
 import struct
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from telethon.network.connection import (
     ConnectionTcpAbridged,
     ConnectionTcpFull,
     ConnectionTcpIntermediate,
+    ConnectionTcpObfuscated,
 )
 from tgsim_support import login, make_client, sim_phone
 
@@ -22,10 +24,12 @@ from tgsim.transport import Transport, TransportError
 
 
 @pytest.mark.parametrize(
-    "connection", [ConnectionTcpFull, ConnectionTcpIntermediate, ConnectionTcpAbridged]
+    "connection",
+    [ConnectionTcpFull, ConnectionTcpIntermediate, ConnectionTcpAbridged, ConnectionTcpObfuscated],
 )
 async def test_telethon_transports(sim: Server, tmp_path: Path, connection: type) -> None:
-    """Telethon signs in and downloads a multi-part file over each transport."""
+    """Telethon signs in and downloads a multi-part file over each transport
+    (obfuscated2 included)."""
     ch = await sim.create_channel("T", username="transport_ch")
     payload = bytes(range(256)) * 2048  # 512 KiB: large frames in every codec
     msg_id = await sim.post(ch, document=(payload, "t.bin", "application/octet-stream"))
@@ -45,7 +49,10 @@ async def pipe() -> AsyncIterator[tuple[asyncio.StreamWriter, asyncio.Future[Tra
     accepted: asyncio.Future[Transport] = loop.create_future()
 
     async def on_conn(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        accepted.set_result(await Transport.accept(reader, writer))
+        try:
+            accepted.set_result(await Transport.accept(reader, writer))
+        except TransportError as exc:
+            accepted.set_exception(exc)
 
     server = await asyncio.start_server(on_conn, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
@@ -83,10 +90,12 @@ async def test_full_transport_checks_sequence(
 ) -> None:
     """A full-transport packet with a skipped sequence number is refused."""
     writer, accepted = pipe
-    writer.write(_full(b"\x00" * 20, seq=5))
+    writer.write(_full(b"\x00" * 20, seq=0) + _full(b"\x00" * 20, seq=5))
     await writer.drain()
+    transport = await accepted
+    assert await transport.read_packet() == b"\x00" * 20
     with pytest.raises(TransportError, match="seq"):
-        await (await accepted).read_packet()
+        await transport.read_packet()
 
 
 async def test_abridged_long_length(
@@ -101,6 +110,19 @@ async def test_abridged_long_length(
     assert transport.name == "abridged"
     assert await transport.read_packet() == payload
     assert transport.encode(payload)[:4] == b"\x7f" + (200).to_bytes(3, "little")
+
+
+async def test_obfuscated_header_with_unknown_tag(
+    pipe: tuple[asyncio.StreamWriter, asyncio.Future[Transport]],
+) -> None:
+    """An obfuscated2 header whose decrypted tag names no codec is refused."""
+    writer, accepted = pipe
+    header = bytes([0x42]) + os.urandom(63)
+    header = header[:4] + b"\x01\x02\x03\x04" + header[8:]
+    writer.write(header)
+    await writer.drain()
+    with pytest.raises(TransportError, match="tag"):
+        await accepted
 
 
 async def test_intermediate_rejects_absurd_length(
