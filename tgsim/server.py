@@ -106,7 +106,7 @@ class Server:
         if not 1 <= dc_id <= 9:
             raise ValueError(f"dc_id must be a single digit 1..9, got {dc_id}")
         state = Path(state_dir)
-        await asyncio.to_thread(state.mkdir, parents=True, exist_ok=True)
+        await asyncio.to_thread(state.mkdir, mode=0o700, parents=True, exist_ok=True)
         server_key = await asyncio.to_thread(ServerKey.load_or_create, state)
         secret = await asyncio.to_thread(load_secret, state)
         world = World(dc_id, secret)
