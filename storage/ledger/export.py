@@ -177,8 +177,11 @@ def write_bundle(
                     "files": writer.entries()}
         writer.add(MANIFEST, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode())
         writer.entries()
-    finally:
+    except BaseException:
         writer.close()
+        tmp.unlink(missing_ok=True)
+        raise
+    writer.close()
     digest = hashlib.sha256()
     with tmp.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
