@@ -122,7 +122,8 @@ async def cmd_export(args: argparse.Namespace, ctx: CliContext) -> int:
         try:
             result = await export_case(store, signer, ctx.settings.ledger.origin,
                                        case=args.case, actor=actor, out=args.output,
-                                       date_from=date_from, date_to=date_to)
+                                       date_from=date_from, date_to=date_to,
+                                       witness_url=ctx.settings.ledger.witness_url)
         except ExportError as exc:
             raise UsageError(str(exc)) from None
     say(ctx, f"exported case {result.case}: {result.records} records to {result.path}")

@@ -28,7 +28,7 @@ import hashlib
 import json
 import zipfile
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -40,10 +40,11 @@ from storage.ledger.checkpoint import StoredCheckpoint, list_checkpoints, sign_c
 from storage.ledger.db import TxRunner
 from storage.ledger.ledger import LedgerRow, append_record, gc_paused, read_rows
 from storage.ledger.merkle import MerkleTree
-from storage.ledger.note import Signer
+from storage.ledger.note import SIG_PREFIX, Signer
 from storage.ledger.report import records_csv, render_html, summarize
 from storage.ledger.report_pdf import render_pdf
 from storage.ledger.selection import Selection, select_case
+from storage.ledger.witness import submit_checkpoint
 
 log = structlog.get_logger(__name__)
 
@@ -190,6 +191,13 @@ def write_bundle(
     return digest.hexdigest()
 
 
+def signature_lines(text: str) -> str:
+    """The well-formed signed-note signature lines in a witness's answer."""
+    lines = [ln for ln in text.splitlines()
+             if ln.startswith(SIG_PREFIX) and ln.count(" ") == 2 and "\n" not in ln]
+    return "".join(f"{ln}\n" for ln in lines)
+
+
 def check_output_path(out: Path) -> None:
     if out.exists():
         raise ExportError(f"{out} already exists; choose a new file name")
@@ -207,8 +215,15 @@ async def export_case(
     out: Path,
     date_from: datetime | None = None,
     date_to: datetime | None = None,
+    witness_url: str | None = None,
 ) -> ExportResult:
-    """Select case ``case``, record the export, sign a checkpoint, write ``out``."""
+    """Select case ``case``, record the export, sign a checkpoint, write ``out``.
+
+    With ``witness_url``, a newly signed checkpoint is first sent to the witness
+    and its cosignature lines, if it gives any, are added to ``checkpoint.txt``
+    (a signed note may carry several signatures; verifiers ignore keys they do
+    not know, so the bundle verifies with or without them).
+    """
     t_from = canonical.format_time(date_from) if date_from else None
     t_to = canonical.format_time(date_to) if date_to else None
     await asyncio.to_thread(check_output_path, out)
@@ -226,7 +241,12 @@ async def export_case(
         return sel, seq
 
     selection, export_seq = await runner.write(select_and_record)
-    checkpoint, tree, _new = await sign_checkpoint(runner, signer, origin)
+    checkpoint, tree, new = await sign_checkpoint(runner, signer, origin)
+    if new and witness_url:
+        status, answer = await submit_checkpoint(runner, witness_url, checkpoint.id,
+                                                 checkpoint.note, tree)
+        cosignatures = signature_lines(answer) if status == 200 else ""
+        checkpoint = replace(checkpoint, note=checkpoint.note + cosignatures)
     export_rows = await runner.read(lambda c: read_rows(c, "seq = ?", (export_seq,)))
     rows = [*selection.rows, *export_rows]
     earlier = await runner.read(_earlier_export_checkpoints)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import threading
+import zipfile
 from collections.abc import AsyncIterator, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -19,9 +20,11 @@ import pytest
 
 from storage.ledger.checkpoint import checkpoint_job, sign_checkpoint
 from storage.ledger.db import ConnectionRunner
+from storage.ledger.export import export_case
 from storage.ledger.ledger import append_record
 from storage.ledger.merkle import ProofError, verify_consistency
-from storage.ledger.note import NoteError, Signer, open_checkpoint
+from storage.ledger.note import NoteError, Signer, open_checkpoint, open_note
+from storage.ledger.verify import verify_bundle
 
 ORIGIN = "chanwatch.test/ledger"
 
@@ -151,3 +154,26 @@ async def test_unreachable_witness_is_recorded_not_fatal(
     acks = await _acks(runner)
     assert acks[0][0] == stored.id and acks[0][1] is None
     assert "unreachable" in str(acks[0][2])
+
+
+async def test_export_carries_the_witness_cosignature(
+    runner: ConnectionRunner, log_signer: Signer, witness: tuple[Witness, str], tmp_path: Path
+) -> None:
+    """An export with a witness adds its cosignature line to checkpoint.txt; the bundle
+    still verifies under the log's key, and the ack is recorded."""
+    w, url = witness
+
+    async def add(conn: aiosqlite.Connection) -> None:
+        await append_record(conn, "authorization.granted", "sup", {
+            "case": "K-1", "authorization": "A-1", "channels": [5]})
+
+    await runner.write(add)
+    out = tmp_path / "k1.zip"
+    await export_case(runner, log_signer, ORIGIN, case="K-1", actor="sup", out=out,
+                      witness_url=url)
+    with zipfile.ZipFile(out) as zf:
+        note = zf.read("checkpoint.txt").decode()
+    assert note.count("\u2014 ") == 2 and "\u2014 witness.test/w1 " in note
+    assert open_note(note, w.key.verifier) == open_note(note, log_signer.verifier)
+    assert verify_bundle(out, log_signer.verifier).ok
+    assert [a[1] for a in await _acks(runner)] == [200]
