@@ -190,6 +190,11 @@ def _check_step(
             raise ScenarioError(f"{where}: unknown post id {args['post']!r}")
     elif action == "fault":
         _need(args, "error", (str, list), where)
+        times = args.get("times", 1)
+        if times == "forever":
+            args["times"] = None
+        elif not isinstance(times, int) or isinstance(times, bool) or times < 1:
+            raise ScenarioError(f"{where}: 'times' must be a count >= 1 or \"forever\"")
 
 
 def load(path: Path) -> Scenario:

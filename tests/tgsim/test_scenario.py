@@ -47,6 +47,7 @@ def test_example_scenario_parses() -> None:
             "bad date",
         ),
         ("this is = = not toml", "not valid TOML"),
+        ("[[step]]\naction = 'fault'\nerror = 'drop'\ntimes = 0\n", "'times' must be"),
         ("[extra]\n", "unknown top-level keys"),
     ],
 )
