@@ -117,7 +117,7 @@ async def cmd_export(args: argparse.Namespace, ctx: CliContext) -> int:
     date_to = parse_when(args.date_to, end_of_day=True) if args.date_to else None
     if date_from and date_to and date_from > date_to:
         raise UsageError("--from is after --to")
-    signer = _signer(ctx.settings)
+    signer = await asyncio.to_thread(_signer, ctx.settings)
     async with open_store(ctx) as store:
         try:
             result = await export_case(store, signer, ctx.settings.ledger.origin,
@@ -178,10 +178,7 @@ async def cmd_verify_db(args: argparse.Namespace, ctx: CliContext) -> int:
     if args.key:
         verifier = read_vkey(args.key)
     else:
-        try:
-            verifier = load_signing_key(ctx.settings.ledger.signing_key_file).verifier
-        except KeyFileError:
-            verifier = None
+        verifier = await asyncio.to_thread(pinned_key, ctx)
     async with open_store(ctx) as store:
         report = await verify_db(store, verifier)
     for note in report.notes:
@@ -204,13 +201,13 @@ async def cmd_key(args: argparse.Namespace, ctx: CliContext) -> int:
             raise CliError(str(exc)) from None
         say(ctx, vkey)
         return 0
-    say(ctx, _signer(ctx.settings).vkey())
+    say(ctx, (await asyncio.to_thread(_signer, ctx.settings)).vkey())
     return 0
 
 
 async def cmd_checkpoint(args: argparse.Namespace, ctx: CliContext) -> int:
     await acting_user(args, ctx, "supervisor")
-    signer = _signer(ctx.settings)
+    signer = await asyncio.to_thread(_signer, ctx.settings)
     async with open_store(ctx) as store:
         try:
             stored = await checkpoint_job(store, signer, ctx.settings.ledger.origin,

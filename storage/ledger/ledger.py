@@ -26,6 +26,7 @@ the text hash ``text_sha256``; ``post.deleted`` carries ``channel`` and
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import re
 import sqlite3
@@ -224,9 +225,10 @@ async def read_leaf_hashes(conn: aiosqlite.Connection, size: int | None = None) 
     if size is not None:
         sql = "SELECT leaf_hash FROM ledger WHERE seq < ? ORDER BY seq"
         args = (size,)
-    async with conn.execute(sql, args) as cur:
-        rows = await cur.fetchall()
-    return [blob(r[0]) for r in rows]
+    rows = list(await conn.execute_fetchall(sql, args))
+    if len(rows) < _BULK:
+        return [blob(r[0]) for r in rows]
+    return await asyncio.to_thread(lambda: [blob(r[0]) for r in rows])
 
 
 async def read_rows(
@@ -234,8 +236,18 @@ async def read_rows(
 ) -> list[LedgerRow]:
     """Rows matching a trusted ``where`` clause (callers pass constants), by seq."""
     sql = f"SELECT seq, type, at, actor, record, leaf_hash FROM ledger WHERE {where} ORDER BY seq"  # noqa: S608
-    async with conn.execute(sql, args) as cur:
-        rows = await cur.fetchall()
+    rows = list(await conn.execute_fetchall(sql, args))
+    if len(rows) < _BULK:
+        return _ledger_rows(rows)
+    return await asyncio.to_thread(_ledger_rows, rows)
+
+
+# Above this many rows, Python objects are built in a worker thread, not on the
+# event loop (a million rows take seconds).
+_BULK = 10_000
+
+
+def _ledger_rows(rows: Iterable[Any]) -> list[LedgerRow]:
     with gc_paused():
         return [
             LedgerRow(int(r[0]), str(r[1]), str(r[2]), str(r[3]), blob(r[4]), blob(r[5]))

@@ -21,6 +21,7 @@ the rest cannot be judged without them.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -109,29 +110,36 @@ async def select_case(
                      f"({','.join('?' * len(channels))}))")
         args += channels
     auth_seqs = {r.seq for r in auth_rows}
-    rows: list[LedgerRow] = []
-    for row, case_ref, authz, channel in await _rows_with_scope(conn, " OR ".join(where), args):
-        if row.seq in auth_seqs:
-            rows.append(row)
-            continue
-        if date_from is not None and row.at < date_from:
-            continue
-        if date_to is not None and row.at > date_to:
-            continue
-        if case_ref is None and authz is None and channel is not None and not any(
-            s.covers(channel, row.at) for s in scopes.values()
-        ):
-            continue
-        rows.append(row)
+    fetched = await _fetch(conn, " OR ".join(where), args)
+    rows = await asyncio.to_thread(_filter, fetched, auth_seqs, scopes, date_from, date_to)
     return Selection(case, rows, scopes)
 
 
-async def _rows_with_scope(
-    conn: aiosqlite.Connection, where: str, args: list[str]
-) -> list[tuple[LedgerRow, str | None, str | None, str | None]]:
+async def _fetch(conn: aiosqlite.Connection, where: str, args: list[str]) -> list[Any]:
     sql = ("SELECT seq, type, at, actor, record, leaf_hash, case_ref, authz, channel "  # noqa: S608
            f"FROM ledger WHERE {where} ORDER BY seq")
-    fetched = await conn.execute_fetchall(sql, args)
+    return list(await conn.execute_fetchall(sql, args))
+
+
+def _filter(
+    fetched: list[Any],
+    auth_seqs: set[int],
+    scopes: dict[str, AuthScope],
+    date_from: str | None,
+    date_to: str | None,
+) -> list[LedgerRow]:
+    """Apply the time limits and the channel windows (in a worker thread)."""
+    rows: list[LedgerRow] = []
     with gc_paused():
-        return [(LedgerRow(r[0], r[1], r[2], r[3], blob(r[4]), blob(r[5])), r[6], r[7], r[8])
-                for r in fetched]
+        for seq, rtype, at, actor, record, leaf, case_ref, authz, channel in fetched:
+            if seq not in auth_seqs:
+                if date_from is not None and at < date_from:
+                    continue
+                if date_to is not None and at > date_to:
+                    continue
+                if case_ref is None and authz is None and channel is not None and not any(
+                    s.covers(channel, at) for s in scopes.values()
+                ):
+                    continue
+            rows.append(LedgerRow(seq, rtype, at, actor, blob(record), blob(leaf)))
+    return rows
