@@ -161,7 +161,9 @@ def pinned_key(ctx: CliContext) -> Verifier | None:
 
 
 async def cmd_verify(args: argparse.Namespace, ctx: CliContext) -> int:
-    key = read_vkey(args.key) if args.key else await asyncio.to_thread(pinned_key, ctx)
+    key = await asyncio.to_thread(read_vkey, args.key) if args.key else None
+    if key is None:
+        key = await asyncio.to_thread(pinned_key, ctx)
     previous = None
     if args.previous is not None:
         try:
@@ -176,7 +178,7 @@ async def cmd_verify(args: argparse.Namespace, ctx: CliContext) -> int:
 async def cmd_verify_db(args: argparse.Namespace, ctx: CliContext) -> int:
     verifier: Verifier | None
     if args.key:
-        verifier = read_vkey(args.key)
+        verifier = await asyncio.to_thread(read_vkey, args.key)
     else:
         verifier = await asyncio.to_thread(pinned_key, ctx)
     async with open_store(ctx) as store:
