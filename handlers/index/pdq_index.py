@@ -81,7 +81,13 @@ class _Segment:
 
     def search(self, queries: U64, radius: int) -> PdqHits:
         q, rows, d = self.mih.search(queries, radius)
-        return PdqHits(q, np.take(self.ids, rows).astype(np.int64), d, np.take(self.tags, rows))
+        if self.tags.ndim == 1 and self.tags.strides[0] == 0 and len(self.tags):
+            # One tag for the whole segment (a broadcast view): np.take would
+            # first copy the whole view.
+            tags = np.full(len(rows), self.tags[0], dtype=np.uint32)
+        else:
+            tags = np.take(self.tags, rows)
+        return PdqHits(q, np.take(self.ids, rows).astype(np.int64), d, tags)
 
 
 @dataclass(frozen=True, slots=True)
