@@ -12,12 +12,14 @@ probes per query, each hitting ~1.2 of 10 million rows on random data, so about
 3,300 candidates get a full 256-bit distance check.
 
 Each chunk table is one sorted array of 32-bit words, one per row: the low 24
-bits hold the row number and the top bits the chunk's last ``LO_BITS`` = 3 key
-bits. An offsets array over the first ``HI_BITS`` = 20 key bits (4 MB) finds a
-bucket (~10 rows at 10 M); the 3 low bits are then compared inside the bucket
-with what is left of the probe's budget. Memory per row: 32 bytes of hash plus
-11 x 4 bytes of tables, ~76 bytes (760 MB at 10 M). Past 2^24 rows the words
-are 64-bit (row in the low 40 bits).
+bits hold the row number and the top bits the chunk's last ``LO_BITS`` = 2 key
+bits. An offsets table over the first ``HI_BITS`` = 21 key bits finds a bucket
+(~5 rows at 10 M); the 2 low bits are then compared inside the bucket with what
+is left of the probe's budget. The offsets are stored as 16-bit values relative
+to a 32-bit offset every 256 buckets (4 MB per chunk instead of 8). Memory per
+row: 32 bytes of hash plus 11 x 4 bytes of tables, ~76 bytes, plus 46 MB of
+offsets (806 MB at 10 M). Past 2^24 rows the words are 64-bit (row in the low
+40 bits). Smaller segments use fewer key bits (buckets of ~8 rows).
 
 Bit order: hashes are (N, 4) uint64, word 0 holding the first 16 hex digits
 (big-endian), bit 0 the most significant bit of word 0.
@@ -30,7 +32,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from itertools import combinations
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -38,8 +40,9 @@ import numpy.typing as npt
 CHUNKS = 11
 _LITTLE = sys.byteorder == "little"
 CHUNK_BITS = 23
-HI_BITS = 20
-LO_BITS = CHUNK_BITS - HI_BITS
+HI_BITS = 21
+LO_BITS = 3  # at most (fewer when HI_BITS + LO_BITS would exceed CHUNK_BITS)
+BLOCK_SHIFT = 8  # one absolute offset per 256 buckets, 16-bit offsets in between
 SMALL_ROW_BITS = 24  # rows < 2**24: uint32 words
 LARGE_ROW_BITS = 40
 
@@ -122,10 +125,50 @@ def expand_ranges(starts: I64, lens: I64) -> I64:
     return out
 
 
+_Offsets = tuple["npt.NDArray[np.integer[Any]] | None", "npt.NDArray[np.integer[Any]]"]
+
+
+def _compress_offsets(offsets: I64) -> _Offsets:
+    """(coarse, fine): fine offsets relative to one absolute offset per block of
+    2**BLOCK_SHIFT buckets, as uint16 when every block holds < 65,536 rows;
+    else (None, absolute offsets)."""
+    if len(offsets) > (1 << BLOCK_SHIFT):
+        coarse = offsets[:: 1 << BLOCK_SHIFT]
+        fine = offsets - np.repeat(coarse, 1 << BLOCK_SHIFT)[: len(offsets)]
+        if int(fine.max()) < (1 << 16):
+            small = coarse.astype(np.uint32) if int(offsets[-1]) < (1 << 32) else coarse
+            return small, fine.astype(np.uint16)
+    return None, (offsets.astype(np.uint32) if int(offsets[-1]) < (1 << 32) else offsets)
+
+
+def _bounds(
+    coarse: npt.NDArray[np.integer[Any]] | None,
+    fine: npt.NDArray[np.integer[Any]],
+    buckets: I64,
+) -> tuple[I64, I64]:
+    """First position and length of every bucket."""
+    if coarse is None:
+        starts = np.take(fine, buckets).astype(np.int64)
+        return starts, np.take(fine, buckets + 1).astype(np.int64) - starts
+    nxt = buckets + 1
+    starts = np.take(coarse, buckets >> BLOCK_SHIFT).astype(np.int64) + np.take(fine, buckets)
+    stops = np.take(coarse, nxt >> BLOCK_SHIFT).astype(np.int64) + np.take(fine, nxt)
+    return starts, stops - starts
+
+
 class MihSegment:
     """An immutable exact radius-search structure over a fixed set of hashes."""
 
-    __slots__ = ("_bits", "_hi_bits", "_lo_bits", "_offsets", "_row_bits", "_tables", "words")
+    __slots__ = (
+        "_bits",
+        "_coarse",
+        "_hi_bits",
+        "_lo_bits",
+        "_offsets",
+        "_row_bits",
+        "_tables",
+        "words",
+    )
 
     def __init__(self, words: U64, *, threads: int = 2, hi_bits: int | None = None) -> None:
         """Index ``words`` ((N, 4) uint64); row numbers are positions in it.
@@ -150,7 +193,7 @@ class MihSegment:
         word_mask = np.uint64((1 << (lo_bits + self._row_bits)) - 1)
         row_bits = self._row_bits
 
-        def build(j: int) -> tuple[npt.NDArray[np.uint32] | U64, npt.NDArray[np.uint32] | I64]:
+        def build(j: int) -> tuple[npt.NDArray[np.unsignedinteger[Any]], _Offsets]:
             key = chunk_key(self.words, j, bits)
             composite = (key << np.uint64(row_bits)) | rows
             composite.sort()  # numpy's sort releases the GIL: chunks build in parallel
@@ -161,12 +204,13 @@ class MihSegment:
             counts = np.bincount(hi, minlength=1 << hi_bits)
             offsets = np.zeros((1 << hi_bits) + 1, dtype=np.int64)
             np.cumsum(counts, out=offsets[1:])
-            return table, (offsets.astype(np.uint32) if n < (1 << 32) else offsets)
+            return table, _compress_offsets(offsets)
 
         with ThreadPoolExecutor(max_workers=max(1, min(threads, CHUNKS))) as pool:
             built = list(pool.map(build, range(CHUNKS)))
-        self._tables: list[npt.NDArray[np.uint32] | U64] = [b[0] for b in built]
-        self._offsets: list[npt.NDArray[np.uint32] | I64] = [b[1] for b in built]
+        self._tables: list[npt.NDArray[np.unsignedinteger[Any]]] = [b[0] for b in built]
+        self._coarse: list[npt.NDArray[np.integer[Any]] | None] = [b[1][0] for b in built]
+        self._offsets: list[npt.NDArray[np.integer[Any]]] = [b[1][1] for b in built]
 
     def __len__(self) -> int:
         return len(self.words)
@@ -178,6 +222,7 @@ class MihSegment:
             self.words.nbytes
             + sum(t.nbytes for t in self._tables)
             + sum(o.nbytes for o in self._offsets)
+            + sum(c.nbytes for c in self._coarse if c is not None)
         )
 
     def search(self, queries: U64, radius: int) -> tuple[I64, I64, I64]:
@@ -196,14 +241,18 @@ class MihSegment:
             qhi = (qkey >> np.uint64(self._lo_bits)).astype(np.int64)
             qlo = (qkey & lo_mask).astype(np.int64)
             buckets = (qhi[:, None] ^ masks[None, :]).reshape(-1)
-            offsets = self._offsets[j]
-            starts = np.take(offsets, buckets).astype(np.int64)
-            lens = np.take(offsets, buckets + 1).astype(np.int64) - starts
+            starts, lens = _bounds(self._coarse[j], self._offsets[j], buckets)
             ends = np.cumsum(lens)
             total = int(ends[-1])
             if total == 0:
                 continue
-            idx = np.arange(total, dtype=np.int64) + np.repeat(starts - (ends - lens), lens)
+            # int32 positions (tables hold < 2**31 rows here) halve the traffic.
+            itype = np.int32 if total < 2**31 and len(self.words) < 2**31 else np.int64
+            shift = (starts - (ends - lens)).astype(itype)
+            idx = cast(
+                "npt.NDArray[np.signedinteger[Any]]",
+                np.arange(total, dtype=itype) + np.repeat(shift, lens),
+            )
             word: npt.NDArray[np.unsignedinteger[Any]] = np.take(self._tables[j], idx)
             # Which low key bits each probe still accepts, as an 8-bit set.
             allowed = _allowed_table(self._lo_bits)[qlo[:, None], (t - weights)[None, :]]
@@ -212,10 +261,13 @@ class MihSegment:
             else:
                 lo = np.right_shift(word, self._row_bits).astype(np.uint8)
             ok = (np.repeat(allowed.reshape(-1), lens) >> lo) & np.uint8(1)
-            pos = np.flatnonzero(ok)
+            pos = np.flatnonzero(ok.view(np.bool_))  # 0/1 bytes: a bool view is valid
             if len(pos) == 0:
                 continue
-            cand_q.append(np.searchsorted(ends, pos, side="right") // n_p)
+            # The query of each survivor: positions are sorted, so search the
+            # per-query ends (n_q values) rather than the per-probe ends.
+            query_ends = ends[n_p - 1 :: n_p]
+            cand_q.append(np.searchsorted(query_ends, pos, side="right"))
             rows = np.take(word, pos) & word.dtype.type((1 << self._row_bits) - 1)
             cand_r.append(rows.astype(np.int64))
         if not cand_q:

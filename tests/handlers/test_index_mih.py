@@ -31,11 +31,11 @@ def bank() -> np.ndarray:
 
 
 @pytest.mark.parametrize(
-    ("radius", "hi_bits"), [(0, None), (10, None), (31, None), (45, 11), (31, 20)]
+    ("radius", "hi_bits"), [(0, None), (10, None), (31, None), (45, 11), (31, 20), (31, 21)]
 )
 def test_search_equals_brute_force(bank: np.ndarray, radius: int, hi_bits: int | None) -> None:
     """For near and random queries the segment returns exactly the brute-force set
-    (hi_bits=20 is the layout used from 8 million rows on)."""
+    (hi_bits 20 and 21 are what segments of 4-8 and over 8 million rows get)."""
     seg = MihSegment(bank, hi_bits=hi_bits)
     rng = np.random.default_rng(radius)
     near = [_flip(bank[i], rng, int(rng.integers(0, radius + 5))) for i in range(40)]
@@ -95,3 +95,31 @@ def test_expand_ranges() -> None:
     """Range expansion concatenates arange(start, start+len) for each pair."""
     out = expand_ranges(np.array([5, 0, 9]), np.array([2, 0, 3]))
     assert out.tolist() == [5, 6, 9, 10, 11]
+
+
+def test_many_identical_hashes_use_absolute_offsets() -> None:
+    """70,000 copies of one hash (a bucket block over 65,535 rows) are all found."""
+    rng = np.random.default_rng(9)
+    same = np.repeat(rng.integers(0, 2**63, size=(1, 4), dtype=np.uint64), 70_000, axis=0)
+    other = rng.integers(0, 2**64 - 1, size=(5_000, 4), dtype=np.uint64, endpoint=True)
+    seg = MihSegment(np.vstack([same, other]))
+    _q, rows, dist = seg.search(same[:1], 31)
+    assert len(rows) == 70_000 and set(rows.tolist()) == set(range(70_000))
+    assert set(dist.tolist()) == {0}
+
+
+def test_offset_compression_round_trip() -> None:
+    """Relative 16-bit offsets give the same bucket bounds as absolute ones."""
+    from handlers.index.mih import _bounds, _compress_offsets
+
+    rng = np.random.default_rng(2)
+    offsets = np.concatenate([[0], np.cumsum(rng.integers(0, 9, size=4096))]).astype(np.int64)
+    coarse, fine = _compress_offsets(offsets)
+    assert coarse is not None and fine.dtype == np.uint16
+    buckets = rng.integers(0, 4096, size=500).astype(np.int64)
+    starts, lens = _bounds(coarse, fine, buckets)
+    assert starts.tolist() == offsets[buckets].tolist()
+    assert lens.tolist() == (offsets[buckets + 1] - offsets[buckets]).tolist()
+    big = offsets.copy()
+    big[300:] += 70_000
+    assert _compress_offsets(big)[0] is None
