@@ -143,7 +143,9 @@ class Narrator:
             what = "with media" if post.get("has_media") else "text"
             extra = " (forwarded)" if post.get("fwd_channel_id") else ""
             say(f"  recorded  {where:<22} {what}{extra}  {text!r}")
-            return
+            # Under load a post can be recorded and edited (or deleted) between
+            # two polls: narrate what is already true of it too.
+            before = (None, None)
         if state[0] != before[0] and state[0] is not None:
             say(f"  edited    {where:<22} now {text!r} (previous text kept)")
         if state[1] != before[1] and state[1] is not None:
