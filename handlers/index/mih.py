@@ -27,6 +27,7 @@ Bit order: hashes are (N, 4) uint64, word 0 holding the first 16 hex digits
 
 from __future__ import annotations
 
+import ctypes
 import math
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -141,6 +142,16 @@ def _compress_offsets(offsets: I64) -> _Offsets:
     return None, (offsets.astype(np.uint32) if int(offsets[-1]) < (1 << 32) else offsets)
 
 
+def _release_free_memory() -> None:
+    """Give the building's freed temporaries back to the OS (glibc keeps freed
+    heap memory of worker threads' arenas otherwise; elsewhere a no-op)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):
+        return
+
+
 def _bounds(
     coarse: npt.NDArray[np.integer[Any]] | None,
     fine: npt.NDArray[np.integer[Any]],
@@ -211,6 +222,8 @@ class MihSegment:
         self._tables: list[npt.NDArray[np.unsignedinteger[Any]]] = [b[0] for b in built]
         self._coarse: list[npt.NDArray[np.integer[Any]] | None] = [b[1][0] for b in built]
         self._offsets: list[npt.NDArray[np.integer[Any]]] = [b[1][1] for b in built]
+        if n >= 1_000_000:
+            _release_free_memory()
 
     def __len__(self) -> int:
         return len(self.words)
