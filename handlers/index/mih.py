@@ -8,8 +8,9 @@ Layout: the hash is cut into ``CHUNKS`` = 11 chunks of ``CHUNK_BITS`` = 23 bits
 pigeonhole principle, if two hashes are within distance r, then for any budgets
 ``t_j`` with ``sum(t_j) >= r - CHUNKS + 1`` some chunk j differs in at most
 ``t_j`` bits. For r = 31 that is ten chunks at 2 and one at 1: about 2,800
-probes per query, each hitting ~1.2 of 10 million rows on random data, so about
-3,300 candidates get a full 256-bit distance check.
+23-bit probes per query (2,300 bucket reads), each hitting ~1.2 of 10 million
+rows on random data, so about 3,300 candidates get a full 256-bit distance
+check.
 
 Each chunk table is one sorted array of 32-bit words, one per row: the low 24
 bits hold the row number and the top bits the chunk's last ``LO_BITS`` = 2 key
