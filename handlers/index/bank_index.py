@@ -143,6 +143,7 @@ class BankIndex:
                 self._pdq.add_bulk(ids, hex_to_words(values), np.asarray(tags, np.uint32))
             else:
                 self._exact[hash_type].add_bulk(ids, values, tags)
+        self._vpdq.compact()  # one frame segment for all videos loaded
         log.info("bank_index_loaded", entries=count, total=len(self))
         return count
 

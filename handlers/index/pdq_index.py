@@ -155,16 +155,22 @@ class PdqIndex:
         tag_arr = (
             np.zeros(len(ids), dtype=np.uint32) if tags is None else np.asarray(tags, np.uint32)
         )
-        with self._lock:
-            st = self._state
-            if len(ids) + len(st.tail_ids) < self._tail_limit:
-                self._state = _State(
-                    st.segments,
-                    np.vstack([st.tail_words, np.asarray(words, dtype=np.uint64)]),
-                    np.concatenate([st.tail_ids, np.asarray(ids, np.int64)]),
-                    np.concatenate([st.tail_tags, tag_arr]),
-                )
-                return
+        if len(ids) < self._tail_limit:
+            # Few entries (one video's frames, a small bank): into the tail; a
+            # tail that fills up becomes one segment with them, so many small
+            # adds never make many tiny segments.
+            with self._lock:
+                st = self._state
+                tail_words = np.vstack([st.tail_words, np.asarray(words, dtype=np.uint64)])
+                tail_ids = np.concatenate([st.tail_ids, np.asarray(ids, np.int64)])
+                tail_tags = np.concatenate([st.tail_tags, tag_arr])
+                if len(tail_ids) < self._tail_limit:
+                    self._state = _State(st.segments, tail_words, tail_ids, tail_tags)
+                    return
+                mih = MihSegment(tail_words, threads=1)
+                seg = _Segment(mih, _ids_array(tail_ids), tail_tags)
+                self._state = _empty_state((*st.segments, seg))
+            return
         # Build outside the lock (seconds for millions); searches go on meanwhile.
         seg = _Segment(MihSegment(words, threads=self._threads), _ids_array(ids), tag_arr)
         with self._lock:

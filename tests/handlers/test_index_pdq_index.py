@@ -106,3 +106,14 @@ def test_compact_while_adding_keeps_every_entry_once(words: np.ndarray) -> None:
     assert len(index) == 25_400 and index.segments == 1
     hits = index.search(words[:25_400], 0)
     assert sorted(hits.ids.tolist()) == list(range(25_400))
+
+
+def test_many_small_bulk_adds_make_few_segments(words: np.ndarray) -> None:
+    """Small bulk adds (one video's frames each) fill the tail into full segments."""
+    index = PdqIndex(tail_limit=100)
+    for start in range(0, 1500, 30):
+        index.add_bulk(np.arange(start, start + 30), words[start : start + 30])
+    assert len(index) == 1500
+    assert index.segments <= 1500 // 100
+    hits = index.search(words[:1500], 0)
+    assert sorted(hits.ids.tolist()) == list(range(1500))
