@@ -10,7 +10,8 @@ the same frame at integer frame rates and stays right with variable ones.
 
 Limits keep hostile files bounded: frames larger than ``max_pixels`` are
 refused as decompression bombs, and hashing stops after ``max_frames`` hashed
-frames (the hash then covers the video's beginning; the result says so).
+frames or ``max_frames * MAX_FPS`` decoded ones (the hash then covers the
+video's beginning; the result says so).
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ from handlers.hashing.vpdq import VpdqFrame
 log = structlog.get_logger(__name__)
 
 DEFAULT_MAX_FRAMES = 7200  # two hours at one hash per second
+#: At most this many decoded frames per hashed frame allowed (``max_frames``
+#: times this bounds the decoding work of a file claiming thousands of fps).
+MAX_FPS = 240
 
 
 class VideoDecodeError(Exception):
@@ -89,6 +93,9 @@ def vpdq_video(
                         f"decompression bomb: frame {number} is {frame.width}x{frame.height}",
                         bomb=True,
                     )
+                if number >= max_frames * MAX_FPS:  # absurd frame rates: stop decoding
+                    truncated = True
+                    break
                 t = float(frame.time) if frame.time is not None else number / 25.0
                 if t + 1e-6 < next_time:
                     continue

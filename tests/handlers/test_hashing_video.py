@@ -149,3 +149,13 @@ def test_match_rule_thresholds() -> None:
     low = [VpdqFrame(0, 10, b, 0.0), VpdqFrame(1, 100, a, 1.0)]
     assert match_frames(low, target).query_percent == 100.0
     assert match_frames([], target).query_percent == 0.0
+
+
+def test_decoded_frames_are_bounded(bridge_video: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Decoding stops after max_frames * MAX_FPS frames whatever the frame rate."""
+    import handlers.hashing.video as video
+
+    monkeypatch.setattr(video, "MAX_FPS", 2)
+    result = vpdq_video(bridge_video, max_frames=3)  # 6 decoded frames at most
+    assert result.truncated
+    assert [f.frame for f in result.frames] == [0, 5]
