@@ -10,7 +10,7 @@ the same frame at integer frame rates and stays right with variable ones.
 
 Limits keep hostile files bounded: frames larger than ``max_pixels`` are
 refused as decompression bombs, and hashing stops after ``max_frames`` hashed
-frames or ``max_frames * MAX_FPS`` decoded ones (the hash then covers the
+frames or ``max_decoded`` (default ``max_frames * MAX_FPS``) decoded ones (the hash then covers the
 video's beginning; the result says so).
 """
 
@@ -60,6 +60,7 @@ def vpdq_video(
     seconds_per_hash: float = 1.0,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     max_frames: int = DEFAULT_MAX_FRAMES,
+    max_decoded: int | None = None,
 ) -> VideoHashes:
     """vPDQ frames of a video or animation (MP4, WebM, GIF...) in memory.
 
@@ -70,6 +71,7 @@ def vpdq_video(
         raise ValueError("seconds_per_hash must be positive")
     frames: list[VpdqFrame] = []
     truncated = False
+    decode_limit = max_frames * MAX_FPS if max_decoded is None else max_decoded
     try:
         with av.open(io.BytesIO(data), mode="r") as container:
             if not container.streams.video:
@@ -93,7 +95,7 @@ def vpdq_video(
                         f"decompression bomb: frame {number} is {frame.width}x{frame.height}",
                         bomb=True,
                     )
-                if number >= max_frames * MAX_FPS:  # absurd frame rates: stop decoding
+                if number >= decode_limit:  # absurd frame rates: stop decoding
                     truncated = True
                     break
                 t = float(frame.time) if frame.time is not None else number / 25.0
