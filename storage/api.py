@@ -17,9 +17,11 @@ from storage.models import (
     Alert,
     AlertState,
     AuditRecord,
+    Authority,
     BankEntry,
     BankEntryIn,
     BankInfo,
+    Capture,
     ChannelRecord,
     MatchIn,
     MediaRecord,
@@ -65,12 +67,20 @@ class Store(Protocol):
     ) -> WatchRecord: ...
     async def watched_channel_ids(self) -> set[int]: ...
 
+    # Every change below appends its evidence-ledger record in its own transaction
+    # (storage.sqlite.evidence); ``authority`` / ``capture`` say under which
+    # authorization (and case) a capture was made.
+
     # posts: (channel_id, message_id) is unique; record_post is idempotent.
     # Returns True when the post is new. When the stored post's text differs and
     # the new one has a later edit date, the previous text goes to `edits`.
     async def record_post(self, post: PostRecord) -> bool: ...
     async def mark_deleted(
-        self, channel_id: int, message_ids: Sequence[int], at: datetime
+        self,
+        channel_id: int,
+        message_ids: Sequence[int],
+        at: datetime,
+        authority: Authority | None = None,
     ) -> int: ...
     async def get_post(self, channel_id: int, message_id: int) -> dict[str, Any] | None: ...
     async def list_posts(
@@ -86,8 +96,12 @@ class Store(Protocol):
     async def find_media(
         self, *, file_id: str | None = None, sha256: str | None = None
     ) -> MediaRecord | None: ...
-    async def add_media(self, media: NewMedia) -> MediaRecord: ...  # idempotent on file_id
-    async def add_sighting(self, media_id: int, channel_id: int, message_id: int) -> None: ...
+    async def add_media(
+        self, media: NewMedia, capture: Capture | None = None
+    ) -> MediaRecord: ...  # idempotent on file_id
+    async def add_sighting(
+        self, media_id: int, channel_id: int, message_id: int, authority: Authority | None = None
+    ) -> None: ...
 
     # banks
     async def create_bank(self, name: str, threshold: int, actor: str) -> BankInfo: ...
@@ -115,6 +129,7 @@ class Store(Protocol):
         priority: int,
         due_at: datetime,
         actor: str = "system:matcher",
+        authority: Authority | None = None,
     ) -> Alert: ...  # one alert per post: later matches attach to the same alert
     async def list_alerts(self, state: AlertState | None = None) -> list[Alert]: ...
     async def get_alert(self, alert_id: int) -> Alert | None: ...

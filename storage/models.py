@@ -32,6 +32,26 @@ class WatchRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class Authority:
+    """The authorization (id) and its case (reference) a capture was made under.
+
+    The monitor's authorization gate answers it for each post; the store writes it
+    into the capture's ledger record (``authorization``, ``case``)."""
+
+    authorization_id: int
+    case_reference: str
+
+
+@dataclass(frozen=True, slots=True)
+class Capture:
+    """The post a media row was hashed for, and its authorization (ledger only)."""
+
+    channel_id: int
+    message_id: int
+    authority: Authority | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class PostRecord:
     channel_id: int
     message_id: int
@@ -53,6 +73,8 @@ class PostRecord:
     captured_at: datetime
     captured_by: str
     has_media: bool = False
+    #: The authorization the post was captured under (None: unrestricted run).
+    authority: Authority | None = None
 
 
 @dataclass(frozen=True, slots=True)

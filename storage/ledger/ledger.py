@@ -54,6 +54,7 @@ _FIXED_TYPES = frozenset(
         "post.edited",
         "post.deleted",
         "media.hashed",
+        "media.seen",
         "match",
         "bank.import",
         "login",
@@ -61,7 +62,11 @@ _FIXED_TYPES = frozenset(
         "setting.change",
     }
 )
-_OPEN_TYPES = re.compile(r"^(alert|watch|authorization)\.[a-z][a-z0-9_]*$")
+# Administrative changes mirrored from the audit trail (storage.sqlite.evidence).
+_OPEN_TYPES = re.compile(
+    r"^(alert|watch|authorization|case|request|bank|account|user|token|access|auth|record)"
+    r"\.[a-z][a-z0-9_]*$"
+)
 _ACTOR = re.compile(r"^\S(.*\S)?$")
 
 REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
@@ -69,6 +74,7 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "post.edited": ("channel", "message", "authorization", "text_sha256"),
     "post.deleted": ("channel", "message"),
     "media.hashed": ("sha256",),
+    "media.seen": ("channel", "message", "authorization", "sha256"),
     "match": ("channel", "message"),
     "export": ("case",),
 }
@@ -92,7 +98,8 @@ def check_type(rtype: str) -> None:
     if rtype not in _FIXED_TYPES and not _OPEN_TYPES.match(rtype):
         raise LedgerError(
             f"unknown ledger record type {rtype!r} (known: {', '.join(sorted(_FIXED_TYPES))}, "
-            "alert.<state>, watch.<change>, authorization.<change>)"
+            "and <area>.<change> for the areas alert, watch, authorization, case, request, bank, "
+            "account, user, token, access, auth, record)"
         )
 
 

@@ -3,7 +3,10 @@
 States: ``open -> claimed -> confirmed | dismissed`` and ``open -> confirmed |
 dismissed``. Anything else raises :class:`storage.errors.IllegalTransition` (and
 the schema's trigger refuses it too). Every change is audited in the same
-transaction.
+transaction, and so recorded in the ledger: ``alert.raised`` (with the post,
+its authorization and case), one ``match`` record per match attached, and
+``alert.claimed`` / ``alert.confirmed`` / ``alert.dismissed`` for the decisions
+(with the authorization and case the alert was raised under).
 """
 
 from __future__ import annotations
@@ -15,8 +18,9 @@ from typing import Any
 import aiosqlite
 
 from storage.errors import IllegalTransition, NotFound
-from storage.models import Alert, AlertState, MatchIn
-from storage.sqlite import audit
+from storage.ledger.ledger import append_record
+from storage.models import Alert, AlertState, Authority, MatchIn
+from storage.sqlite import audit, evidence
 from storage.sqlite.codec import from_db, opt_from_db, to_db
 from storage.sqlite.connect import execute, fetch_all, fetch_one
 
@@ -129,8 +133,10 @@ async def raise_alert(
     due_at: datetime,
     actor: str,
     now: datetime,
+    authority: Authority | None = None,
 ) -> Alert:
-    """The post's alert (created ``open`` if it has none) with ``matches`` attached."""
+    """The post's alert (created ``open`` if it has none) with ``matches`` attached;
+    ``authority``: the authorization the post was captured under (ledger)."""
     audit.require_actor(actor)
     if not matches:
         raise ValueError("an alert needs at least one match")
@@ -170,6 +176,8 @@ async def raise_alert(
         )
         if rowcount == 1:
             added.append(m)
+    origin = {"channel": channel_id, "message": message_id, "alert": alert_id,
+              **evidence.authority_fields(authority)}
     if created == 1:
         await audit.append(
             conn,
@@ -185,6 +193,7 @@ async def raise_alert(
                 "message_id": message_id,
                 "matches": added,
             },
+            ledger=origin,
         )
     elif added:
         await audit.append(
@@ -195,6 +204,19 @@ async def raise_alert(
             subject=f"alert:{alert_id}",
             after={"matches": added},
         )
+    for m in added:
+        entry = await fetch_one(
+            conn,
+            "SELECT b.name, e.hash_value, e.category FROM bank_entries e "
+            "JOIN banks b ON b.id = e.bank_id WHERE e.id = ?",
+            (m.bank_entry_id,),
+        )
+        assert entry is not None  # checked above
+        await append_record(conn, "match", actor, {
+            **origin, "bank": entry[0], "bank_entry": m.bank_entry_id,
+            "bank_hash": entry[1], "category": entry[2], "media": m.media_id,
+            "hash_type": m.hash_type, "distance": m.distance,
+        }, at=now)
     alert = await get_alert(conn, alert_id)
     assert alert is not None
     return alert
@@ -255,5 +277,7 @@ async def transition_alert(
         before=_decision(before),
         after=_decision(after),
         why=note,
+        ledger={"channel": before.channel_id, "message": before.message_id, "alert": alert_id,
+                **await evidence.alert_origin(conn, alert_id, before.channel_id)},
     )
     return after

@@ -2,11 +2,15 @@
 
 Rows are only ever inserted; the schema's triggers refuse UPDATE and DELETE.
 Writers call :func:`append` inside the transaction of the change they describe,
-so a change and its audit row commit together or not at all.
+so a change and its audit row commit together or not at all. Each audit row is
+mirrored into the evidence ledger in that same transaction
+(:func:`storage.sqlite.evidence.mirror_audit`): a change, its audit row and its
+ledger record exist together or not at all.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +19,7 @@ import aiosqlite
 from storage.models import AuditRecord
 from storage.sqlite.codec import from_db, opt_dumps, to_db
 from storage.sqlite.connect import execute, fetch_all
+from storage.sqlite.evidence import mirror_audit
 
 
 def require_actor(actor: str) -> str:
@@ -33,7 +38,9 @@ async def append(
     before: Any = None,
     after: Any = None,
     why: str | None = None,
+    ledger: Mapping[str, Any] | None = None,
 ) -> int:
+    """Insert one audit row and its ledger record; ``ledger``: extra record fields."""
     require_actor(actor)
     if not action or not subject:
         raise ValueError("an audit row needs an action and a subject")
@@ -44,6 +51,10 @@ async def append(
         (to_db(at), actor, action, subject, opt_dumps(before), opt_dumps(after), why),
     )
     assert row_id is not None
+    await mirror_audit(
+        conn, at=at, actor=actor, action=action, subject=subject,
+        before=before, after=after, why=why, extra=ledger,
+    )
     return row_id
 
 

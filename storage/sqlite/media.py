@@ -1,4 +1,9 @@
-"""Media (one row per Telegram file) and sightings (a medium seen in a post)."""
+"""Media (one row per Telegram file) and sightings (a medium seen in a post).
+
+Ledger (same transaction): ``media.hashed`` when a media row is created or
+upgraded (with the post it was hashed for, when the caller names it),
+``media.seen`` for each new sighting (the post, its authorization, the hashes).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,8 @@ from datetime import datetime
 import aiosqlite
 
 from storage.errors import NotFound
-from storage.models import MediaRecord, NewMedia
+from storage.models import Authority, Capture, MediaRecord, NewMedia
+from storage.sqlite import evidence
 from storage.sqlite.codec import dumps, to_db
 from storage.sqlite.connect import execute, fetch_one
 
@@ -61,13 +67,16 @@ async def find_media(
     return None
 
 
-async def add_media(conn: aiosqlite.Connection, media: NewMedia, now: datetime) -> MediaRecord:
+async def add_media(
+    conn: aiosqlite.Connection, media: NewMedia, now: datetime, capture: Capture | None = None
+) -> MediaRecord:
     """Idempotent on ``file_id``. A file recorded without hashes (failed, too large...)
-    gets its hashes when a later attempt succeeds; a hashed file is never changed."""
+    gets its hashes when a later attempt succeeds; a hashed file is never changed.
+    ``capture``: the post the file was fetched for (written into ``media.hashed``)."""
     if not media.file_id:
         raise ValueError("media needs a Telegram file id")
     stamp = to_db(now)
-    await execute(
+    changed, _ = await execute(
         conn,
         "INSERT INTO media (file_id, kind, size, mime, width, height, duration, sha256, md5, "
         "pdq, pdq_quality, status, reason, extra_json, created_at, updated_at) "
@@ -99,13 +108,22 @@ async def add_media(conn: aiosqlite.Connection, media: NewMedia, now: datetime) 
     )
     row = await fetch_one(conn, f"SELECT {_COLUMNS} FROM media WHERE file_id = ?", (media.file_id,))  # noqa: S608
     assert row is not None
-    return _media(row)
+    record = _media(row)
+    if changed:
+        await evidence.media_hashed(conn, record, capture, now)
+    return record
 
 
 async def add_sighting(
-    conn: aiosqlite.Connection, media_id: int, channel_id: int, message_id: int, now: datetime
+    conn: aiosqlite.Connection,
+    media_id: int,
+    channel_id: int,
+    message_id: int,
+    now: datetime,
+    authority: Authority | None = None,
 ) -> None:
-    """Record that ``media_id`` appears in the post; idempotent."""
+    """Record that ``media_id`` appears in the post; idempotent (a new sighting
+    gets its ``media.seen`` record, under ``authority``)."""
     post = await fetch_one(
         conn,
         "SELECT 1 FROM posts WHERE channel_id = ? AND message_id = ?",
@@ -113,11 +131,14 @@ async def add_sighting(
     )
     if post is None:
         raise NotFound(f"post {channel_id}/{message_id} is not recorded; record it first")
-    if await fetch_one(conn, "SELECT 1 FROM media WHERE id = ?", (media_id,)) is None:
+    row = await fetch_one(conn, f"SELECT {_COLUMNS} FROM media WHERE id = ?", (media_id,))  # noqa: S608
+    if row is None:
         raise NotFound(f"no media with id {media_id}")
-    await execute(
+    added, _ = await execute(
         conn,
         "INSERT INTO sightings (media_id, channel_id, message_id, seen_at) VALUES (?, ?, ?, ?) "
         "ON CONFLICT (media_id, channel_id, message_id) DO NOTHING",
         (media_id, channel_id, message_id, to_db(now)),
     )
+    if added:
+        await evidence.media_seen(conn, _media(row), channel_id, message_id, authority, now)

@@ -20,9 +20,11 @@ from storage.models import (
     Alert,
     AlertState,
     AuditRecord,
+    Authority,
     BankEntry,
     BankEntryIn,
     BankInfo,
+    Capture,
     ChannelRecord,
     MatchIn,
     MediaRecord,
@@ -112,9 +114,21 @@ class StoreOperations(ABC):
     async def record_post(self, post: PostRecord) -> bool:
         return await self.write(partial(posts.record_post, post=post, now=self.clock()))
 
-    async def mark_deleted(self, channel_id: int, message_ids: Sequence[int], at: datetime) -> int:
+    async def mark_deleted(
+        self,
+        channel_id: int,
+        message_ids: Sequence[int],
+        at: datetime,
+        authority: Authority | None = None,
+    ) -> int:
         return await self.write(
-            partial(posts.mark_deleted, channel_id=channel_id, message_ids=message_ids, at=at)
+            partial(
+                posts.mark_deleted,
+                channel_id=channel_id,
+                message_ids=message_ids,
+                at=at,
+                authority=authority,
+            )
         )
 
     async def get_post(self, channel_id: int, message_id: int) -> dict[str, Any] | None:
@@ -152,10 +166,18 @@ class StoreOperations(ABC):
     ) -> MediaRecord | None:
         return await self.read(partial(media.find_media, file_id=file_id, sha256=sha256))
 
-    async def add_media(self, new: NewMedia) -> MediaRecord:
-        return await self.write(partial(media.add_media, media=new, now=self.clock()))
+    async def add_media(self, new: NewMedia, capture: Capture | None = None) -> MediaRecord:
+        return await self.write(
+            partial(media.add_media, media=new, now=self.clock(), capture=capture)
+        )
 
-    async def add_sighting(self, media_id: int, channel_id: int, message_id: int) -> None:
+    async def add_sighting(
+        self,
+        media_id: int,
+        channel_id: int,
+        message_id: int,
+        authority: Authority | None = None,
+    ) -> None:
         await self.write(
             partial(
                 media.add_sighting,
@@ -163,6 +185,7 @@ class StoreOperations(ABC):
                 channel_id=channel_id,
                 message_id=message_id,
                 now=self.clock(),
+                authority=authority,
             )
         )
 
@@ -237,6 +260,7 @@ class StoreOperations(ABC):
         priority: int,
         due_at: datetime,
         actor: str = "system:matcher",
+        authority: Authority | None = None,
     ) -> Alert:
         return await self.write(
             partial(
@@ -248,6 +272,7 @@ class StoreOperations(ABC):
                 due_at=due_at,
                 actor=actor,
                 now=self.clock(),
+                authority=authority,
             )
         )
 

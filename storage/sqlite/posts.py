@@ -4,6 +4,11 @@ A post is stored once: (channel_id, message_id) is unique and :func:`record_post
 is idempotent. A replay with a later edit date and a different text keeps the
 replaced version in ``edits``. Views and forwards only grow. Links and mentions
 once seen are kept, even when an edit removes them from the text.
+
+Each change appends its ledger record in the same transaction
+(:mod:`storage.sqlite.evidence`): ``post.captured`` for a new post,
+``post.edited`` for a replay that brings a new text, ``post.deleted`` for each
+post marked deleted. A replay that changes no text appends nothing.
 """
 
 from __future__ import annotations
@@ -14,7 +19,8 @@ from typing import Any
 
 import aiosqlite
 
-from storage.models import PostRecord
+from storage.models import Authority, PostRecord
+from storage.sqlite import evidence
 from storage.sqlite.codec import from_db, opt_from_db, opt_to_db, to_db
 from storage.sqlite.connect import execute, fetch_all, fetch_one
 
@@ -96,14 +102,21 @@ async def record_post(conn: aiosqlite.Connection, post: PostRecord, now: datetim
         ]
         if links:
             await conn.executemany(_INSERT_LINK, links)
+        await evidence.post_captured(conn, post, now)
         return True
-    post_id = await _merge_replay(conn, post, stamp)
+    post_id, previous = await _merge_replay(conn, post, stamp)
+    if previous is not None:
+        await evidence.post_edited(conn, post, previous, now)
     await _add_links(conn, post_id, "link", post.links)
     await _add_links(conn, post_id, "mention", post.mentions)
     return False
 
 
-async def _merge_replay(conn: aiosqlite.Connection, post: PostRecord, stamp: str) -> int:
+async def _merge_replay(
+    conn: aiosqlite.Connection, post: PostRecord, stamp: str
+) -> tuple[int, str | None]:
+    """Merge a replay into the stored post: its id, and the replaced text when
+    the replay was an edit that changed the text (None otherwise)."""
     old = await fetch_one(
         conn,
         "SELECT id, text, entities_json, edit_date, views, forwards, has_media FROM posts "
@@ -114,8 +127,10 @@ async def _merge_replay(conn: aiosqlite.Connection, post: PostRecord, stamp: str
     post_id = int(old["id"])
     text, entities, edit_date = old["text"], old["entities_json"], old["edit_date"]
     new_edit = opt_to_db(post.edit_date)
+    previous: str | None = None
     if new_edit is not None and (edit_date is None or new_edit > edit_date):
         if post.text != text or post.entities_json != entities:
+            previous = str(text)
             await execute(
                 conn,
                 "INSERT INTO edits (post_id, previous_text, previous_entities_json, "
@@ -141,26 +156,33 @@ async def _merge_replay(conn: aiosqlite.Connection, post: PostRecord, stamp: str
             "has_media = ?, updated_at = ? WHERE id = ?",
             (text, entities, edit_date, views, forwards, has_media, stamp, post_id),
         )
-    return post_id
+    return post_id, previous
 
 
 async def mark_deleted(
-    conn: aiosqlite.Connection, channel_id: int, message_ids: Sequence[int], at: datetime
+    conn: aiosqlite.Connection,
+    channel_id: int,
+    message_ids: Sequence[int],
+    at: datetime,
+    authority: Authority | None = None,
 ) -> int:
-    """Set ``deleted_at`` on the posts not already marked; return how many were marked."""
+    """Set ``deleted_at`` on the posts not already marked; return how many were
+    marked (each gets its ``post.deleted`` record, under ``authority``)."""
     ids = sorted(set(message_ids))
     stamp = to_db(at)
     marked = 0
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
         marks = ", ".join("?" * len(chunk))
-        rowcount, _ = await execute(
+        rows = await fetch_all(
             conn,
             f"UPDATE posts SET deleted_at = ?, updated_at = ? WHERE channel_id = ? "  # noqa: S608
-            f"AND message_id IN ({marks}) AND deleted_at IS NULL",
+            f"AND message_id IN ({marks}) AND deleted_at IS NULL RETURNING message_id",
             [stamp, stamp, channel_id, *chunk],
         )
-        marked += rowcount
+        for mid in sorted(int(r[0]) for r in rows):
+            await evidence.post_deleted(conn, channel_id, mid, authority, at)
+        marked += len(rows)
     return marked
 
 

@@ -1,0 +1,230 @@
+"""The ledger records of the store's changes, appended in the change's own transaction.
+
+Every function here runs on the writer's connection, inside the operation that
+makes the change (``store.write``), so a change and its ledger record commit or
+roll back together (:func:`storage.ledger.ledger.append_record`).
+
+Captures (the pipeline's changes):
+
+========================  ==========================================================
+``post.captured``         a post stored for the first time (``record_post``)
+``post.edited``           a replay with a later edit date and another text
+``post.deleted``          a post marked deleted (one record per message)
+``media.hashed``          a media row created, or upgraded once its file was hashed
+``media.seen``            a medium seen in a post (a new sighting, with its hashes)
+``match``                 one bank entry matched by a post's media
+========================  ==========================================================
+
+They carry ``channel``, ``message``, ``authorization`` and ``case`` (from the
+:class:`~storage.models.Authority` the monitor's gate gave the post; null in an
+unrestricted run) and the hashes: ``text_sha256`` (SHA-256 of the UTF-8 text),
+``sha256``, ``md5``, ``pdq``.
+
+Every audited change (:func:`storage.sqlite.audit.append`) is mirrored as one
+record: its type is the audit action (a few renamed, :data:`RENAMED`), its
+fields ``subject``, ``before``, ``after``, ``why`` plus the ``case``,
+``authorization`` and scope the export selection needs
+(:mod:`storage.ledger.selection`). ``alert.match`` is not mirrored: the
+``match`` records written with it say the same, per match.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from storage.ledger import canonical
+from storage.ledger.ledger import append_record, blob
+from storage.models import Authority, Capture, MediaRecord, PostRecord
+from storage.sqlite.codec import dumps
+
+#: The actor of the pipeline's captures.
+MONITOR_ACTOR = "service:monitor"
+
+#: Audit actions whose ledger type differs (past tense where the export reads it).
+RENAMED: dict[str, str] = {
+    "alert.raise": "alert.raised",
+    "alert.claim": "alert.claimed",
+    "alert.confirm": "alert.confirmed",
+    "alert.dismiss": "alert.dismissed",
+    "authorization.revoke": "authorization.revoked",
+    "bank_entry.disable": "bank.entry_disabled",
+    "auth.login": "login",
+    "setting.change": "setting.change",
+}
+#: Audit actions with no ledger record of their own (recorded otherwise).
+NOT_MIRRORED = frozenset({"alert.match"})
+
+
+def text_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def authority_fields(authority: Authority | None) -> dict[str, Any]:
+    if authority is None:
+        return {"authorization": None, "case": None}
+    return {"authorization": authority.authorization_id, "case": authority.case_reference}
+
+
+def media_fields(media: MediaRecord) -> dict[str, Any]:
+    return {
+        "media": media.id,
+        "file_id": media.file_id,
+        "kind": media.kind,
+        "size": media.size,
+        "status": media.status,
+        "reason": media.reason,
+        "sha256": media.sha256,
+        "md5": media.md5,
+        "pdq": media.pdq,
+        "pdq_quality": media.pdq_quality,
+    }
+
+
+async def post_captured(conn: aiosqlite.Connection, post: PostRecord, now: datetime) -> None:
+    await append_record(conn, "post.captured", MONITOR_ACTOR, {
+        "channel": post.channel_id,
+        "message": post.message_id,
+        **authority_fields(post.authority),
+        "account": post.captured_by,
+        "date": post.date,
+        "edit_date": post.edit_date,
+        "text_sha256": text_sha256(post.text),
+        "has_media": post.has_media,
+        "links": list(post.links),
+        "mentions": list(post.mentions),
+        "fwd_channel": post.fwd_channel_id,
+        "fwd_message": post.fwd_message_id,
+    }, at=now)
+
+
+async def post_edited(
+    conn: aiosqlite.Connection, post: PostRecord, previous_text: str, now: datetime
+) -> None:
+    await append_record(conn, "post.edited", MONITOR_ACTOR, {
+        "channel": post.channel_id,
+        "message": post.message_id,
+        **authority_fields(post.authority),
+        "account": post.captured_by,
+        "edit_date": post.edit_date,
+        "text_sha256": text_sha256(post.text),
+        "previous_text_sha256": text_sha256(previous_text),
+    }, at=now)
+
+
+async def post_deleted(
+    conn: aiosqlite.Connection,
+    channel_id: int,
+    message_id: int,
+    authority: Authority | None,
+    at: datetime,
+) -> None:
+    await append_record(conn, "post.deleted", MONITOR_ACTOR, {
+        "channel": channel_id, "message": message_id, **authority_fields(authority),
+    }, at=at)
+
+
+async def media_hashed(
+    conn: aiosqlite.Connection, media: MediaRecord, capture: Capture | None, now: datetime
+) -> None:
+    """A media row created or upgraded, for the post ``capture`` names (if any)."""
+    await append_record(conn, "media.hashed", MONITOR_ACTOR, {
+        **media_fields(media),
+        "channel": capture.channel_id if capture else None,
+        "message": capture.message_id if capture else None,
+        **authority_fields(capture.authority if capture else None),
+    }, at=now)
+
+
+async def media_seen(
+    conn: aiosqlite.Connection,
+    media: MediaRecord,
+    channel_id: int,
+    message_id: int,
+    authority: Authority | None,
+    now: datetime,
+) -> None:
+    await append_record(conn, "media.seen", MONITOR_ACTOR, {
+        **media_fields(media),
+        "channel": channel_id,
+        "message": message_id,
+        **authority_fields(authority),
+    }, at=now)
+
+
+async def alert_origin(
+    conn: aiosqlite.Connection, alert_id: int, channel_id: int
+) -> dict[str, Any]:
+    """``authorization`` and ``case`` of the alert's ``alert.raised`` record (so a
+    decision is exported with the case it was raised under)."""
+    rows = await conn.execute_fetchall(
+        "SELECT record FROM ledger WHERE channel = ? AND type = 'alert.raised' ORDER BY seq DESC",
+        (str(channel_id),),
+    )
+    for (data,) in rows:
+        record = canonical.loads(blob(data))
+        if record.get("alert") == str(alert_id):
+            return {"authorization": record.get("authorization"), "case": record.get("case")}
+    return {"authorization": None, "case": None}
+
+
+def plain(value: Any) -> Any:
+    """An audit value (dataclasses, datetimes, numbers) as ledger JSON: the audit
+    trail's own JSON form, numbers written as decimal strings."""
+    if value is None:
+        return None
+    return json.loads(dumps(value), parse_int=str, parse_float=str)
+
+
+def _scope(subject: str, values: list[Any]) -> dict[str, Any]:
+    """``case``/``authorization``/scope fields derivable from an audit row
+    (``values``: before, then after, so the state after the change wins)."""
+    kind, _, ident = subject.partition(":")
+    out: dict[str, Any] = {}
+    if kind == "case":
+        out["case"] = ident
+    if kind == "authorization":
+        out["authorization"] = ident
+    for value in values:
+        if not isinstance(value, dict):
+            continue
+        case = value.get("case_reference")
+        if case is None and kind == "authorization":
+            case = value.get("case")
+        if isinstance(case, str):
+            out["case"] = case
+        if kind == "authorization":
+            if isinstance(value.get("scope"), list):
+                out["channels"] = value["scope"]
+            for key in ("valid_from", "valid_until"):  # the store writes canonical times
+                if isinstance(value.get(key), str):
+                    out[key] = value[key]
+    return out
+
+
+async def mirror_audit(
+    conn: aiosqlite.Connection,
+    *,
+    at: datetime,
+    actor: str,
+    action: str,
+    subject: str,
+    before: Any,
+    after: Any,
+    why: str | None,
+    extra: Mapping[str, Any] | None,
+) -> int | None:
+    """Append the ledger record of one audit row; its seq (None when not mirrored)."""
+    if action in NOT_MIRRORED:
+        return None
+    rtype = RENAMED.get(action, action)
+    old, new = plain(before), plain(after)
+    fields: dict[str, Any] = {"subject": subject, "before": old, "after": new, "why": why}
+    fields.update(_scope(subject, [old, new]))
+    fields.update(extra or {})
+    return await append_record(conn, rtype, actor, fields, at=at)
