@@ -299,6 +299,24 @@ class BankIndex:
                     )
         return out
 
+    def lookup_hash(
+        self, hash_type: HashType, value: str, *, media_key: str | None = None
+    ) -> list[IndexMatch]:
+        """Matches of one hash value by type (the pipeline's ``lookup(hash_type,
+        value)``): ``vpdq`` values are encoded frames (``encode_frames``); PDQ
+        is not quality-filtered here (the caller knows the quality)."""
+        if hash_type == "sha256":
+            return self.lookup_values(sha256=value, media_key=media_key)
+        if hash_type == "md5":
+            return self.lookup_values(md5=value, media_key=media_key)
+        if hash_type == "sha1":
+            return self.lookup_values(sha1=value, media_key=media_key)
+        if hash_type == "pdq":
+            return self.lookup_values(pdq=value, media_key=media_key)
+        if hash_type == "vpdq":
+            return self.lookup_values(vpdq=decode_frames(value), media_key=media_key)
+        raise ValueError(f"unknown hash type {hash_type!r}")
+
     def _pdq_matches(
         self, hexes: Sequence[str], media_key: str | None, *, per_query: bool = False
     ) -> list[list[IndexMatch]]:

@@ -192,3 +192,17 @@ def test_load_columns_every_type() -> None:
     assert [m.entry_id for m in idx.lookup_values(vpdq=frames)] == [5]
     with pytest.raises(ValueError, match="same length"):
         idx.load_columns("x", "pdq", [1, 2], hexes)
+
+
+def test_lookup_hash_by_type(index: BankIndex) -> None:
+    """lookup_hash answers one (hash type, value) pair, vPDQ given as encoded frames."""
+    orig = pdq_image((MODS / "aaa-orig.jpg").read_bytes()).hex
+    assert [m.entry_id for m in index.lookup_hash("pdq", orig)] == [9001]
+    assert index.lookup_hash("md5", "00" * 16) == []
+    assert index.lookup_hash("sha256", "00" * 32) == []
+    assert index.lookup_hash("sha1", "00" * 20) == []
+    index.load([entry(42, "vpdq", encode_frames([VpdqFrame(0, 100, orig, 0.0)]))])
+    frames = encode_frames([VpdqFrame(0, 90, orig, 0.0)])
+    assert [m.entry_id for m in index.lookup_hash("vpdq", frames)] == [42]
+    with pytest.raises(ValueError, match="unknown hash type"):
+        index.lookup_hash("crc32", "00")  # type: ignore[arg-type]
