@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+from storage.models import Authority
+
 MediaKind = Literal[
     "photo", "video", "animation", "document", "audio", "voice", "sticker", "round", "other"
 ]
@@ -81,3 +83,7 @@ class Post:
     media: MediaRef | None = None
     #: Which Telegram account captured it (the account's name in chanwatch).
     account: str = ""
+    #: The authorization (and case) it is recorded under: set by the monitor's
+    #: authorization gate; the store writes it into the capture's ledger records.
+    #: None only in an unrestricted run (tests of the monitor's mechanics).
+    authority: Authority | None = None

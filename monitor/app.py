@@ -1,11 +1,13 @@
 """Application wiring: settings -> store -> bank index -> pipeline -> Telegram
-client -> watches, reconciliation, live intake -> scheduler.
+client -> watches, reconciliation, live intake -> scheduler (and the evidence
+ledger's settings record and checkpoint job, :mod:`monitor.ledger`).
 
 :class:`MonitorApp` starts the parts in that order and stops them in reverse.
 ``run`` keeps it going until SIGTERM or SIGINT: the scheduler stops, live
 intake and the channel workers stop (a post in flight is either committed or
 stays above its channel's cursor and is recorded at the next start), the client
-disconnects and the store flushes its last batch.
+disconnects, a last checkpoint is signed if the ledger grew, and the store
+flushes its last batch.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from handlers.pipeline import Pipeline, Registry, new_context
 from monitor.access.wiring import AccessControl, AccessOptions
 from monitor.bankindex import LiveBankIndex, load_index
 from monitor.intake import Intake
+from monitor.ledger import LedgerService
 from monitor.reconcile import PostSink, Reconciler
 from monitor.settings import Settings
 from monitor.telegram.client import MonitorClient, build_client, config_from_settings
@@ -84,6 +87,7 @@ class MonitorApp:
         self._scheduler: AsyncIOScheduler | None = None
         self._stopping = False
         self._index: LiveBankIndex | None = None
+        self.ledger: LedgerService | None = None
 
     # -- accessors (raise when not started) ---------------------------------
     @property
@@ -118,10 +122,12 @@ class MonitorApp:
 
         sink: PostSink = pipeline
         gate = self._gate
+        authority_of = None
         if self._access_options is not None:  # no join, no recording without authorization
             self.access = AccessControl(self.store, settings, self._access_options)
             await self.access.pool.ensure(account, settings.telegram.session_file)
-            sink = self.access.sink(pipeline)
+            gated = self.access.sink(pipeline)
+            sink, authority_of = gated, gated.authority_of
             gate = _all_of(self._gate, self.access.watch_gate(account))
 
         client = build_client(client_config)
@@ -148,6 +154,7 @@ class MonitorApp:
             fetcher_factory=downloader.fetcher, on_lost=self._watches.mark_lost,
             on_account_lost=self._account_lost,
             revisit_every=settings.monitor.reconcile_interval.total_seconds(),
+            authority_of=authority_of,
         )
         self._intake = Intake(client, self.store, self._reconciler, self._watches.is_watched)
         self._intake.register()
@@ -169,6 +176,8 @@ class MonitorApp:
                           id="bank-index", coalesce=True, max_instances=1)
         if self.access is not None:
             self.access.schedule(scheduler, self.sync_watches)
+        self.ledger = LedgerService(self.store, settings)
+        await self.ledger.start(scheduler)
         scheduler.start()
         self._scheduler = scheduler
         log.info("monitor_started", channels=len(self._reconciler.channel_ids()),
@@ -207,8 +216,17 @@ class MonitorApp:
             await self._client.disconnect()
         if self.access is not None:  # refused posts counted since the last run
             await self.access.gate.flush_refusals()
+        if self.ledger is not None:
+            await self._final_checkpoint(self.ledger)
         await self.store.close()
         log.info("monitor_stopped")
+
+    @staticmethod
+    async def _final_checkpoint(ledger: LedgerService) -> None:
+        try:
+            await ledger.stop()
+        except Exception:  # logged; the next start's job signs what is missing
+            log.exception("ledger.final_checkpoint_failed")
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Start, run until ``stop`` is set (or SIGTERM/SIGINT), then stop."""

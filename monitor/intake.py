@@ -10,7 +10,6 @@ reconciliation (see :mod:`monitor.reconcile`), which the new post wakes.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -18,6 +17,7 @@ from telethon import TelegramClient, events
 from telethon.tl import types
 
 from monitor.reconcile import Reconciler
+from monitor.revisit import record_deletions
 from monitor.telegram.convert import channel_id_of, is_post
 from storage.api import Store
 
@@ -90,5 +90,6 @@ class Intake:
         if not self._is_watched(cid):
             return
         ids = [int(m) for m in update.messages]
-        count = await self._store.mark_deleted(cid, ids, datetime.now(UTC))
-        log.info("posts_deleted", channel_id=cid, message_ids=ids, known=count)
+        count = await record_deletions(self._store, cid, ids, self._reconciler.authority_of)
+        if count is not None:
+            log.info("posts_deleted", channel_id=cid, message_ids=ids, known=count)

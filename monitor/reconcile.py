@@ -33,7 +33,7 @@ from telethon.errors import (
 )
 
 from handlers.post import Post
-from monitor.revisit import revisit
+from monitor.revisit import AuthorityOf, revisit
 from monitor.telegram.convert import FetcherFactory, is_post, to_post
 from storage.api import Store
 
@@ -129,6 +129,7 @@ class Reconciler:
         retry_delay: float = RETRY_DELAY,
         concurrency: int = CONCURRENCY,
         revisit_every: float = 300.0,
+        authority_of: AuthorityOf | None = None,
     ) -> None:
         self._client = client
         self._store = store
@@ -141,6 +142,8 @@ class Reconciler:
         self._retry_delay = retry_delay
         self._concurrency = max(1, concurrency)
         self._revisit_every = revisit_every
+        #: Asked before deletions are recorded (None: unrestricted run).
+        self.authority_of = authority_of
         self._channels: dict[int, _Channel] = {}
         self._idle = asyncio.Condition()
 
@@ -351,6 +354,7 @@ class Reconciler:
             await revisit(
                 self._client, self._store, self._sink, channel_id=channel_id, peer=ch.peer,
                 account=self._account, fetcher_factory=self._fetchers,
+                authority_of=self.authority_of,
             )
 
     async def wait_idle(self, within: float) -> None:

@@ -11,6 +11,7 @@ keeps the previous text in ``edits``.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -21,8 +22,13 @@ from telethon import TelegramClient
 from handlers.post import Post
 from monitor.telegram.convert import FetcherFactory, is_post, to_post
 from storage.api import Store
+from storage.models import Authority
 
 log = structlog.get_logger(__name__)
+
+#: The authorization a deletion seen in a channel is recorded under; None when
+#: no valid authorization covers the channel (then it is not recorded).
+AuthorityOf = Callable[[int], Awaitable[Authority | None]]
 
 #: How many of a channel's most recent stored posts are looked at again.
 WINDOW = 50
@@ -48,6 +54,7 @@ async def revisit(
     account: str,
     fetcher_factory: FetcherFactory | None = None,
     window: int = WINDOW,
+    authority_of: AuthorityOf | None = None,
 ) -> Revisited:
     """Look at the last ``window`` stored posts of one channel again (see module doc)."""
     recent = [p for p in await store.list_posts(channel_id, limit=window)
@@ -70,7 +77,23 @@ async def revisit(
             await sink.process(post)
             edited.append(mid)
     if deleted:
-        await store.mark_deleted(channel_id, deleted, datetime.now(UTC))
+        await record_deletions(store, channel_id, deleted, authority_of)
     if deleted or edited:
         log.info("channel_revisited", channel_id=channel_id, edited=edited, deleted=deleted)
     return Revisited(tuple(edited), tuple(deleted))
+
+
+async def record_deletions(
+    store: Store, channel_id: int, message_ids: Sequence[int], authority_of: AuthorityOf | None
+) -> int | None:
+    """Mark posts deleted under the channel's authority; how many were marked, or
+    None when ``authority_of`` found no valid authorization (nothing recorded).
+    Without ``authority_of`` (an unrestricted run) they are recorded without one."""
+    authority = None
+    if authority_of is not None:
+        authority = await authority_of(channel_id)
+        if authority is None:
+            log.warning("deletion_not_recorded", channel_id=channel_id,
+                        message_ids=list(message_ids), why="no valid authorization")
+            return None
+    return await store.mark_deleted(channel_id, message_ids, datetime.now(UTC), authority)

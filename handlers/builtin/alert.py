@@ -33,6 +33,7 @@ async def handle_alert(post: Post, ctx: Context) -> None:
         matches,
         priority,
         ctx.clock() + ctx.config.alert_due,
+        authority=post.authority,
     )
     ctx.state.alert = alert
     ctx.log.warning(

@@ -22,6 +22,10 @@ row whose status is not final for the current settings (``failed``; ``skipped``
 now that its kind is hashed; ``too_large`` under a raised cap) is tried again
 when the file is seen again: the store upgrades such a row once hashed.
 ``ctx.state.media`` is the media row for ``match`` and ``alert``.
+
+Ledger: the store records ``media.hashed`` (with this post and its authority)
+when a media row is created or upgraded, and ``media.seen`` for each new
+sighting.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from typing import Any
 from handlers.hashing import MediaHashes, encode_frames, hash_media
 from handlers.pipeline import Context, PipelineConfig
 from handlers.post import MediaRef, MediaTooLarge, Post
-from storage.models import MediaRecord, NewMedia
+from storage.models import Capture, MediaRecord, NewMedia
 
 
 class MediaDownloadFailed(Exception):
@@ -110,23 +114,29 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-async def _download_and_hash(ref: MediaRef, ctx: Context) -> MediaRecord:
+def _capture(post: Post) -> Capture:
+    return Capture(post.channel_id, post.message_id, post.authority)
+
+
+async def _download_and_hash(ref: MediaRef, post: Post, ctx: Context) -> MediaRecord:
     """Steps 3 to 5 for a file not seen before."""
+    capture = _capture(post)
     cap = ctx.config.media_max_bytes
     too_large = f"larger than the media size cap of {cap} bytes"
     if ref.size is not None and ref.size > cap:
-        return await ctx.store.add_media(metadata_only(ref, "too_large", too_large))
+        return await ctx.store.add_media(metadata_only(ref, "too_large", too_large), capture)
     if ref.fetch is None:
         return await ctx.store.add_media(
-            metadata_only(ref, "failed", "Telegram offers no download for this media")
+            metadata_only(ref, "failed", "Telegram offers no download for this media"), capture
         )
     try:
         data = await ref.fetch(cap)
     except MediaTooLarge:
-        return await ctx.store.add_media(metadata_only(ref, "too_large", too_large))
+        return await ctx.store.add_media(metadata_only(ref, "too_large", too_large), capture)
     except Exception as err:
         failed = await ctx.store.add_media(
-            metadata_only(ref, "failed", f"download failed: {type(err).__name__}: {err}")
+            metadata_only(ref, "failed", f"download failed: {type(err).__name__}: {err}"),
+            capture,
         )
         raise MediaDownloadFailed(failed, err) from err
     sha256 = await asyncio.to_thread(_sha256, data)
@@ -136,7 +146,7 @@ async def _download_and_hash(ref: MediaRef, ctx: Context) -> MediaRecord:
         ctx.log.debug("media_same_bytes", media_id=same.id, file_id=ref.file_id)
         return same
     new, hashes = await asyncio.to_thread(hashed, ref, data)
-    record = await ctx.store.add_media(new)
+    record = await ctx.store.add_media(new, capture)
     ctx.state.hashes = hashes
     ctx.log.info(
         "media_hashed", media_id=record.id, kind=ref.kind, size=len(data), status=record.status
@@ -154,14 +164,17 @@ async def handle_media(post: Post, ctx: Context) -> None:
         ctx.state.media_reused = True
     elif ref.kind not in ctx.config.hash_kinds:
         record = await ctx.store.add_media(
-            metadata_only(ref, "skipped", f"media kind {ref.kind} is not in media.hash_kinds")
+            metadata_only(ref, "skipped", f"media kind {ref.kind} is not in media.hash_kinds"),
+            _capture(post),
         )
     else:
         try:
-            record = await _download_and_hash(ref, ctx)
+            record = await _download_and_hash(ref, post, ctx)
         except MediaDownloadFailed as failed:
-            await ctx.store.add_sighting(failed.record.id, post.channel_id, post.message_id)
+            await ctx.store.add_sighting(
+                failed.record.id, post.channel_id, post.message_id, post.authority
+            )
             ctx.state.media = failed.record
             raise failed.error from None
-    await ctx.store.add_sighting(record.id, post.channel_id, post.message_id)
+    await ctx.store.add_sighting(record.id, post.channel_id, post.message_id, post.authority)
     ctx.state.media = record

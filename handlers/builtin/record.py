@@ -3,7 +3,9 @@
 The store's ``record_post`` returns once the writer task has committed, so after
 this handler ``ctx.state.committed`` is true and the caller may advance the
 channel's cursor. Replays are idempotent (the store keys posts by channel id and
-message id); an edit keeps the previous text in the store's edit history.
+message id); an edit keeps the previous text in the store's edit history. The
+store appends the ledger record (``post.captured`` / ``post.edited``) in the same
+transaction, under the post's ``authority``.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ def to_record(post: Post, ctx: Context) -> PostRecord:
         captured_at=ctx.clock(),
         captured_by=post.account,
         has_media=post.media is not None,
+        authority=post.authority,
     )
 
 

@@ -110,6 +110,19 @@ class AuthorizationGate:
                 )
         return ref
 
+    async def covering(
+        self, channel_id: int, now: datetime | None = None
+    ) -> AuthorizationRef | None:
+        """The authorization covering the channel now, or None (nothing counted:
+        for events that are not posts, such as deletions)."""
+        at = now or self._clock.now()
+        view = await self.view()
+        for watch_id in view.watches_of_channel(channel_id):
+            ref = view.best_ref(watch_id, at)
+            if ref is not None:
+                return ref
+        return None
+
     async def may_record(
         self, channel_id: int, now: datetime | None = None, *, message_id: int | None = None
     ) -> AuthorizationRef | None:
@@ -119,11 +132,9 @@ class AuthorizationGate:
         is counted once.
         """
         at = now or self._clock.now()
-        view = await self.view()
-        for watch_id in view.watches_of_channel(channel_id):
-            ref = view.best_ref(watch_id, at)
-            if ref is not None:
-                return ref
+        ref = await self.covering(channel_id, at)
+        if ref is not None:
+            return ref
         seen = self._refused.get(channel_id)
         if seen is None:
             seen = self._refused[channel_id] = _Refusals(0, at, at)

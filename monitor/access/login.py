@@ -3,7 +3,9 @@
 A personal API token in ``CHANWATCH_TOKEN`` is used when set (scripts);
 otherwise, on a terminal, the username (``CHANWATCH_USER`` or a prompt) and a
 password typed without echo. A refusal is audited with the command it was for
-and raised as :class:`AccessDenied` with a message that says what to do.
+and raised as :class:`AccessDenied` with a message that says what to do. A
+successful login is audited (``auth.login``) and so recorded in the evidence
+ledger as a ``login`` record.
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ async def authenticate(
         why = f"lacks the role {role!r} (has: {', '.join(user.roles)})"
         await users.refuse(user.username, command, why)
         raise AccessDenied(f"refused: user {user.username!r} {why}, needed for `{command}`")
+    await users.logged_in(user.username, "token" if token else "password", command)
     return user
 
 

@@ -3,16 +3,20 @@ authorization gate before handing a post to the pipeline.
 
 A refused post is not recorded (nothing of it reaches the store) and is not
 committed, so the channel's cursor stays before it; the gate counts it for the
-audit trail. The channel itself is left by the enforcement job.
+audit trail. The channel itself is left by the enforcement job. An accepted
+post goes on with the authorization's id and case reference in
+``Post.authority``: the store writes them into its ledger records.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from handlers.post import Post
+from monitor.access.coverage import AuthorizationRef
 from monitor.access.gate import AuthorizationGate
+from storage.models import Authority
 
 
 class Outcome(Protocol):
@@ -42,4 +46,13 @@ class GatedSink:
         ref = await self._gate.may_record(post.channel_id, message_id=post.message_id)
         if ref is None:
             return Refused(post.channel_id, post.message_id)
-        return await self._inner.process(post)
+        return await self._inner.process(replace(post, authority=authority(ref)))
+
+    async def authority_of(self, channel_id: int) -> Authority | None:
+        """The authority to record a deletion in the channel under (None: refused)."""
+        ref = await self._gate.covering(channel_id)
+        return None if ref is None else authority(ref)
+
+
+def authority(ref: AuthorizationRef) -> Authority:
+    return Authority(ref.authorization_id, ref.case_reference)

@@ -114,6 +114,18 @@ class Users:
             raise AccessDenied(f"refused: user {name!r} is disabled")
         return user
 
+    async def logged_in(self, username: str, method: str, command: str) -> None:
+        """Audit a successful login (``method``: password or token) for ``command``;
+        the audit row is mirrored as the ledger's ``login`` record."""
+        now = self._clock.now()
+        after = {"method": method, "command": command}
+        await self._store.write(
+            lambda c: audit(
+                c, at=now, actor=username, action="auth.login", subject=f"user:{username}",
+                after=after,
+            )
+        )
+
     async def refuse(self, actor: str, command: str, reason: str) -> None:
         """Audit a refused command (the actor lacked a role, or could not log in)."""
         await self._refusal(actor, "access.refused", f"command:{command}", reason)
