@@ -163,7 +163,8 @@ def run(*argv: str, stdin: str = "") -> tuple[int, str, str]:
 
 
 def fingerprint(db: Path) -> str:
-    """A digest of every row of every table, except the audit rows of refusals."""
+    """A digest of every row of every table, except the audit rows of refusals
+    (and their ledger records)."""
 
     async def read() -> str:
         store = SQLiteStore(db)
@@ -175,7 +176,10 @@ def fingerprint(db: Path) -> str:
                 "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
             )
             for (table,) in await cur.fetchall():
-                where = " WHERE action <> 'access.refused'" if table == "audit" else ""
+                where = {
+                    "audit": " WHERE action <> 'access.refused'",
+                    "ledger": " WHERE type <> 'access.refused'",
+                }.get(table, "")
                 rows = await (await conn.execute(f"SELECT * FROM {table}{where}")).fetchall()
                 digest.update(f"{table}:{sorted(map(tuple, rows))!r}".encode())
             return digest.hexdigest()
