@@ -1,12 +1,13 @@
 """vPDQ-compatible hashing of videos and animations held in memory (PyAV).
 
-Like Meta's vPDQ: decode every frame, hash one frame per ``seconds_per_hash``
-(the first frame whose presentation time reaches each whole step), and record
-``frame number, quality, PDQ hex, timestamp``. Each hashed frame's full-size
-luma plane (FFmpeg's conversion to ``gray``) is hashed by the numpy PDQ of
-:mod:`handlers.hashing.pdq_numpy`, the same as images. vPDQ's reference picks
-every ``round(fps)``-th frame; the first frame at or after each whole second is
-the same frame at integer frame rates and stays right with variable ones.
+As Meta's vPDQ does: decode every frame, hash every ``int(fps *
+seconds_per_hash)``-th one (fps: the stream's average frame rate; when a stream
+has none, the first frame at or after each step of ``seconds_per_hash``), and
+record ``frame number, quality, PDQ hex, timestamp`` (the frame's presentation
+time). Each hashed frame's full-size luma plane (FFmpeg's conversion to
+``gray``) is hashed by the numpy PDQ of :mod:`handlers.hashing.pdq_numpy`, the
+same as images. ``benchmarks/matching_vpdq.py`` compares the result with the
+``vpdq`` package: same frame numbers, each frame within distance 2.
 
 Limits keep hostile files bounded: frames larger than ``max_pixels`` are
 refused as decompression bombs, and hashing stops after ``max_frames`` hashed
@@ -88,6 +89,10 @@ def vpdq_video(
                 if stream.duration is not None and stream.time_base is not None
                 else None
             )
+            # vPDQ's rule: every int(fps * seconds_per_hash)-th frame, by the
+            # stream's average frame rate; by time when the rate is unknown.
+            rate = stream.average_rate or stream.guessed_rate
+            frame_mod = max(1, int(float(rate) * seconds_per_hash)) if rate else 0
             next_time = 0.0
             for number, frame in enumerate(container.decode(stream)):
                 if frame.width * frame.height > max_pixels:
@@ -99,7 +104,9 @@ def vpdq_video(
                     truncated = True
                     break
                 t = float(frame.time) if frame.time is not None else number / 25.0
-                if t + 1e-6 < next_time:
+                if frame_mod and number % frame_mod:
+                    continue
+                if not frame_mod and t + 1e-6 < next_time:
                     continue
                 if len(frames) >= max_frames:
                     truncated = True
