@@ -16,7 +16,13 @@ from handlers.banks.model import (
     Withdrawal,
     normalize_hash,
 )
-from handlers.banks.parse import FORMATS, UnknownFormatError, detect_format, parse_bank
+from handlers.banks.parse import (
+    FORMATS,
+    UnknownFormatError,
+    detect_format,
+    parse_bank,
+    parse_bank_async,
+)
 from handlers.banks.update import UpdatePlan, plan_update
 
 __all__ = [
@@ -34,6 +40,7 @@ __all__ = [
     "detect_format",
     "normalize_hash",
     "parse_bank",
+    "parse_bank_async",
     "parse_priorities",
     "plan_update",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from handlers.banks.model import ParseResult
@@ -120,3 +121,14 @@ def parse_bank(
     if kind == "tcap":
         return parse_tcap(text, category=cat)
     raise UnknownFormatError(f"unknown format {fmt!r} (expected auto or {', '.join(FORMATS)})")
+
+
+async def parse_bank_async(
+    data: bytes | str,
+    fmt: str = "auto",
+    *,
+    category: str | None = None,
+    source_ref: str | None = None,
+) -> ParseResult:
+    """:func:`parse_bank` in a worker thread (big files take seconds)."""
+    return await asyncio.to_thread(parse_bank, data, fmt, category=category, source_ref=source_ref)

@@ -77,3 +77,12 @@ def test_normalize_hash() -> None:
         normalize_hash("sha1", "abc")
     with pytest.raises(ValueError, match="empty vpdq"):
         normalize_hash("vpdq", " ")
+
+
+async def test_parse_bank_async() -> None:
+    """The async wrapper parses in a thread and returns the same result."""
+    from handlers.banks.parse import parse_bank_async
+
+    data = (DATA / "tcap.jsonl").read_bytes()
+    result = await parse_bank_async(data, category="x")
+    assert result.entries == parse_bank(data, category="x").entries
