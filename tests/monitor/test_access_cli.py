@@ -7,6 +7,7 @@ import asyncio
 import io
 import json
 import os
+import stat
 import sys
 from pathlib import Path
 
@@ -81,6 +82,19 @@ def test_init_user_add_and_list(admin: str) -> None:
     assert "password" not in out and "argon2" not in out
     code, out, _ = run("user", "disable", "ivan", "--reason", "left the unit")
     assert code == 0 and "disabled" in out
+
+
+def test_init_creates_the_ledger_signing_key(admin: str, tmp_path: Path) -> None:
+    """init creates the signing key (mode 0600) whose vkey `evidence key` prints;
+    a second, refused init leaves it as it was."""
+    key = tmp_path / "chanwatch-ledger.key"
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    before = key.read_bytes()
+    code, vkey, _ = run("evidence", "key")
+    assert code == 0 and vkey.startswith("chanwatch.local/ledger+")
+    code, _, err = run("init", "again", "--password-stdin", stdin="another passphrase!\n")
+    assert code != 0 and "already initialised" in err
+    assert key.read_bytes() == before
 
 
 def test_case_flow_and_show(admin: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import io
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from access_support import PASSWORD, World, audit_actions, world_at
 
 from monitor.access.login import authenticate, command_name
 from monitor.access.roles import AccessDenied
+from storage.ledger import canonical
 
 
 @pytest.fixture
@@ -95,3 +97,25 @@ def test_command_name_from_parsed_arguments() -> None:
         "watch approve"
     )
     assert command_name({"command": "init"}) == "init"
+
+
+async def test_successful_login_is_recorded_in_the_ledger(world: World) -> None:
+    """A login appends one ``login`` record (who, how, for which command); a
+    refused one appends none of that type."""
+    issued = await world.users.issue_token("sam", "t")
+    await authenticate(
+        world.users, "supervisor", "evidence export", env={"CHANWATCH_TOKEN": issued.token}
+    )
+    with pytest.raises(AccessDenied):
+        await authenticate(
+            world.users, "admin", "user add", env={"CHANWATCH_TOKEN": issued.token}
+        )
+
+    async def logins(conn: Any) -> list[dict[str, Any]]:
+        rows = await conn.execute_fetchall(
+            "SELECT record FROM ledger WHERE type = 'login' ORDER BY seq")
+        return [canonical.loads(bytes(r[0])) for r in rows]
+
+    [login] = await world.store.read(logins)
+    assert login["actor"] == "sam" and login["subject"] == "user:sam"
+    assert login["after"] == {"method": "token", "command": "evidence export"}

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from e2e_support import logged_in_session, make_settings
@@ -12,9 +14,11 @@ from telethon.tl.types import InputChannel, InputPeerChannel
 
 from handlers.pipeline import Pipeline, Registry, new_context
 from monitor.bankindex import load_index
-from monitor.revisit import revisit
+from monitor.revisit import record_deletions, revisit
 from monitor.telegram.client import MonitorClient, build_client, config_from_settings
 from monitor.telegram.convert import to_post
+from storage.ledger import canonical
+from storage.models import Authority, PostRecord
 from storage.sqlite import SQLiteStore
 from tgsim import Server
 
@@ -63,4 +67,39 @@ async def test_revisit_records_missed_edit_and_deletion(sim: Server, tmp_path: P
         assert (again.edited, again.deleted) == ((), ())
     finally:
         await client.disconnect()
+        await store.close()
+
+
+async def test_deletions_recorded_only_under_an_authority(tmp_path: Path) -> None:
+    """record_deletions marks posts deleted with the channel's authority in their
+    post.deleted records; when the authority hook finds none, nothing is marked."""
+    store = SQLiteStore(tmp_path / "d.db")
+    await store.open()
+    try:
+        when = datetime(2026, 1, 1, tzinfo=UTC)
+        for mid in (1, 2):
+            await store.record_post(PostRecord(
+                100, mid, when, "text", None, None, None, None, None, None, None, None, None,
+                None, "[]", (), (), when, "acct",
+            ))
+
+        async def none(_channel: int) -> Authority | None:
+            return None
+
+        async def k1(_channel: int) -> Authority | None:
+            return Authority(3, "K-1")
+
+        assert await record_deletions(store, 100, [1], none) is None
+        assert (await store.get_post(100, 1) or {})["deleted_at"] is None
+        assert await record_deletions(store, 100, [1, 2], k1) == 2
+
+        async def deleted(conn: Any) -> list[dict[str, Any]]:
+            rows = await conn.execute_fetchall(
+                "SELECT record FROM ledger WHERE type = 'post.deleted' ORDER BY seq")
+            return [canonical.loads(bytes(r[0])) for r in rows]
+
+        found = await store.read(deleted)
+        assert [(r["message"], r["authorization"], r["case"]) for r in found] == [
+            ("1", "3", "K-1"), ("2", "3", "K-1")]
+    finally:
         await store.close()
