@@ -21,7 +21,13 @@ and the caller's fields. Field names the exporter understands:
 Captures must carry ``channel``, ``message`` and ``authorization`` (null only
 when no authorization applies, which the access layer should never allow) and
 the text hash ``text_sha256``; ``post.deleted`` carries ``channel`` and
-``message``; ``media.hashed`` carries ``sha256`` (null when not hashed).
+``message``; ``media.hashed`` carries ``sha256`` (null when not hashed);
+``media.seen`` (a medium seen in a post) carries ``channel``, ``message``,
+``authorization`` and ``sha256``.
+
+Who appends what: :mod:`storage.sqlite.evidence` (the store, for every capture,
+match, alert change and audited change), :mod:`storage.ledger.export` (``export``),
+:mod:`monitor.ledger` (``setting.change``).
 """
 
 from __future__ import annotations

@@ -109,7 +109,7 @@ def summarize(
                 ch["captures"] = str(int(ch["captures"]) + 1)
             if rtype.startswith("watch."):
                 ch["watch"] = (ch["watch"] + f"; {rtype.split('.', 1)[1]} {at}").lstrip("; ")
-        if rtype in ("media.hashed", "match"):
+        if rtype in ("media.hashed", "media.seen", "match"):
             summary.media.append({"at": at, "type": rtype, "channel": _s(channel),
                                   "message": _s(rec.get("message")), "details": _details(rec)})
         if rtype.startswith("alert."):

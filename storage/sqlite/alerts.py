@@ -278,6 +278,6 @@ async def transition_alert(
         after=_decision(after),
         why=note,
         ledger={"channel": before.channel_id, "message": before.message_id, "alert": alert_id,
-                **await evidence.alert_origin(conn, alert_id, before.channel_id)},
+                "note": note, **await evidence.alert_origin(conn, alert_id, before.channel_id)},
     )
     return after

@@ -204,6 +204,10 @@ def _scope(subject: str, values: list[Any]) -> dict[str, Any]:
             for key in ("valid_from", "valid_until"):  # the store writes canonical times
                 if isinstance(value.get(key), str):
                     out[key] = value[key]
+            for key, name in (("kind", "kind"), ("authority", "authority"),
+                              ("document_ref", "document")):
+                if isinstance(value.get(key), str):
+                    out[name] = value[key]
     return out
 
 

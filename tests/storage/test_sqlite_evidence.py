@@ -192,7 +192,7 @@ async def test_alert_raised_matches_and_decisions_carry_the_case(
     banks = sorted((m["bank"], m["hash_type"], m["category"]) for m in matches)
     assert banks == [("known", "md5", None), ("known", "pdq", "csam")]
     confirmed = (await records(store, "alert.confirmed"))[0]
-    assert confirmed["actor"] == "otto" and confirmed["why"] == "takedown filed"
+    assert confirmed["actor"] == "otto" and confirmed["note"] == "takedown filed"
     assert (confirmed["case"], confirmed["authorization"]) == ("K-1", "7")
     assert confirmed["message"] == "1"
 
@@ -219,7 +219,8 @@ async def test_audited_changes_are_mirrored_with_their_case(store: SQLiteStore) 
     authorization's revocation as authorization.revoked with its case and scope."""
     watch = await store.add_watch("@news", "ivan", "lead")
     await store.update_watch(watch.id, actor="service:monitor", state="active", channel_id=100)
-    authz = {"id": 7, "case_reference": "K-1", "scope": ["@news"],
+    authz = {"id": 7, "case_reference": "K-1", "scope": ["@news"], "kind": "court",
+             "authority": "AG Test", "document_ref": "Gs 1/26",
              "valid_from": T0, "valid_until": T0 + timedelta(days=30)}
     await store.audit("sam", "authorization.revoke", "authorization:7", before=authz,
                       after={**authz, "revoked_at": T0}, why="court withdrew it")
@@ -229,6 +230,8 @@ async def test_audited_changes_are_mirrored_with_their_case(store: SQLiteStore) 
     assert revoked["channels"] == ["@news"]
     assert revoked["valid_until"] == canonical.format_time(T0 + timedelta(days=30))
     assert revoked["why"] == "court withdrew it" and revoked["actor"] == "sam"
+    assert (revoked["kind"], revoked["authority"], revoked["document"]) == (
+        "court", "AG Test", "Gs 1/26")
 
 
 async def test_export_selection_takes_a_cases_captures_and_not_another_cases(
