@@ -162,9 +162,11 @@ async def alert_origin(
 ) -> dict[str, Any]:
     """``authorization`` and ``case`` of the alert's ``alert.raised`` record (so a
     decision is exported with the case it was raised under)."""
+    # Records are canonical: the alert's id appears exactly as '"alert":"ID"'.
     rows = await conn.execute_fetchall(
-        "SELECT record FROM ledger WHERE channel = ? AND type = 'alert.raised' ORDER BY seq DESC",
-        (str(channel_id),),
+        "SELECT record FROM ledger WHERE channel = ? AND type = 'alert.raised' "
+        "AND instr(record, ?) > 0 ORDER BY seq DESC",
+        (str(channel_id), f'"alert":"{alert_id}"'.encode()),
     )
     for (data,) in rows:
         record = canonical.loads(blob(data))
