@@ -36,12 +36,14 @@ from monitor.logging import configure_logging
 from monitor.settings import (
     AccountSettings,
     DatabaseSettings,
+    LedgerSettings,
     MonitorSettings,
     Settings,
     TelegramSettings,
 )
 from monitor.telegram.client import config_from_settings
 from monitor.telegram.login import login
+from storage.ledger.keys import ensure_signing_key
 from storage.sqlite import SQLiteStore
 from tgsim import Server
 
@@ -81,6 +83,9 @@ def demo_settings(sim: Server, tmp: Path) -> Settings:
         monitor=MonitorSettings.model_validate({"reconcile_interval": "5s"}),
         # Real accounts join at most every few minutes; the demo has no time for that.
         accounts=AccountSettings.model_validate({"join_min_gap": "0s"}),
+        ledger=LedgerSettings.model_validate(
+            {"signing_key_file": tmp / "ledger.key", "origin": "demo.chanwatch.local/ledger"}
+        ),
     )
 
 
@@ -167,6 +172,8 @@ async def run_demo(tmp: Path) -> Path:
     sim = await Server.start(tmp / "tgsim")
     say(f"tgsim listening on {sim.host}:{sim.port} (dc {sim.dc_id})")
     settings = demo_settings(sim, tmp)
+    ledger = settings.ledger  # as `chanwatch init` would: the checkpoint signing key
+    await asyncio.to_thread(ensure_signing_key, ledger.signing_key_file, ledger.origin)
     try:
         say("\n== chanwatch login")
         await _login(settings, sim.dc_id)
