@@ -21,7 +21,7 @@ unrestricted run) and the hashes: ``text_sha256`` (SHA-256 of the UTF-8 text),
 ``sha256``, ``md5``, ``pdq``.
 
 Every audited change (:func:`storage.sqlite.audit.append`) is mirrored as one
-record: its type is the audit action (a few renamed, :data:`RENAMED`), its
+record: its type is the audit action (a few renamed, :func:`ledger_type`), its
 fields ``subject``, ``before``, ``after``, ``why`` plus the ``case``,
 ``authorization`` and scope the export selection needs
 (:mod:`storage.ledger.selection`). ``alert.match`` is not mirrored: the
@@ -53,7 +53,6 @@ RENAMED: dict[str, str] = {
     "alert.confirm": "alert.confirmed",
     "alert.dismiss": "alert.dismissed",
     "authorization.revoke": "authorization.revoked",
-    "bank_entry.disable": "bank.entry_disabled",
     "auth.login": "login",
     "setting.change": "setting.change",
 }
@@ -175,6 +174,19 @@ async def alert_origin(
     return {"authorization": None, "case": None}
 
 
+def ledger_type(action: str) -> str:
+    """The ledger type of an audit action: :data:`RENAMED`, else the action, with
+    an area written with an underscore folded into the area before it
+    (``bank_entry.disable`` -> ``bank.entry_disable``)."""
+    if action in RENAMED:
+        return RENAMED[action]
+    area, dot, change = action.partition(".")
+    head, underscore, rest = area.partition("_")
+    if dot and underscore:
+        return f"{head}.{rest}_{change}"
+    return action
+
+
 def plain(value: Any) -> Any:
     """An audit value (dataclasses, datetimes, numbers) as ledger JSON: the audit
     trail's own JSON form, numbers written as decimal strings."""
@@ -228,7 +240,7 @@ async def mirror_audit(
     """Append the ledger record of one audit row; its seq (None when not mirrored)."""
     if action in NOT_MIRRORED:
         return None
-    rtype = RENAMED.get(action, action)
+    rtype = ledger_type(action)
     old, new = plain(before), plain(after)
     fields: dict[str, Any] = {"subject": subject, "before": old, "after": new, "why": why}
     fields.update(_scope(subject, [old, new]))
