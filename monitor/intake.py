@@ -5,6 +5,8 @@ Every event is checked against the watch manager first; a message from a
 channel that is not watched is dropped before anything is converted, logged or
 stored. New posts are recorded at once; the channel's cursor is advanced by
 reconciliation (see :mod:`monitor.reconcile`), which the new post wakes.
+Deletions are recorded under the authorization that covers the channel now
+(:func:`monitor.revisit.record_deletions`): none, none recorded.
 """
 
 from __future__ import annotations
