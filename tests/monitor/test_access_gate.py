@@ -97,3 +97,17 @@ async def test_an_ended_watch_never_records(world: World) -> None:
     await joined(world, watch_id, 1001, "alpha_news")
     await world.store.update_watch(watch_id, actor="t", state="suspended", reason="test")
     assert await gate_of(world).may_record(1001) is None
+
+
+async def test_covering_answers_without_counting_refusals(world: World) -> None:
+    """covering() (asked for deletions) names the same authorization as may_record
+    and counts nothing when a channel is not covered."""
+    authz_id = await open_case_with_court_order(world)
+    watch_id = await approved_watch(world)
+    await joined(world, watch_id, 1001, "alpha_news")
+    gate = gate_of(world)
+    ref = await gate.covering(1001)
+    assert ref is not None and (ref.authorization_id, ref.case_reference) == (authz_id, "K-1")
+    assert await gate.may_record(1001) == ref
+    assert await gate.covering(777) is None
+    assert gate.pending_refusals() == {}
