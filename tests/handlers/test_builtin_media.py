@@ -16,7 +16,8 @@ from handlers.builtin.record import handle_record
 from handlers.hashing import hamming_hex
 from handlers.pipeline import Context
 from handlers.post import Post
-from storage.models import MediaRecord
+from storage.ledger import canonical
+from storage.models import Authority, MediaRecord
 
 
 async def run_media(rig: Rig, p: Post) -> Context:
@@ -191,3 +192,29 @@ async def test_post_without_media(tmp_path: Path) -> None:
         ctx = await run_media(rig, post(1, text="only words"))
         assert ctx.state.media is None
         assert await media_rows(rig) == []
+
+
+async def test_ledger_records_carry_the_posts_authority(tmp_path: Path) -> None:
+    """A hashed photo appends media.hashed and media.seen under the post's authority;
+    the same file in a second post appends media.seen only (no new hashing)."""
+    source = Source(image_bytes("aaa-orig.jpg"))
+    one, two = Authority(4, "K-1"), Authority(5, "K-2")
+    async with rig_at(tmp_path) as rig:
+        await run_media(rig, post(1, media=media(source, "photo:1"), authority=one))
+        await run_media(rig, post(2, channel_id=600, media=media(source, "photo:1"),
+                                  authority=two))
+
+        async def q(conn: aiosqlite.Connection) -> list[dict[str, object]]:
+            rows = await conn.execute_fetchall("SELECT record FROM ledger ORDER BY seq")
+            return [canonical.loads(bytes(r[0])) for r in rows]
+
+        found = [(r["type"], r["message"], r["case"], r.get("sha256"))
+                 for r in await rig.store.read(q)]
+    sha = hashlib.sha256(source.data).hexdigest()
+    assert found == [
+        ("post.captured", "1", "K-1", None),
+        ("media.hashed", "1", "K-1", sha),
+        ("media.seen", "1", "K-1", sha),
+        ("post.captured", "2", "K-2", None),
+        ("media.seen", "2", "K-2", sha),
+    ]
