@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import inspect
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
@@ -31,7 +31,7 @@ from typing import Protocol
 import structlog
 
 from handlers.banks.categories import DEFAULT_PRIORITY, category_priority
-from handlers.hashing import MediaHashes
+from handlers.hashing import MediaHashes, VpdqFrame
 from handlers.post import MediaKind, Post
 from storage.api import Store
 from storage.models import Alert, HashType, MediaRecord
@@ -59,6 +59,8 @@ class PipelineConfig:
     )
     #: Priority for entries without a category or with one not in the mapping.
     default_priority: int = DEFAULT_PRIORITY
+    #: When a bank grows, media seen this far back are matched again.
+    rematch_window: timedelta = timedelta(days=7)
 
     def __post_init__(self) -> None:
         lowered = {k.strip().lower(): v for k, v in self.category_priority.items()}
@@ -78,20 +80,35 @@ class Hit:
     hash_type: HashType
     distance: int  # 0 for exact matches
     category: str | None
+    #: PDQ: the dihedral variant of the query that matched ("original", "flipx"...).
+    variant: str | None = None
 
 
 class BankIndex(Protocol):
     """What the match handler asks of the bank index (the monitor adapts
     :class:`handlers.index.BankIndex` to it).
 
-    ``lookup`` is CPU work: the match handler runs it in a thread. Hash types:
-    ``sha256``, ``md5``, ``sha1`` (exact), ``pdq`` (entries within each bank's
-    own threshold; the caller applies the quality filter and asks once per
-    dihedral variant), ``vpdq`` (the frames as ``handlers.hashing.encode_frames``
-    writes them). An index that does not know a type returns ``[]``.
+    ``lookup_values`` is CPU work: the match handler runs it in a thread, once
+    per medium, with every hash it has: exact hashes (``sha256``, ``md5``,
+    ``sha1``), the PDQ and its 8 dihedral variants (``pdq_variants``; entries
+    within each bank's own threshold; the caller has applied the quality
+    filter), the vPDQ frames (vPDQ's rule). ``media_key`` names the medium, so
+    entries disabled for it (a dismissed false positive) are left out. Each
+    entry is reported once, at its closest distance.
     """
 
-    def lookup(self, hash_type: HashType, value: str) -> list[Hit]: ...
+    def lookup_values(
+        self,
+        *,
+        sha256: str | None = None,
+        md5: str | None = None,
+        sha1: str | None = None,
+        pdq: str | None = None,
+        pdq_quality: int | None = None,
+        pdq_variants: Sequence[str] | None = None,
+        vpdq: Sequence[VpdqFrame] | None = None,
+        media_key: str | None = None,
+    ) -> list[Hit]: ...
 
 
 @dataclass(slots=True)

@@ -23,6 +23,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from handlers.pipeline import Pipeline, Registry, new_context
 from monitor.access.wiring import AccessControl, AccessOptions
 from monitor.bankindex import LiveBankIndex, load_index
+from monitor.bankindex import refresh as refresh_index
 from monitor.intake import Intake
 from monitor.ledger import LedgerService
 from monitor.reconcile import PostSink, Reconciler
@@ -69,6 +70,7 @@ class MonitorApp:
         *,
         gate: WatchGate = allow_all,
         watch_sync_every: timedelta = WATCH_SYNC_EVERY,
+        index_reload_every: timedelta = INDEX_RELOAD_EVERY,
         access: AccessOptions | None = ENFORCED,
     ) -> None:
         """``access``: the authorization gate, account pool and enforcement job
@@ -79,6 +81,8 @@ class MonitorApp:
         self._access_options = access
         self.access: AccessControl | None = None
         self._watch_sync_every = watch_sync_every
+        self._index_reload_every = index_reload_every
+        self.pipeline: Pipeline | None = None
         self.store = SQLiteStore(settings.database.path)
         self._client: MonitorClient | None = None
         self._watches: WatchManager | None = None
@@ -119,6 +123,7 @@ class MonitorApp:
         pipeline = Pipeline(
             registry, new_context(self.store, index, settings.pipeline_config())
         )
+        self.pipeline = pipeline
 
         sink: PostSink = pipeline
         gate = self._gate
@@ -172,7 +177,7 @@ class MonitorApp:
                           seconds=self._watch_sync_every.total_seconds(),
                           id="watches", coalesce=True, max_instances=1)
         scheduler.add_job(self._reload_index, "interval",
-                          seconds=INDEX_RELOAD_EVERY.total_seconds(),
+                          seconds=self._index_reload_every.total_seconds(),
                           id="bank-index", coalesce=True, max_instances=1)
         if self.access is not None:
             self.access.schedule(scheduler, self.sync_watches)
@@ -195,8 +200,9 @@ class MonitorApp:
         log.debug("watches_synced", channels=len(watched))
 
     async def _reload_index(self) -> None:
-        if self._index is not None:
-            await self._index.reload_if_changed(self.store)
+        """Reload the bank index when banks changed; re-match recent media when one grew."""
+        if self._index is not None and self.pipeline is not None:
+            await refresh_index(self._index, self.pipeline.ctx)
 
     async def _reconcile_all(self) -> None:
         self.reconciler.request_all()

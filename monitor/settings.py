@@ -224,6 +224,9 @@ class MatchingSettings(_Section):
     )
     #: Priority of entries whose category is empty or not in the mapping.
     default_priority: int = Field(default=DEFAULT_PRIORITY, ge=1)
+    #: When a bank grows (an import, a confirmed alert), media seen this far back
+    #: are matched again and already-recorded posts alerted.
+    rematch_window: Duration = timedelta(days=7)
 
     @field_validator("category_priority")
     @classmethod
@@ -235,6 +238,13 @@ class MatchingSettings(_Section):
         if bad:
             raise ValueError(f"priority must be >= 1 (category {bad[0]})")
         return out
+
+    @field_validator("rematch_window")
+    @classmethod
+    def _not_negative(cls, value: timedelta) -> timedelta:
+        if value < timedelta(0):
+            raise ValueError("must not be negative (0 switches re-matching off)")
+        return value
 
 
 class AlertSettings(_Section):
@@ -481,4 +491,5 @@ class Settings(BaseSettings):
             alert_due=self.alerts.due,
             category_priority=dict(self.matching.category_priority),
             default_priority=self.matching.default_priority,
+            rematch_window=self.matching.rematch_window,
         )

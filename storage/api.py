@@ -18,15 +18,20 @@ from storage.models import (
     AlertState,
     AuditRecord,
     Authority,
+    BankColumns,
     BankEntry,
     BankEntryIn,
+    BankFeedback,
     BankInfo,
     Capture,
     ChannelRecord,
     MatchIn,
+    MediaDisable,
     MediaRecord,
     NewMedia,
     PostRecord,
+    Sighting,
+    StoredHashes,
     WatchRecord,
 )
 
@@ -136,6 +141,27 @@ class Store(Protocol):
     async def transition_alert(
         self, alert_id: int, to: AlertState, actor: str, note: str | None = None
     ) -> Alert: ...
+
+    # matching (storage.sqlite.matching_ops): a medium's other hashes, recent media
+    # for re-matching, spread, per-media disables, decisions per bank, bank entries
+    # as column chunks. transition_alert learns: a confirmed alert puts its media's
+    # hashes into the "confirmed" bank, a dismissed one disables each matched entry
+    # for that medium.
+    async def get_media(self, media_id: int) -> MediaRecord | None: ...
+    async def get_media_hashes(self, media_id: int) -> StoredHashes: ...
+    async def get_media_hashes_many(
+        self, media_ids: Sequence[int]
+    ) -> dict[int, StoredHashes]: ...
+    async def recent_media(self, since: datetime) -> list[MediaRecord]: ...
+    async def list_sightings(
+        self, media_ids: Sequence[int], since: datetime | None = None
+    ) -> list[Sighting]: ...
+    async def media_sharing_hashes(self, sha256: str | None, md5: str | None) -> list[int]: ...
+    async def media_pdq(self) -> list[tuple[int, str, int | None]]: ...
+    async def capture_authority(self, channel_id: int, message_id: int) -> Authority | None: ...
+    async def media_disables(self) -> list[MediaDisable]: ...
+    async def bank_feedback(self) -> list[BankFeedback]: ...
+    def iter_bank_columns(self) -> AsyncIterator[BankColumns]: ...
 
     # audit: append-only
     async def audit(

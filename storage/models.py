@@ -192,3 +192,72 @@ class AuditRecord:
     before_json: str | None
     after_json: str | None
     why: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredHashes:
+    """The hashes a medium has beyond its media row (table ``media_hashes``)."""
+
+    media_id: int
+    sha1: str | None = None
+    #: The 8 dihedral PDQ variants, original first (empty when not an image).
+    pdq_dihedral: tuple[str, ...] = ()
+    #: vPDQ frames, encoded as ``handlers.hashing.encode_frames`` writes them.
+    vpdq: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MediaDisable:
+    """A bank entry disabled for one medium (a dismissed false positive)."""
+
+    bank_entry_id: int
+    media_id: int
+    sha256: str | None
+    alert_id: int | None
+    disabled_by: str
+    disabled_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class BankFeedback:
+    """Operators' decisions on the alerts a bank's entries raised."""
+
+    bank: str
+    confirmed: int  # decided alerts with a match in this bank: confirmed
+    dismissed: int  # ... dismissed as false positives
+    disabled_for_media: int  # (entry, media) pairs disabled after a dismissal
+
+    @property
+    def false_positive_rate(self) -> float | None:
+        """Dismissed share of the decided alerts (None before any decision)."""
+        decided = self.confirmed + self.dismissed
+        return None if decided == 0 else self.dismissed / decided
+
+
+@dataclass(frozen=True, slots=True)
+class Sighting:
+    """One post a medium was seen in, with the post's metadata (spread, re-matching)."""
+
+    media_id: int
+    channel_id: int
+    message_id: int
+    seen_at: datetime
+    post_date: datetime | None
+    channel_title: str | None
+    channel_username: str | None
+    fwd_channel_id: int | None
+    fwd_message_id: int | None
+    fwd_date: datetime | None
+    alert_id: int | None
+    alert_state: AlertState | None
+
+
+@dataclass(frozen=True, slots=True)
+class BankColumns:
+    """A chunk of one bank's enabled entries of one hash type, as columns (bulk loading)."""
+
+    bank: str
+    hash_type: HashType
+    ids: list[int]
+    values: list[str]
+    categories: list[str | None]

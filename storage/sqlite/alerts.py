@@ -20,7 +20,7 @@ import aiosqlite
 from storage.errors import IllegalTransition, NotFound
 from storage.ledger.ledger import append_record
 from storage.models import Alert, AlertState, Authority, MatchIn
-from storage.sqlite import audit, evidence
+from storage.sqlite import audit, evidence, feedback
 from storage.sqlite.codec import from_db, opt_from_db, to_db
 from storage.sqlite.connect import execute, fetch_all, fetch_one
 
@@ -280,4 +280,5 @@ async def transition_alert(
         ledger={"channel": before.channel_id, "message": before.message_id, "alert": alert_id,
                 "note": note, **await evidence.alert_origin(conn, alert_id, before.channel_id)},
     )
+    await feedback.on_decision(conn, after, actor, note, now)  # confirmed bank, FP disables
     return after

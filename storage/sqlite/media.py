@@ -13,7 +13,7 @@ import aiosqlite
 
 from storage.errors import NotFound
 from storage.models import Authority, Capture, MediaRecord, NewMedia
-from storage.sqlite import evidence
+from storage.sqlite import evidence, media_hashes
 from storage.sqlite.codec import dumps, to_db
 from storage.sqlite.connect import execute, fetch_one
 
@@ -111,6 +111,8 @@ async def add_media(
     record = _media(row)
     if changed:
         await evidence.media_hashed(conn, record, capture, now)
+        if record.status == "hashed":  # SHA-1, dihedral PDQ, vPDQ: for re-sightings
+            await media_hashes.save(conn, record.id, media.extra)
     return record
 
 

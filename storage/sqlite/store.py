@@ -31,6 +31,7 @@ import structlog
 from storage.errors import StoreClosed
 from storage.sqlite.codec import utc_now
 from storage.sqlite.connect import Synchronous, connect, enable_wal
+from storage.sqlite.matching_ops import MatchingOperations
 from storage.sqlite.migrate import apply_migrations, load_migrations
 from storage.sqlite.operations import StoreOperations
 from storage.sqlite.readers import ReaderPool
@@ -41,7 +42,7 @@ log = structlog.get_logger(__name__)
 T = TypeVar("T")
 
 
-class SQLiteStore(StoreOperations):
+class SQLiteStore(StoreOperations, MatchingOperations):
     """The store on one SQLite file.
 
     ``batch_size``: most write operations committed together. ``max_batch_delay``

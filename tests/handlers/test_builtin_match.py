@@ -20,7 +20,7 @@ from pipeline_support import (
     transformed_jpeg,
 )
 
-from handlers.builtin.match import handle_match, queries
+from handlers.builtin.match import build_query, handle_match
 from handlers.builtin.media import handle_media
 from handlers.builtin.record import handle_record
 from handlers.hashing import hamming_hex
@@ -123,9 +123,11 @@ def _record(pdq: str | None, quality: int | None) -> MediaRecord:
 
 def test_low_quality_pdq_is_not_looked_up() -> None:
     """PDQ hashes below the minimum quality are left out; exact hashes still go."""
-    assert [t for t, _ in queries(_record(ORIGINAL_HEX, 49), None, 50)] == ["sha256", "md5"]
-    assert [t for t, _ in queries(_record(ORIGINAL_HEX, 50), None, 50)] == ["sha256", "md5", "pdq"]
-    assert [t for t, _ in queries(_record(None, None), None, 50)] == ["sha256", "md5"]
+    low = build_query(_record(ORIGINAL_HEX, 49), None, None, 50)
+    assert (low.sha256, low.md5, low.pdq, low.pdq_variants) == ("aa" * 32, "bb" * 16, None, ())
+    ok = build_query(_record(ORIGINAL_HEX, 50), None, None, 50)
+    assert ok.pdq == ORIGINAL_HEX and ok.pdq_quality == 50
+    assert build_query(_record(None, None), None, None, 50).pdq is None
 
 
 async def test_no_media_no_lookup(tmp_path: Path) -> None:
