@@ -43,6 +43,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "monitor.cli.case",  # after watch: adds `watch request|approve|refuse|requests`
     "monitor.cli.bank",
     "monitor.cli.alerts",
+    "monitor.cli.media",
     "monitor.cli.evidence",
     "monitor.cli.hash_cmd",
 )

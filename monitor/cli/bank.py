@@ -10,6 +10,11 @@ bank: new entries are added, entries the file withdraws or deletes are
 disabled (never forgotten), and with ``--replace`` the file is the bank's
 complete list, so entries missing from it are disabled too. A running monitor
 reloads its index when the banks change.
+
+``bank list`` shows each bank with the operators' decisions on its alerts:
+``confirmed``, ``false_positives`` (dismissed) and ``fp_rate`` (dismissed share
+of the decided alerts), so a noisy bank shows; ``--json`` adds
+``disabled_for_media`` (entries disabled for one medium after a dismissal).
 """
 
 from __future__ import annotations
@@ -30,10 +35,11 @@ from monitor.cli.common import (
     open_store,
     say,
 )
-from storage.models import BankEntryIn, BankInfo
+from storage.models import BankEntryIn, BankFeedback, BankInfo
 from storage.sqlite import SQLiteStore
 
-COLUMNS = ("name", "threshold", "entries", "enabled_entries", "created_at")
+COLUMNS = ("name", "threshold", "entries", "enabled_entries", "confirmed", "false_positives",
+           "fp_rate", "created_at")
 #: Invalid lines shown in an error message (all of them go to the log).
 SHOW_ERRORS = 20
 
@@ -75,12 +81,20 @@ def register(sub: SubParsers) -> None:
     lst.set_defaults(func=cmd_list, quiet=True)
 
 
-def bank_row(info: BankInfo) -> dict[str, Any]:
+def bank_row(info: BankInfo, feedback: BankFeedback | None = None) -> dict[str, Any]:
+    """A bank with its operators' decisions: alerts confirmed, alerts dismissed as
+    false positives, their rate among the decided ones, and the entries disabled
+    for one medium after a dismissal."""
+    rate = None if feedback is None else feedback.false_positive_rate
     return {
         "name": info.name,
         "threshold": info.threshold,
         "entries": info.entries,
         "enabled_entries": info.enabled_entries,
+        "confirmed": feedback.confirmed if feedback else 0,
+        "false_positives": feedback.dismissed if feedback else 0,
+        "fp_rate": None if rate is None else f"{rate:.1%}",
+        "disabled_for_media": feedback.disabled_for_media if feedback else 0,
         "created_at": info.created_at,
     }
 
@@ -190,5 +204,7 @@ async def cmd_import(args: argparse.Namespace, ctx: CliContext) -> int:
 async def cmd_list(args: argparse.Namespace, ctx: CliContext) -> int:
     async with open_store(ctx) as store:
         banks = await store.list_banks()
-    emit_list(args, ctx, [bank_row(b) for b in banks], COLUMNS, empty="no banks")
+        feedback = {f.bank: f for f in await store.bank_feedback()}
+    rows = [bank_row(b, feedback.get(b.name)) for b in banks]
+    emit_list(args, ctx, rows, COLUMNS, empty="no banks")
     return 0

@@ -91,6 +91,7 @@ READ_ONLY = {
     "bank list",
     "alerts list",
     "alerts show",
+    "media spread",
     "evidence verify",
     "evidence verify-db",
     "hash",
