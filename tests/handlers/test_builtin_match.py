@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -13,18 +15,22 @@ from pipeline_support import (
     Source,
     expected_pdq,
     image_bytes,
+    make_video,
     media,
     noise_jpeg,
     post,
     rig_at,
     transformed_jpeg,
+    video_scenes,
 )
 
+from handlers.builtin.alert import handle_alert
 from handlers.builtin.match import build_query, handle_match
 from handlers.builtin.media import handle_media
 from handlers.builtin.record import handle_record
-from handlers.hashing import hamming_hex
-from handlers.pipeline import Context
+from handlers.hashing import encode_frames, hamming_hex
+from handlers.hashing.video import vpdq_video
+from handlers.pipeline import BankIndex, Context, Hit
 from handlers.post import Post
 from storage.models import BankEntryIn, MediaRecord
 
@@ -135,3 +141,93 @@ async def test_no_media_no_lookup(tmp_path: Path) -> None:
     async with rig_at(tmp_path) as rig:
         ctx = await run(rig, post(1, text="words"))
         assert ctx.state.hits == []
+
+
+async def test_resighting_of_a_flipped_copy_matches_from_stored_hashes(tmp_path: Path) -> None:
+    """Known media seen again (no download) is looked up with its stored dihedral hashes:
+    a flipped copy first seen before the bank existed matches when reposted."""
+    source = Source(transformed_jpeg("aaa-orig.jpg", Image.Transpose.FLIP_LEFT_RIGHT))
+    async with rig_at(tmp_path) as rig:
+        first = await run(rig, post(1, media=media(source, "photo:1")))
+        assert first.state.hits == []
+        await rig.add_bank("ref", [BankEntryIn("pdq", ORIGINAL_HEX)])
+        again = await run(rig, post(2, channel_id=501, media=media(source, "photo:1")))
+        assert source.calls == 1 and again.state.media_reused and again.state.hashes is None
+        (hit,) = again.state.hits
+        assert hit.hash_type == "pdq" and hit.distance <= 31 and hit.variant != "original"
+
+
+class CountingIndex:
+    """The real index, counting the pipeline's calls (what the handler asks, unchanged)."""
+
+    def __init__(self, inner: BankIndex) -> None:
+        self.inner = inner
+        self.calls: list[dict[str, Any]] = []
+
+    def lookup_values(self, **kw: Any) -> list[Hit]:
+        self.calls.append(kw)
+        return self.inner.lookup_values(**kw)
+
+
+async def test_one_lookup_with_every_hash(tmp_path: Path) -> None:
+    """The handler asks the index once per medium, with the exact hashes, the PDQ and
+    its 8 variants and the medium's key."""
+    data = image_bytes("aaa-orig.jpg")
+    async with rig_at(tmp_path) as rig:
+        await rig.add_bank("ref", [BankEntryIn("pdq", ORIGINAL_HEX)])
+        counting = CountingIndex(rig.index)
+        p = post(1, media=media(Source(data), "photo:1"))
+        ctx = replace(rig.for_post(p), index=counting)
+        await handle_record(p, ctx)
+        await handle_media(p, ctx)
+        await handle_match(p, ctx)
+        (call,) = counting.calls
+        sha = hashlib.sha256(data).hexdigest()
+        assert call["sha256"] == sha and call["md5"] and call["sha1"]
+        assert len(call["pdq_variants"]) == 8 and call["media_key"] == sha
+        assert [h.bank for h in ctx.state.hits] == ["ref"]
+
+
+async def test_dismissed_entry_stays_quiet_for_that_media(tmp_path: Path) -> None:
+    """After an operator dismisses the match, the entry no longer matches that medium
+    (nor its repost), but still matches another copy."""
+    data = image_bytes("aaa-orig.jpg")
+    async with rig_at(tmp_path) as rig:
+        await rig.add_bank("ref", [BankEntryIn("pdq", ORIGINAL_HEX)])
+        p = post(1, media=media(Source(data), "photo:1"))
+        ctx = await run(rig, p)
+        await handle_alert(p, ctx)
+        assert ctx.state.alert is not None
+        await rig.store.transition_alert(ctx.state.alert.id, "dismissed", "olga", "not it")
+        assert await rig.index.reload_if_changed(rig.store)
+        again = await run(rig, post(2, channel_id=501, media=media(Source(data), "photo:2")))
+        assert again.state.media_reused and again.state.hits == []
+        other = await run(rig, post(3, media=media(Source(image_bytes("blur-a-little.jpg")),
+                                                   "photo:3")))
+        assert [h.bank for h in other.state.hits] == ["ref"]
+
+
+@pytest.fixture(scope="module")
+def bridge_video() -> bytes:
+    """The bridge photo rotating, 4 s at 640x400 (H.264)."""
+    return make_video(video_scenes(None), (640, 400))
+
+
+async def test_video_matches_its_vpdq_entry_after_reencoding(
+    tmp_path: Path, bridge_video: bytes
+) -> None:
+    """A video re-encoded at another size and codec matches the bank's vPDQ entry of
+    the original; an unrelated video does not; a re-sighting matches from stored frames."""
+    entry = encode_frames(vpdq_video(bridge_video).frames)
+    smaller = make_video(video_scenes(None), (320, 200), fmt="webm", codec="libvpx")
+    async with rig_at(tmp_path) as rig:
+        await rig.add_bank("videos", [BankEntryIn("vpdq", entry, category="A1")])
+        ctx = await run(rig, post(1, media=media(Source(smaller), "video:1", "video")))
+        (hit,) = ctx.state.hits
+        assert hit.hash_type == "vpdq" and hit.bank == "videos" and hit.category == "A1"
+        unrelated = make_video(video_scenes(7), (320, 200))
+        other = await run(rig, post(2, media=media(Source(unrelated), "video:2", "video")))
+        assert other.state.media is not None and other.state.media.status == "hashed"
+        assert other.state.hits == []
+        again = await run(rig, post(3, channel_id=501, media=media(None, "video:1", "video")))
+        assert again.state.media_reused and [h.hash_type for h in again.state.hits] == ["vpdq"]
