@@ -165,3 +165,49 @@ def test_import_needs_the_admin_role(db: Path, monkeypatch: pytest.MonkeyPatch) 
     assert code == 1 and "admin" in err
     assert run("bank", "list")[0] == 0
     assert entries(db, "ref") == []
+
+
+def test_list_shows_false_positives_per_bank(db: Path) -> None:
+    """Dismissed alerts count as false positives of the matched bank, with their rate
+    among the decided alerts; a confirmed one fills the `confirmed` bank."""
+    assert run("bank", "import", "ref", str(BANKS / "v1.csv"))[0] == 0
+
+    async def decide() -> None:
+        from datetime import UTC, datetime
+
+        from storage.models import MatchIn, NewMedia, PostRecord
+
+        store = SQLiteStore(db)
+        await store.open()
+        try:
+            (entry,) = [e async for e in store.iter_bank_entries() if e.hash_type == "pdq"]
+            now = datetime.now(UTC)
+            for n, state in ((1, "dismissed"), (2, "dismissed"), (3, "confirmed")):
+                await store.record_post(PostRecord(
+                    channel_id=9, message_id=n, date=now, text="", edit_date=None,
+                    author_signature=None, views=None, forwards=None, fwd_channel_id=None,
+                    fwd_message_id=None, fwd_from_name=None, fwd_date=None, reply_to=None,
+                    grouped_id=None, entities_json="[]", links=(), mentions=(),
+                    captured_at=now, captured_by="acct"))
+                m = await store.add_media(NewMedia(
+                    file_id=f"photo:{n}", kind="photo", size=1, mime=None, width=None,
+                    height=None, duration=None, sha256=f"{n:064x}", md5=None, pdq=PDQ,
+                    pdq_quality=90, status="hashed"))
+                alert = await store.raise_alert(9, n, [MatchIn(entry.id, m.id, "pdq", 3)], 1,
+                                                now)
+                await store.transition_alert(alert.id, state, "opal", "decided")  # type: ignore[arg-type]
+        finally:
+            await store.close()
+
+    asyncio.run(decide())
+    code, out, _ = run("bank", "list", "--json")
+    assert code == 0
+    rows = {r["name"]: r for r in map(json.loads, out.splitlines())}
+    ref = rows["ref"]
+    assert (ref["confirmed"], ref["false_positives"], ref["fp_rate"]) == (1, 2, "66.7%")
+    assert ref["disabled_for_media"] == 2
+    assert rows["confirmed"]["enabled_entries"] == 2  # sha256 and pdq of the confirmed media
+    code, out, _ = run("bank", "list")
+    header = out.splitlines()[0].split()
+    assert code == 0
+    assert "FALSE_POSITIVES" in header and "FP_RATE" in header
