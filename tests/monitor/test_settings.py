@@ -358,3 +358,16 @@ def test_pipeline_config() -> None:
     assert cfg.alert_due == timedelta(hours=24)
     assert cfg.priority_of("CSAM") == 1 and cfg.priority_of("terror") == 2
     assert cfg.priority_of("zzz") == 3 and cfg.priority_of(None) == 3
+
+
+def test_rematch_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    """matching.rematch_window: 7 days by default, friendly durations, reaches the
+    pipeline; a negative window is refused with the variable's name."""
+    assert Settings.load(None, env_file=None).pipeline_config().rematch_window == timedelta(days=7)
+    monkeypatch.setenv("CHANWATCH_MATCHING__REMATCH_WINDOW", "36h")
+    s = Settings.load(None, env_file=None)
+    assert s.matching.rematch_window == timedelta(hours=36)
+    assert s.pipeline_config().rematch_window == timedelta(hours=36)
+    monkeypatch.setenv("CHANWATCH_MATCHING__REMATCH_WINDOW", "-1")
+    with pytest.raises(SettingsError, match="CHANWATCH_MATCHING__REMATCH_WINDOW"):
+        Settings.load(None, env_file=None)
