@@ -37,7 +37,7 @@ from handlers.index.mih import hex_to_words
 from handlers.pipeline import Context, Hit
 from handlers.rematch import RematchResult, rematch_recent
 from storage.api import Store
-from storage.models import HashType, MediaDisable
+from storage.models import BankInfo, HashType, MediaDisable
 
 log = structlog.get_logger(__name__)
 
@@ -107,7 +107,8 @@ class LiveBankIndex:
     async def reload_if_changed(self, store: Store) -> bool:
         """Rebuild from the store when a bank's entries or threshold changed, or
         apply new per-media disables; True when anything changed."""
-        signature = await _signature(store)
+        banks = await store.list_banks()
+        signature = _signature(banks)
         disables = await store.media_disables()
         if signature == self._signature:
             self.grown = ()
@@ -117,7 +118,7 @@ class LiveBankIndex:
             self._disables = len(disables)
             log.info("bank_index_disables_applied", disables=len(disables))
             return True
-        inner = await _build(store, disables)
+        inner = await _build(store, banks, disables)
         before = {name: enabled for name, _t, enabled in self._signature}
         self.grown = tuple(name for name, _t, enabled in signature
                            if enabled > before.get(name, 0))
@@ -131,15 +132,15 @@ def _apply_disables(index: HashIndex, disables: Sequence[MediaDisable]) -> None:
         index.disable_for_media(d.bank_entry_id, media_key_of(d.sha256, d.media_id))
 
 
-async def _signature(store: Store) -> BankSignature:
-    return tuple(
-        sorted((b.name, b.threshold, b.enabled_entries) for b in await store.list_banks())
-    )
+def _signature(banks: Sequence[BankInfo]) -> BankSignature:
+    return tuple(sorted((b.name, b.threshold, b.enabled_entries) for b in banks))
 
 
-async def _build(store: Store, disables: Sequence[MediaDisable]) -> HashIndex:
+async def _build(
+    store: Store, banks: Sequence[BankInfo], disables: Sequence[MediaDisable]
+) -> HashIndex:
     index = HashIndex(min_quality=0)
-    for info in await store.list_banks():
+    for info in banks:
         index.set_bank(info.name, threshold=info.threshold)
     pdq: dict[str, _PdqColumns] = {}
     async for chunk in store.iter_bank_columns():
@@ -164,9 +165,9 @@ async def _build(store: Store, disables: Sequence[MediaDisable]) -> HashIndex:
 
 async def load_index(store: Store) -> LiveBankIndex:
     """The index of every enabled entry of every bank in ``store``."""
-    signature = await _signature(store)
+    banks = await store.list_banks()
     disables = await store.media_disables()
-    return LiveBankIndex(await _build(store, disables), signature, len(disables))
+    return LiveBankIndex(await _build(store, banks, disables), _signature(banks), len(disables))
 
 
 async def refresh(index: LiveBankIndex, ctx: Context) -> RematchResult | None:

@@ -46,3 +46,20 @@ async def test_chunks_are_bounded(store: SQLiteStore) -> None:
     chunks = await store.read(read)
     assert [len(c.ids) for c in chunks] == [10, 10, 5]
     assert len({i for c in chunks for i in c.ids}) == 25
+
+
+async def test_separator_inside_a_category_falls_back_to_rows(store: SQLiteStore) -> None:
+    """A category holding the separator character still comes back exactly."""
+    await store.create_bank("odd", 31, "admin")
+    await store.import_bank_entries("odd", [
+        BankEntryIn("md5", "11" * 16, category="a\x1fb"),
+        BankEntryIn("md5", "22" * 16),
+    ], "admin", "odd.txt")
+    (chunk,) = [c async for c in store.iter_bank_columns()]
+    assert sorted(zip(chunk.values, map(str, chunk.categories), strict=True)) == [
+        ("11" * 16, "a\x1fb"), ("22" * 16, "None")]
+
+
+async def test_empty_store_yields_nothing(store: SQLiteStore) -> None:
+    """No entries, no chunks."""
+    assert [c async for c in store.iter_bank_columns()] == []
