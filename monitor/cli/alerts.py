@@ -5,6 +5,12 @@ decide), then ``confirm``s it (the content is what the bank says: takedown and
 evidence follow) or ``dismiss``es it (a false positive). ``confirm`` and
 ``dismiss`` may also be done straight from ``open``. Decisions need a
 ``--note`` saying why. Every change is audited with who and when.
+
+Decisions teach the matcher (in the same transaction): ``confirm`` puts every
+hash of the alert's media into the local ``confirmed`` bank (source
+``alert:ID``), so a repost anywhere is caught; ``dismiss`` disables each matched
+bank entry for that medium only. A running monitor picks both up at its next
+bank check and re-matches recent media when a bank grew.
 """
 
 from __future__ import annotations
