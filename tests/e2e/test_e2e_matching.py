@@ -222,3 +222,40 @@ async def test_media_spread_shows_a_forward_chain_across_two_channels(
         "from_channel_id": origin.id, "from_message_id": first,
         "from_date": obj["sightings"][0]["post_date"], "to_channel_id": relay.id,
         "to_message_id": fwd, "source_recorded": True}]
+
+
+async def test_confirmation_alerts_a_copy_recorded_before_it(
+    sim: Server, start_monitor: MonitorFactory, store: SQLiteStore
+) -> None:
+    """A mirrored copy recorded while nothing matched it is alerted once an operator
+    confirms the original: the grown `confirmed` bank re-matches recent media."""
+    alpha = await sim.create_channel("Alpha", username="alpha")
+    beta = await sim.create_channel("Beta", username="beta")
+    await add_pdq_bank(store)
+    await store.add_watch("@alpha", "test")
+    await store.add_watch("@beta", "test")
+    app = await start_monitor(index_reload_every=RELOAD)
+    await watch_all(sim, app, alpha, beta)
+    picture = PDQ_DIR / "bridge-mods" / "high-contrast.jpg"
+    first = await sim.post(alpha, photo=picture.read_bytes())
+    await poll(lambda: _has_alert(store, alpha.id, first), 20)
+    alert = await alert_for(store, alpha.id, first)
+    assert alert is not None
+    (known,) = [e async for e in store.iter_bank_entries() if e.bank == "known"]
+    await store.disable_bank_entry(known.id, "admin", "test: withdrawn by its source")
+
+    async def withdrawn() -> bool:
+        assert app.pipeline is not None
+        return app.pipeline.ctx.index.lookup_values(pdq=known.hash_value) == []
+
+    await poll(withdrawn, 10)
+    copy = await sim.post(beta, photo=flipped(picture))
+    await poll(lambda: _hashed(store, beta.id, copy), 20)
+    assert await alert_for(store, beta.id, copy) is None
+    await store.transition_alert(alert.id, "confirmed", "olga", "confirmed")
+    await poll(lambda: _has_alert(store, beta.id, copy), 20)
+    late = await alert_for(store, beta.id, copy)
+    assert late is not None and {m["bank"] for m in late.matches} == {"confirmed"}
+    decided = await alert_for(store, alpha.id, first)  # a decided alert is left as it was
+    assert decided is not None and decided.state == "confirmed"
+    assert [m["bank"] for m in decided.matches] == ["known"]
