@@ -1,0 +1,324 @@
+"""The sections of chanwatch's settings (``[telegram]``, ``[database]``, ...).
+
+:mod:`monitor.settings` assembles them into the one :class:`~monitor.settings.Settings`
+object; import them from there.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal, get_args
+
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    PublicFormat,
+    load_pem_public_key,
+)
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import (
+    NoDecode,
+)
+
+from handlers.banks.categories import DEFAULT_PRIORITIES, DEFAULT_PRIORITY
+from handlers.post import MediaKind
+from monitor.settings_values import (
+    DOTTED,
+    ByteSize,
+    Duration,
+    check_file_path,
+    split_list,
+    split_mapping,
+)
+
+MEDIA_KINDS: frozenset[str] = frozenset(get_args(MediaKind))
+
+
+# -------------------------------------------------------------------- sections
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ServerSettings(_Section):
+    """A custom Telegram server: tgsim, or Telegram's test servers."""
+
+    dc_id: int = Field(ge=1, le=1000)
+    host: str = Field(min_length=1)
+    port: int = Field(ge=1, le=65535)
+    #: The server's RSA public key as PEM text, or ...
+    rsa_public_key: str | None = None
+    #: ... a file holding it.
+    rsa_public_key_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _load_key(self) -> ServerSettings:
+        if (self.rsa_public_key is None) == (self.rsa_public_key_file is None):
+            raise ValueError("give exactly one of rsa_public_key and rsa_public_key_file")
+        if self.rsa_public_key_file is not None:
+            path = self.rsa_public_key_file.expanduser()
+            try:
+                pem = path.read_text(encoding="ascii")
+            except OSError as err:
+                raise ValueError(f"rsa_public_key_file {path}: {err.strerror}") from None
+            except UnicodeDecodeError:
+                raise ValueError(f"rsa_public_key_file {path}: not a PEM text file") from None
+        else:
+            pem = self.rsa_public_key or ""
+        try:
+            key = load_pem_public_key(pem.encode("ascii", "replace"))
+        except ValueError:
+            raise ValueError("RSA public key is not a valid PEM public key") from None
+        if not isinstance(key, RSAPublicKey):
+            raise ValueError("public key is not an RSA key")
+        # Telethon's rsa.add_key wants PKCS#1 ("BEGIN RSA PUBLIC KEY"): accept
+        # SubjectPublicKeyInfo ("BEGIN PUBLIC KEY") too and hand on PKCS#1.
+        pkcs1 = key.public_bytes(Encoding.PEM, PublicFormat.PKCS1).decode("ascii")
+        object.__setattr__(self, "rsa_public_key", pkcs1)
+        return self
+
+    @property
+    def rsa_pem(self) -> str:
+        """The server's RSA public key as PKCS#1 PEM (loaded from the file if given)."""
+        assert self.rsa_public_key is not None  # set by the validator
+        return self.rsa_public_key
+
+
+class TelegramCredentials(BaseModel):
+    """What a client needs to connect: returned by :meth:`Settings.require_telegram`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    api_id: int
+    api_hash: SecretStr
+
+
+class TelegramSettings(_Section):
+    #: From https://my.telegram.org (any positive number and 32 hex digits for tgsim).
+    api_id: int | None = Field(default=None, gt=0)
+    api_hash: SecretStr | None = None
+    #: Telethon session file (created by ``chanwatch login``, mode 0600) ...
+    session_file: Path = Path("chanwatch.session")
+    #: ... or a Telethon StringSession, which takes precedence when set.
+    session_string: SecretStr | None = None
+    #: The account's name in chanwatch: recorded as ``captured_by`` on every post.
+    account: str = Field(default="main", min_length=1, max_length=64)
+    server: ServerSettings | None = None
+
+    @field_validator("api_hash")
+    @classmethod
+    def _api_hash_format(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.fullmatch(r"[0-9a-fA-F]{32}", value.get_secret_value()):
+            raise ValueError("api_hash must be 32 hexadecimal characters")
+        return value
+
+    @field_validator("session_file")
+    @classmethod
+    def _session_path(cls, value: Path) -> Path:
+        return check_file_path(value)
+
+
+class DatabaseSettings(_Section):
+    #: The SQLite file; created with its migrations on first use.
+    path: Path = Path("chanwatch.db")
+
+    @field_validator("path")
+    @classmethod
+    def _db_path(cls, value: Path) -> Path:
+        return check_file_path(value)
+
+
+def _kinds_known(value: frozenset[str]) -> frozenset[str]:
+    unknown = sorted(set(value) - MEDIA_KINDS)
+    if unknown:
+        raise ValueError(
+            f"unknown media kind {', '.join(unknown)}; known: {', '.join(sorted(MEDIA_KINDS))}"
+        )
+    return value
+
+
+class MediaSettings(_Section):
+    #: Files larger than this are not downloaded: metadata only, status too_large.
+    max_bytes: ByteSize = Field(default=20 * 1024 * 1024, gt=0, le=4 * 1024**3)
+    #: Which media kinds are downloaded and hashed.
+    hash_kinds: Annotated[frozenset[str], NoDecode, BeforeValidator(split_list)] = frozenset(
+        {"photo", "video", "animation", "document", "sticker"}
+    )
+
+    @field_validator("hash_kinds")
+    @classmethod
+    def _known(cls, value: frozenset[str]) -> frozenset[str]:
+        return _kinds_known(value)
+
+
+class MatchingSettings(_Section):
+    #: Default Hamming distance for new banks (a bank may set its own).
+    pdq_threshold: int = Field(default=31, ge=0, le=256)
+    #: PDQ hashes of lower quality are not matched.
+    pdq_min_quality: int = Field(default=50, ge=0, le=100)
+    #: Bank entry category -> alert priority (1 is the most urgent). Categories
+    #: are compared case-insensitively (bank imports store them lower-case).
+    category_priority: Annotated[dict[str, int], NoDecode, BeforeValidator(split_mapping)] = (
+        Field(default_factory=lambda: dict(DEFAULT_PRIORITIES))
+    )
+    #: Priority of entries whose category is empty or not in the mapping.
+    default_priority: int = Field(default=DEFAULT_PRIORITY, ge=1)
+    #: When a bank grows (an import, a confirmed alert), media seen this far back
+    #: are matched again and already-recorded posts alerted.
+    rematch_window: Duration = timedelta(days=7)
+
+    @field_validator("category_priority")
+    @classmethod
+    def _priorities(cls, value: dict[str, int]) -> dict[str, int]:
+        out = {k.strip().lower(): v for k, v in value.items()}
+        if "" in out:
+            raise ValueError("empty category name")
+        bad = sorted(k for k, v in out.items() if v < 1)
+        if bad:
+            raise ValueError(f"priority must be >= 1 (category {bad[0]})")
+        return out
+
+    @field_validator("rematch_window")
+    @classmethod
+    def _not_negative(cls, value: timedelta) -> timedelta:
+        if value < timedelta(0):
+            raise ValueError("must not be negative (0 switches re-matching off)")
+        return value
+
+
+class AlertSettings(_Section):
+    #: How long an operator has to decide an alert (the statutory takedown window).
+    due: Duration = timedelta(hours=24)
+
+    @field_validator("due")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("must be positive")
+        return value
+
+
+class MonitorSettings(_Section):
+    #: How often every watched channel is reconciled with its history.
+    reconcile_interval: Duration = timedelta(minutes=5)
+
+    @field_validator("reconcile_interval")
+    @classmethod
+    def _at_least_a_second(cls, value: timedelta) -> timedelta:
+        if value < timedelta(seconds=1):
+            raise ValueError("must be at least 1s")
+        return value
+
+
+class HandlerSettings(_Section):
+    #: Your own handlers, ``package.module:function``, run after the built-ins.
+    extra: Annotated[tuple[str, ...], NoDecode, BeforeValidator(split_list)] = ()
+
+    @field_validator("extra")
+    @classmethod
+    def _dotted(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for item in value:
+            if not DOTTED.match(item):
+                raise ValueError(f"{item!r} is not a dotted path like 'package.module:function'")
+        return value
+
+
+class AccessSettings(_Section):
+    """Lawful limits of authorizations (see monitor/access/policy.py)."""
+
+    #: Longest validity of one authorization, in calendar months.
+    max_months: int = Field(default=3, ge=1, le=12)
+    #: Most one extension adds, in calendar months.
+    extension_max_months: int = Field(default=3, ge=1, le=12)
+    #: Longest a measure lasts with all its extensions, in calendar months.
+    total_max_months: int = Field(default=12, ge=1, le=24)
+    #: An emergency measure not confirmed within this window ends by itself.
+    emergency_window: Duration = timedelta(hours=48)
+    #: Reminders go to the case's investigator and supervisor this long before expiry.
+    reminder_before: Duration = timedelta(hours=72)
+    #: How often the enforcement job runs (expiry, revocation, reminders); at most 1m.
+    enforce_interval: Duration = timedelta(minutes=1)
+
+    @field_validator("emergency_window", "enforce_interval")
+    @classmethod
+    def _access_positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("must be positive")
+        return value
+
+    @field_validator("enforce_interval")
+    @classmethod
+    def _within_a_minute(cls, value: timedelta) -> timedelta:
+        if value > timedelta(minutes=1):
+            raise ValueError(
+                "must be at most 1m: an ended authorization is enforced within a minute"
+            )
+        return value
+
+
+class AccountSettings(_Section):
+    """Join pacing and channel limits of the Telegram accounts (personas)."""
+
+    #: Most joins one account makes in any 24 hours.
+    join_daily_limit: int = Field(default=20, ge=1, le=500)
+    #: Least time between two joins of one account.
+    join_min_gap: Duration = timedelta(minutes=3)
+    #: Most channels one account is in (Telegram's hard limit is 500).
+    channel_limit: int = Field(default=450, ge=1, le=500)
+
+
+class LedgerSettings(_Section):
+    """The evidence ledger (storage/ledger): checkpoint signing and the witness."""
+
+    #: The Ed25519 checkpoint signing key, created by ``chanwatch init`` (mode 0600).
+    #: Keep it outside the repository and apart from the database's backups.
+    signing_key_file: Path = Path("chanwatch-ledger.key")
+    #: The ledger's name in its checkpoints (C2SP origin) and the signing key's name:
+    #: unique, schema-less, URL-like, e.g. ``police.example/unit-7/chanwatch``.
+    origin: str = Field(default="chanwatch.local/ledger", pattern=r"^[^\s+]+$")
+    #: How often a checkpoint is signed when the ledger grew.
+    checkpoint_interval: Duration = timedelta(minutes=5)
+    #: Optional witness: each new checkpoint is POSTed there (C2SP tlog-witness
+    #: add-checkpoint) and its answer is recorded.
+    witness_url: str | None = None
+
+    @field_validator("signing_key_file")
+    @classmethod
+    def _key_path(cls, value: Path) -> Path:
+        return check_file_path(value)
+
+    @field_validator("checkpoint_interval")
+    @classmethod
+    def _interval(cls, value: timedelta) -> timedelta:
+        if value < timedelta(seconds=10):
+            raise ValueError("must be at least 10s")
+        return value
+
+    @field_validator("witness_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+
+class LogSettings(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    #: ``auto``: JSON lines when the log stream is not a terminal, readable text otherwise.
+    format: Literal["auto", "json", "console"] = "auto"
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
