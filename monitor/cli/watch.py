@@ -1,10 +1,16 @@
-"""``chanwatch watch add|list|remove``: the watch table.
+"""``chanwatch watch list|remove``: the watch table.
+
+A watch is created only through the authorization workflow of
+:mod:`monitor.cli.case`: ``watch request CASE TARGET --reason`` (investigator),
+then ``watch approve`` by a supervisor other than the requester. The removed
+``watch add`` (a watch with no request, case or approval) answers with a usage
+error that says so.
 
 These commands only change the database. The running monitor (``chanwatch
 run``) compares the watch table with the channels it has joined every few
-seconds: it resolves and joins a new watch (once; the channel id and access
-hash are kept and the name is never resolved again) and leaves the channel of
-a removed one.
+seconds: it joins an approved watch whose authorization is valid (once; the
+channel id and access hash are kept and the name is never resolved again) and
+leaves the channel of a removed one.
 """
 
 from __future__ import annotations
@@ -22,7 +28,6 @@ from monitor.cli.common import (
     open_store,
     say,
 )
-from monitor.targets import TargetError, parse_target
 from storage.models import WATCH_STATES, WatchRecord
 
 #: Watch states that are over: the watch no longer records anything.
@@ -34,10 +39,12 @@ def register(sub: SubParsers) -> None:
     watch = sub.add_parser("watch", help="channels to watch")
     cmds = watch.add_subparsers(dest="watch_command", metavar="ACTION", required=True)
 
-    add = cmds.add_parser("add", help="watch a channel: @name, t.me/name or t.me/+HASH")
-    add.add_argument("target", help="@name, t.me/name, t.me/+HASH or t.me/joinchat/HASH")
-    add.add_argument("--reason", help="why (recorded in the audit trail)")
-    add.set_defaults(func=cmd_add, quiet=True)
+    # Removed: no help, so it is not listed; it accepts the old arguments only to
+    # point its users at `watch request`.
+    removed = cmds.add_parser("add")
+    removed.add_argument("target", nargs="?")
+    removed.add_argument("--reason")
+    removed.set_defaults(func=cmd_add_removed, quiet=True)
 
     lst = cmds.add_parser("list", help="the watches and their states")
     lst.add_argument("--state", choices=WATCH_STATES, action="append", help="only these states")
@@ -63,22 +70,12 @@ def watch_row(watch: WatchRecord) -> dict[str, Any]:
     }
 
 
-async def cmd_add(args: argparse.Namespace, ctx: CliContext) -> int:
-    try:
-        target = str(parse_target(args.target))
-    except TargetError as exc:
-        raise UsageError(str(exc)) from None
-    actor = await acting_user(args, ctx, "investigator")
-    async with open_store(ctx) as store:
-        for existing in await store.list_watches():
-            if existing.target.lower() == target.lower() and existing.state not in ENDED_STATES:
-                raise UsageError(
-                    f"{target} is already watched (watch {existing.id}, {existing.state})"
-                )
-        watch = await store.add_watch(target, actor, args.reason)
-    say(ctx, f"watch {watch.id} added: {watch.target} ({watch.state}); "
-             "the running monitor joins it")
-    return 0
+def cmd_add_removed(args: argparse.Namespace, ctx: CliContext) -> int:
+    raise UsageError(
+        "`chanwatch watch add` was removed: a watch needs an approved request under a "
+        "case; use `chanwatch watch request CASE TARGET --reason ...` (investigator), "
+        "then `chanwatch watch approve REQUEST` (a different supervisor)"
+    )
 
 
 async def cmd_list(args: argparse.Namespace, ctx: CliContext) -> int:

@@ -60,10 +60,11 @@ class StoreOperations(ABC):
         return await self.read(partial(channels.get_channel, channel_id=channel_id))
 
     async def add_watch(
-        self, target: str, actor: str, reason: str | None = None, state: str = "approved"
+        self, target: str, actor: str, reason: str | None = None, *, state: str
     ) -> WatchRecord:
-        """A new watch, ``approved`` unless ``state`` says otherwise (the
-        authorization workflow creates them ``requested``). Audited."""
+        """A new watch in ``state``, audited. There is no default: an approved
+        watch comes from an approved request (monitor.access); a caller that
+        inserts one directly (a test of the monitor or of the gate) says so."""
         return await self.write(
             partial(
                 channels.add_watch,

@@ -46,7 +46,9 @@ async def test_no_join_and_no_recording_without_approved_valid_authorization(
     await world.requests.request_watch("ivan", "K-1", "@pending_news", "not yet decided")
     refused = await world.requests.request_watch("ivan", "K-1", "@refused_news", "weak")
     await world.requests.decide("sam", refused.id, approve=False, note="no basis")
-    stray = await world.store.add_watch("@stray_news", "someone", "bypassing the requests")
+    stray = await world.store.add_watch(
+        "@stray_news", "someone", "bypassing the requests", state="approved"
+    )
 
     app = await authz_monitor()
     me = monitor_user(sim)

@@ -29,7 +29,6 @@ NEEDS_ROLE: dict[str, tuple[str, list[str]]] = {
     "login": ("admin", ["login", "--phone", "+999661234"]),
     "account add": ("admin", ["account", "add", "p9", "--session", "{tmp}/p9.session"]),
     "account disable": ("admin", ["account", "disable", "p1", "--reason", "burnt"]),
-    "watch add": ("investigator", ["watch", "add", "@some_chan"]),
     "watch remove": ("supervisor", ["watch", "remove", "1", "--reason", "done"]),
     "watch request": (
         "investigator",
@@ -101,6 +100,8 @@ NO_USER = {
     "init": "creates the first admin; refused once any user exists (tested below)",
     "run": "the service itself: acts as service:chanwatch, and everything it joins or "
     "records passes the authorization gate",
+    "watch add": "removed: a usage error naming `watch request`, before any login or change "
+    "(tests/monitor/test_cli_watch.py)",
 }
 
 

@@ -15,7 +15,7 @@ async def test_near_duplicate_photo_raises_alert(
     """An edited copy of a bank image, posted live, is recorded, hashed and alerted once."""
     ch = await sim.create_channel("News", username="newsroom")
     await add_pdq_bank(store)
-    await store.add_watch("@newsroom", "test")
+    await store.add_watch("@newsroom", "test", state="approved")
     app = await start_monitor()
     await wait_for(lambda: sim.is_member(ch, monitor_user(sim)), timeout=10)
 

@@ -18,8 +18,8 @@ async def test_flood_wait_does_not_stall_the_monitor(
     cursors catch up after the wait."""
     a = await sim.create_channel("A", username="chan_a")
     b = await sim.create_channel("B", username="chan_b")
-    await store.add_watch("@chan_a", "test")
-    await store.add_watch("@chan_b", "test")
+    await store.add_watch("@chan_a", "test", state="approved")
+    await store.add_watch("@chan_b", "test", state="approved")
     app = await start_monitor()
     await app.reconciler.wait_idle(10)
 
@@ -56,7 +56,7 @@ async def test_dropped_connections_lose_nothing(
     """The server drops the connection during live posting and in the middle of a
     photo download: every post is recorded and the photo is hashed."""
     ch = await sim.create_channel("Shaky", username="shaky")
-    await store.add_watch("@shaky", "test")
+    await store.add_watch("@shaky", "test", state="approved")
     await start_monitor()
     first = await sim.post(ch, text="hello")
     await poll(lambda: has_posts(store, ch.id, [first]))
@@ -85,7 +85,7 @@ async def test_expired_file_reference_is_refreshed(
     """FILE_REFERENCE_EXPIRED on the download: the message is fetched again and the
     photo is still hashed."""
     ch = await sim.create_channel("Refs", username="refs_chan")
-    await store.add_watch("@refs_chan", "test")
+    await store.add_watch("@refs_chan", "test", state="approved")
     await start_monitor()
     sim.faults.add(request="GetFileRequest", error="FILE_REFERENCE_EXPIRED", times=1)
     with capture_logs() as logs:
@@ -107,7 +107,7 @@ async def test_failed_download_is_retried_before_the_cursor_passes(
     post stored with a failed media row; the post is processed again and the photo
     is hashed before the channel's cursor passes it."""
     ch = await sim.create_channel("Flaky files", username="flaky_files")
-    await store.add_watch("@flaky_files", "test")
+    await store.add_watch("@flaky_files", "test", state="approved")
     app = await start_monitor()
     await app.reconciler.wait_idle(10)
     sim.faults.add(request="GetFileRequest", error="FILE_REFERENCE_EXPIRED", times=2)

@@ -153,7 +153,7 @@ async def test_reminder_before_expiry_once_per_end(world: World) -> None:
 
 async def test_watch_without_request_is_suspended(world: World) -> None:
     """A watch added past the request flow is suspended within one run."""
-    stray = await world.store.add_watch("@alpha_news", "someone", "added by hand")
+    stray = await world.store.add_watch("@alpha_news", "someone", "added by hand", state="approved")
     report = await enforcer_of(world, Recorded(), []).run_once()
     assert report.ended == {stray.id: "suspended"}
 

@@ -34,7 +34,7 @@ async def test_join_allowed_only_under_valid_authorization(world: World) -> None
     """An approved, covered watch may be joined; a watch added without request may not."""
     authz_id = await open_case_with_court_order(world)
     watch_id = await approved_watch(world)
-    stray = await world.store.add_watch("@alpha_news", "someone", "added by hand")
+    stray = await world.store.add_watch("@alpha_news", "someone", "added by hand", state="approved")
     gate = gate_of(world)
     ref = await gate.may_join(watch_id)
     assert ref is not None and ref.authorization_id == authz_id and ref.case_reference == "K-1"

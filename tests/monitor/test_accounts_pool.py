@@ -30,7 +30,10 @@ async def pool_with(w: World, *names: str, notes: Recorded | None = None) -> Acc
 
 
 async def watches(w: World, n: int) -> list[int]:
-    return [(await w.store.add_watch(f"@chan_{i:03d}", "test", None)).id for i in range(n)]
+    return [
+        (await w.store.add_watch(f"@chan_{i:03d}", "test", None, state="approved")).id
+        for i in range(n)
+    ]
 
 
 async def test_only_admin_adds_accounts_and_names_are_checked(world: World) -> None:

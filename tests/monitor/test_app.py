@@ -46,7 +46,7 @@ async def test_sigterm_stops_run_cleanly(sim: Server, tmp_path: Path) -> None:
     store = SQLiteStore(db)
     await store.open()
     try:
-        await store.add_watch("@sig_chan", "t")
+        await store.add_watch("@sig_chan", "t", state="approved")
         app = MonitorApp(make_settings(sim, session, db), access=None,
                          watch_sync_every=timedelta(seconds=0.3))
         runner = asyncio.create_task(app.run())

@@ -96,8 +96,12 @@ def test_config_file_option(
     monkeypatch.delenv("CHANWATCH_DATABASE__PATH")
     good = tmp_path / "good.toml"
     good.write_text(f'[database]\npath = "{db}"\n', encoding="utf-8")
-    monkeypatch.setenv("CHANWATCH_TOKEN", seed_cli_users(db, {"ivan": ("investigator",)})["ivan"])
-    assert run("--config", str(good), "watch", "add", "@toml_chan")[0] == 0
+    users = {"ivan": ("investigator",), "sam": ("supervisor",)}
+    monkeypatch.setenv("CHANWATCH_TOKEN", seed_cli_users(db, users)["ivan"])
+    opened = run(
+        "--config", str(good), "case", "open", "K-9", "--title", "t", "--supervisor", "sam"
+    )
+    assert opened[0] == 0, opened
     assert db.exists()
     bad = tmp_path / "bad.toml"
     bad.write_text("[database\n", encoding="utf-8")
@@ -128,15 +132,16 @@ def test_quiet_commands_hide_info_logs(
 
 def test_exit_statuses_as_a_subprocess(env: dict[str, str]) -> None:
     """The real process exits 0, 2 (bad input, bad setting) as main() returns."""
-    tokens = seed_cli_users(Path(env["CHANWATCH_DATABASE__PATH"]), {"ivan": ("investigator",)})
+    users = {"ivan": ("investigator",), "sam": ("supervisor",)}
+    tokens = seed_cli_users(Path(env["CHANWATCH_DATABASE__PATH"]), users)
     env = {**env, "CHANWATCH_TOKEN": tokens["ivan"]}
-    ok = subprocess_run(env, "watch", "add", "@proc_chan")
+    ok = subprocess_run(env, "case", "open", "K-P", "--title", "t", "--supervisor", "sam")
     assert ok.returncode == 0, ok.stderr
-    assert "watch 1 added" in ok.stdout
-    listed = subprocess_run(env, "--json", "watch", "list")
+    assert "case 'K-P' opened" in ok.stdout
+    listed = subprocess_run(env, "--json", "case", "list")
     assert listed.returncode == 0
-    assert json.loads(listed.stdout)["target"] == "@proc_chan"
-    bad_input = subprocess_run(env, "watch", "add", "not a channel")
+    assert json.loads(listed.stdout)["reference"] == "K-P"
+    bad_input = subprocess_run(env, "watch", "request", "K-P", "not a channel", "--reason", "r")
     assert bad_input.returncode == 2
     assert bad_input.stderr.startswith("chanwatch: error:")
     bad_setting = subprocess_run({**env, "CHANWATCH_TELEGRAM__API_ID": "abc"}, "watch", "list")

@@ -101,7 +101,7 @@ async def test_job_scheduled_and_final_checkpoint_only_when_grown(
     job = scheduler.get_job("ledger-checkpoint")
     assert service.signing and job is not None
     assert job.trigger.interval.total_seconds() == 300
-    await store.add_watch("@news", "ivan")
+    await store.add_watch("@news", "ivan", state="approved")
     await service.stop()
     await service.stop()
     [checkpoint] = await store.read(list_checkpoints)

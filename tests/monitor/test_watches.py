@@ -55,7 +55,7 @@ async def test_join_by_username_stores_id_and_hash(
 ) -> None:
     """@name is resolved and joined; the channel's id and access hash are stored."""
     ch = await sim.create_channel("Public", username="public_news")
-    w = await store.add_watch("@public_news", "t")
+    w = await store.add_watch("@public_news", "t", state="approved")
     assert await manager.sync() == {ch.id}
     rec = await store.get_channel(ch.id)
     assert rec is not None and (rec.access_hash, rec.username) == (ch.access_hash, "public_news")
@@ -70,7 +70,7 @@ async def test_join_by_invite_link(
 ) -> None:
     """A private channel is joined through both invite link forms."""
     ch = await sim.create_channel("Private", private=True)
-    await store.add_watch(form.format(h=ch.invite_hash), "t")
+    await store.add_watch(form.format(h=ch.invite_hash), "t", state="approved")
     assert await manager.sync() == {ch.id}
     assert sim.is_member(ch, monitor_user(sim))
     rec = await store.get_channel(ch.id)
@@ -81,7 +81,7 @@ async def test_unknown_name_fails_with_clear_reason(
     store: SQLiteStore, manager: WatchManager
 ) -> None:
     """A username nobody has makes the watch fail, saying so; nothing is joined."""
-    w = await store.add_watch("@nobody_here", "t")
+    w = await store.add_watch("@nobody_here", "t", state="approved")
     assert await manager.sync() == set()
     got = await store.get_watch(w.id)
     assert got is not None and got.state == "failed"
@@ -92,7 +92,7 @@ async def test_malformed_target_fails_with_clear_reason(
     store: SQLiteStore, manager: WatchManager
 ) -> None:
     """A watch whose target is not a channel name fails with the parser's message."""
-    w = await store.add_watch("example.org/x", "t")
+    w = await store.add_watch("example.org/x", "t", state="approved")
     await manager.sync()
     got = await store.get_watch(w.id)
     assert got is not None and got.state == "failed"
@@ -105,7 +105,7 @@ async def test_expired_invite_fails(
     """An expired invite link makes the watch fail with a clear reason."""
     ch = await sim.create_channel("Private", private=True)
     sim.faults.add(request="CheckChatInviteRequest", error="INVITE_HASH_EXPIRED", times=1)
-    w = await store.add_watch(f"t.me/+{ch.invite_hash}", "t")
+    w = await store.add_watch(f"t.me/+{ch.invite_hash}", "t", state="approved")
     await manager.sync()
     got = await store.get_watch(w.id)
     assert got is not None and got.state == "failed"
@@ -116,7 +116,7 @@ async def test_banned_account_fails(sim: Server, store: SQLiteStore, manager: Wa
     """CHANNEL_PRIVATE on join (banned) fails the watch, naming why."""
     ch = await sim.create_channel("Hostile", username="hostile_ch")
     await sim.ban(ch, monitor_user(sim))
-    w = await store.add_watch("@hostile_ch", "t")
+    w = await store.add_watch("@hostile_ch", "t", state="approved")
     await manager.sync()
     got = await store.get_watch(w.id)
     assert got is not None and got.state == "failed"
@@ -130,7 +130,7 @@ async def test_flood_wait_on_join_waits_then_joins(
     sync after that joins it."""
     ch = await sim.create_channel("Busy", username="busy_chan")
     sim.faults.add(request="JoinChannelRequest", error="FLOOD_WAIT_1", times=1)
-    w = await store.add_watch("@busy_chan", "t")
+    w = await store.add_watch("@busy_chan", "t", state="approved")
     assert await manager.sync() == set()
     got = await store.get_watch(w.id)
     assert got is not None and got.state == "waiting" and got.wait_until is not None
@@ -146,7 +146,7 @@ async def test_revoked_watch_is_left(
 ) -> None:
     """Revoking leaves the channel on Telegram and marks the watch `left`."""
     ch = await sim.create_channel("Public", username="to_leave")
-    w = await store.add_watch("@to_leave", "t")
+    w = await store.add_watch("@to_leave", "t", state="approved")
     await manager.sync()
     await store.update_watch(w.id, actor="t", state="revoked")
     assert await manager.sync() == set()
@@ -160,7 +160,7 @@ async def test_gate_keeps_unauthorized_watches_out(
 ) -> None:
     """A watch the gate refuses is neither joined nor recorded."""
     await sim.create_channel("Public", username="gated_ch")
-    await store.add_watch("@gated_ch", "t")
+    await store.add_watch("@gated_ch", "t", state="approved")
 
     async def refuse(watch: object) -> bool:
         return False

@@ -38,7 +38,7 @@ async def test_channel_first_and_last_seen(
 
 async def test_watch_lifecycle_is_audited(store: SQLiteStore) -> None:
     """Adding and changing a watch writes audit rows with who, why, before and after."""
-    watch = await store.add_watch("@demo", actor="alice", reason="case 7")
+    watch = await store.add_watch("@demo", actor="alice", reason="case 7", state="approved")
     assert (watch.state, watch.target, watch.channel_id) == ("approved", "@demo", None)
     joined = await store.update_watch(
         watch.id, actor="svc:monitor", state="active", channel_id=100, account="acct-1"
@@ -58,14 +58,14 @@ async def test_watch_lifecycle_is_audited(store: SQLiteStore) -> None:
 
 async def test_unchanged_update_writes_no_audit(store: SQLiteStore) -> None:
     """An update that changes nothing leaves no audit noise."""
-    watch = await store.add_watch("@demo", actor="alice")
+    watch = await store.add_watch("@demo", actor="alice", state="approved")
     await store.update_watch(watch.id, actor="alice", state="approved")
     assert len(await store.list_audit(subject=f"watch:{watch.id}")) == 1
 
 
 async def test_watch_is_never_rebound(store: SQLiteStore) -> None:
     """Once resolved, a watch keeps its channel: binding another one is refused."""
-    watch = await store.add_watch("@demo", actor="alice")
+    watch = await store.add_watch("@demo", actor="alice", state="approved")
     await store.update_watch(watch.id, actor="svc", channel_id=100)
     await store.update_watch(watch.id, actor="svc", channel_id=100)
     with pytest.raises(StoreError, match="never re-resolved"):
@@ -74,7 +74,7 @@ async def test_watch_is_never_rebound(store: SQLiteStore) -> None:
 
 async def test_waiting_keeps_until_then_clears(store: SQLiteStore) -> None:
     """wait_until is kept while waiting and cleared when the watch leaves waiting."""
-    watch = await store.add_watch("@demo", actor="alice")
+    watch = await store.add_watch("@demo", actor="alice", state="approved")
     until = T0 + timedelta(minutes=3)
     waiting = await store.update_watch(watch.id, actor="svc", state="waiting", wait_until=until)
     assert waiting.wait_until == until
@@ -83,13 +83,16 @@ async def test_waiting_keeps_until_then_clears(store: SQLiteStore) -> None:
 
 
 async def test_bad_watch_input_is_refused(store: SQLiteStore) -> None:
-    """Unknown states, empty targets, empty actors and unknown ids get clear errors."""
+    """Unknown states, empty targets, empty actors and unknown ids get clear errors;
+    a watch has no default state (none is approved unless its caller says so)."""
+    with pytest.raises(TypeError, match="state"):
+        await store.add_watch("@demo", actor="alice")  # type: ignore[call-arg]
     with pytest.raises(ValueError, match="unknown watch state"):
         await store.add_watch("@demo", actor="alice", state="watching")
     with pytest.raises(ValueError, match="target"):
-        await store.add_watch("  ", actor="alice")
+        await store.add_watch("  ", actor="alice", state="approved")
     with pytest.raises(ValueError, match="actor"):
-        await store.add_watch("@demo", actor="")
+        await store.add_watch("@demo", actor="", state="approved")
     with pytest.raises(NotFound):
         await store.update_watch(999, actor="alice", state="left")
     assert await store.list_watches() == []
@@ -99,9 +102,9 @@ async def test_watched_channel_ids_and_listing(store: SQLiteStore) -> None:
     """Only channels of authorized, not stopped watches are recorded."""
     states = ["requested", "approved", "active", "waiting", "revoked", "left", "joining"]
     for n, state in enumerate(states, start=1):
-        w = await store.add_watch(f"@c{n}", actor="alice")
+        w = await store.add_watch(f"@c{n}", actor="alice", state="approved")
         await store.update_watch(w.id, actor="svc", state=state, channel_id=n)
-    await store.add_watch("@unresolved", actor="alice")
+    await store.add_watch("@unresolved", actor="alice", state="approved")
     assert await store.watched_channel_ids() == {2, 3, 4, 7}
     assert [w.target for w in await store.list_watches(["revoked", "left"])] == ["@c5", "@c6"]
     assert len(await store.list_watches()) == 8

@@ -225,7 +225,7 @@ async def test_a_record_that_cannot_be_written_undoes_its_change(
 async def test_audited_changes_are_mirrored_with_their_case(store: SQLiteStore) -> None:
     """Each audit row becomes one ledger record: watch changes as watch.*, an
     authorization's revocation as authorization.revoked with its case and scope."""
-    watch = await store.add_watch("@news", "ivan", "lead")
+    watch = await store.add_watch("@news", "ivan", "lead", state="approved")
     await store.update_watch(watch.id, actor="service:monitor", state="active", channel_id=100)
     authz = {"id": 7, "case_reference": "K-1", "scope": ["@news"], "kind": "court",
              "authority": "AG Test", "document_ref": "Gs 1/26",
