@@ -1,43 +1,7 @@
-"""The notifier hook: how reminders and account problems reach people.
-
-chanwatch always logs the message; a :class:`Notifier` (mail, chat, the
-hotline's notifiers) may also deliver it. Recipients are chanwatch usernames.
-"""
+"""The notifier hook, now in :mod:`hotline.notify` (re-exported here)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from hotline.notify import LogNotifier, Notifier, tell
 
-import structlog
-
-log = structlog.get_logger(__name__)
-
-
-class Notifier(Protocol):
-    async def notify(
-        self, recipients: Sequence[str], subject: str, details: Mapping[str, Any]
-    ) -> None: ...
-
-
-class LogNotifier:
-    """Delivers nothing beyond a structured log line (the default)."""
-
-    async def notify(
-        self, recipients: Sequence[str], subject: str, details: Mapping[str, Any]
-    ) -> None:
-        log.info("notification", to=list(recipients), subject=subject, **dict(details))
-
-
-async def tell(
-    notifier: Notifier | None, recipients: Sequence[str], subject: str, details: Mapping[str, Any]
-) -> None:
-    """Log the message, then hand it to ``notifier``; a failing notifier is logged,
-    never allowed to stop the job that calls it."""
-    log.warning("notify", to=list(recipients), subject=subject, **dict(details))
-    if notifier is None:
-        return
-    try:
-        await notifier.notify(recipients, subject, details)
-    except Exception:  # a notifier is someone else's code: log it with what was lost
-        log.exception("notifier_failed", to=list(recipients), subject=subject)
+__all__ = ["LogNotifier", "Notifier", "tell"]

@@ -4,7 +4,12 @@ An alert is ``open`` when raised; an operator ``claim``s it (it is theirs to
 decide), then ``confirm``s it (the content is what the bank says: takedown and
 evidence follow) or ``dismiss``es it (a false positive). ``confirm`` and
 ``dismiss`` may also be done straight from ``open``. Decisions need a
-``--note`` saying why. Every change is audited with who and when.
+``--note`` saying why; a claimed alert is decided by whoever claimed it (or a
+supervisor). Every change is audited with who and when. The queue's logic is
+:mod:`hotline.queue`; this module parses and prints.
+
+``alerts list`` shows each undecided alert's time left before its due time, or
+``OVERDUE``; ``--overdue`` lists only those.
 
 Decisions teach the matcher (in the same transaction): ``confirm`` puts every
 hash of the alert's media into the local ``confirmed`` bank (source
@@ -16,12 +21,12 @@ bank check and re-matches recent media when a bank grew.
 from __future__ import annotations
 
 import argparse
-from typing import Any, get_args
+from typing import Any
 
+from hotline.queue import STATES, AlertQueue, QueueItem, bank_names, format_time_left
 from monitor.cli.common import (
     CliContext,
     SubParsers,
-    UsageError,
     acting_user,
     add_json_flag,
     emit_list,
@@ -31,9 +36,8 @@ from monitor.cli.common import (
 )
 from storage.models import Alert, AlertState
 
-STATES: tuple[str, ...] = get_args(AlertState)
-COLUMNS = ("id", "state", "priority", "due_at", "channel_id", "message_id", "matches", "banks",
-           "claimed_by")
+COLUMNS = ("id", "state", "priority", "due_at", "time_left", "channel_id", "message_id",
+           "matches", "banks", "claimed_by")
 #: Characters of post text shown by ``alerts show`` (metadata, never the media).
 TEXT_PREVIEW = 200
 
@@ -51,6 +55,8 @@ def register(sub: SubParsers) -> None:
 
     lst = cmds.add_parser("list", help="alerts, most urgent first")
     lst.add_argument("--state", choices=STATES, help="only alerts in this state")
+    lst.add_argument("--overdue", action="store_true",
+                     help="only undecided alerts past their due time")
     add_json_flag(lst)
     lst.set_defaults(func=cmd_list, quiet=True)
 
@@ -80,7 +86,7 @@ def alert_row(alert: Alert) -> dict[str, Any]:
         "channel_id": alert.channel_id,
         "message_id": alert.message_id,
         "matches": len(alert.matches),
-        "banks": sorted({str(m.get("bank")) for m in alert.matches}),
+        "banks": bank_names(alert),
         "claimed_by": alert.claimed_by,
         "decided_by": alert.decided_by,
         "decided_at": alert.decided_at,
@@ -88,22 +94,32 @@ def alert_row(alert: Alert) -> dict[str, Any]:
     }
 
 
+def item_row(item: QueueItem) -> dict[str, Any]:
+    """``alert_row`` plus ``time_left`` (text), ``time_left_s`` and ``overdue``."""
+    row = alert_row(item.alert)
+    row["time_left"] = format_time_left(item)
+    row["time_left_s"] = (
+        None if item.time_left is None else int(item.time_left.total_seconds())
+    )
+    row["overdue"] = item.overdue
+    return row
+
+
 async def cmd_list(args: argparse.Namespace, ctx: CliContext) -> int:
     async with open_store(ctx) as store:
-        alerts = await store.list_alerts(args.state)
-    alerts.sort(key=lambda a: (a.state not in ("open", "claimed"), a.priority, a.due_at, a.id))
-    emit_list(args, ctx, [alert_row(a) for a in alerts], COLUMNS, empty="no alerts")
+        items = await AlertQueue(store).items(args.state, overdue_only=args.overdue)
+    empty = "no overdue alerts" if args.overdue else "no alerts"
+    emit_list(args, ctx, [item_row(i) for i in items], COLUMNS, empty=empty)
     return 0
 
 
 async def cmd_show(args: argparse.Namespace, ctx: CliContext) -> int:
     async with open_store(ctx) as store:
-        alert = await store.get_alert(args.id)
-        if alert is None:
-            raise UsageError(f"no alert with id {args.id}")
+        item = await AlertQueue(store).get(args.id)
+        alert = item.alert
         post = await store.get_post(alert.channel_id, alert.message_id)
         channel = await store.get_channel(alert.channel_id)
-    obj = alert_row(alert)
+    obj = item_row(item)
     obj["channel"] = (
         f"{channel.title} (@{channel.username})" if channel and channel.username
         else channel.title if channel else None
@@ -123,12 +139,10 @@ async def cmd_show(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 async def cmd_transition(args: argparse.Namespace, ctx: CliContext) -> int:
-    to, _text, _required = _VERBS[args.verb]
     actor = await acting_user(args, ctx, "operator")
     async with open_store(ctx) as store:
-        alert = await store.get_alert(args.id)
-        if alert is None:
-            raise UsageError(f"no alert with id {args.id}")
-        updated = await store.transition_alert(alert.id, to, actor, args.note)
-    say(ctx, f"alert {updated.id}: {alert.state} -> {updated.state} by {actor}")
+        queue = AlertQueue(store)
+        change = {"claim": queue.claim, "confirm": queue.confirm, "dismiss": queue.dismiss}
+        before, after = await change[args.verb](args.id, actor, args.note)
+    say(ctx, f"alert {after.id}: {before.state} -> {after.state} by {actor}")
     return 0
