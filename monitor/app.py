@@ -1,6 +1,7 @@
 """Application wiring: settings -> store -> bank index -> pipeline -> Telegram
 client -> watches, reconciliation, live intake -> scheduler (and the evidence
-ledger's settings record and checkpoint job, :mod:`monitor.ledger`).
+ledger's settings record and checkpoint job, :mod:`monitor.ledger`; the
+hotline's new-alert announcements and due-time job, :mod:`monitor.alerting`).
 
 :class:`MonitorApp` starts the parts in that order and stops them in reverse.
 ``run`` keeps it going until SIGTERM or SIGINT: the scheduler stops, live
@@ -15,13 +16,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+from dataclasses import replace
 from datetime import timedelta
 
 import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from handlers.pipeline import Pipeline, Registry, new_context
+from hotline.notify import Notifier
 from monitor.access.wiring import AccessControl, AccessOptions
+from monitor.alerting import Alerting, build_notifier
 from monitor.bankindex import LiveBankIndex, load_index
 from monitor.bankindex import refresh as refresh_index
 from monitor.intake import Intake
@@ -72,10 +76,13 @@ class MonitorApp:
         watch_sync_every: timedelta = WATCH_SYNC_EVERY,
         index_reload_every: timedelta = INDEX_RELOAD_EVERY,
         access: AccessOptions | None = ENFORCED,
+        notifier: Notifier | None = None,
     ) -> None:
         """``access``: the authorization gate, account pool and enforcement job
         (monitor.access); ``None`` runs unrestricted, for tests of the monitor's
-        mechanics only: then every watch is joined and recorded."""
+        mechanics only: then every watch is joined and recorded. ``notifier``:
+        how alerts and reminders reach people (default: the settings' webhook,
+        else the log only)."""
         self.settings = settings
         self._gate = gate
         self._access_options = access
@@ -92,6 +99,8 @@ class MonitorApp:
         self._stopping = False
         self._index: LiveBankIndex | None = None
         self.ledger: LedgerService | None = None
+        self._notifier = notifier
+        self.alerting: Alerting | None = None
 
     # -- accessors (raise when not started) ---------------------------------
     @property
@@ -128,12 +137,18 @@ class MonitorApp:
         sink: PostSink = pipeline
         gate = self._gate
         authority_of = None
-        if self._access_options is not None:  # no join, no recording without authorization
-            self.access = AccessControl(self.store, settings, self._access_options)
+        notifier = self._notifier or build_notifier(settings)
+        self.alerting = Alerting(self.store, settings, notifier)
+        options = self._access_options
+        if options is not None and options.notifier is None and notifier is not None:
+            options = replace(options, notifier=notifier)
+        if options is not None:  # no join, no recording without authorization
+            self.access = AccessControl(self.store, settings, options)
             await self.access.pool.ensure(account, settings.telegram.session_file)
             gated = self.access.sink(pipeline)
             sink, authority_of = gated, gated.authority_of
             gate = _all_of(self._gate, self.access.watch_gate(account))
+        sink = self.alerting.wrap(sink)  # operators hear of each new alert
 
         client = build_client(client_config)
         self._client = client
@@ -181,6 +196,7 @@ class MonitorApp:
                           id="bank-index", coalesce=True, max_instances=1)
         if self.access is not None:
             self.access.schedule(scheduler, self.sync_watches)
+        self.alerting.schedule(scheduler)
         self.ledger = LedgerService(self.store, settings)
         await self.ledger.start(scheduler)
         scheduler.start()
@@ -218,6 +234,8 @@ class MonitorApp:
             self._intake.unregister()
         if self._reconciler is not None:
             await self._reconciler.stop()
+        if self.alerting is not None:  # announcements in flight
+            await self.alerting.stop()
         if self._client is not None:
             await self._client.disconnect()
         if self.access is not None:  # refused posts counted since the last run

@@ -37,6 +37,7 @@ from monitor.settings_sections import (
     AlertSettings,
     DatabaseSettings,
     HandlerSettings,
+    HotlineSettings,
     LedgerSettings,
     LogSettings,
     MatchingSettings,
@@ -67,6 +68,7 @@ __all__ = [
     "AlertSettings",
     "DatabaseSettings",
     "HandlerSettings",
+    "HotlineSettings",
     "LedgerSettings",
     "LogSettings",
     "MatchingSettings",
@@ -134,6 +136,7 @@ class Settings(BaseSettings):
     access: AccessSettings = AccessSettings()
     accounts: AccountSettings = AccountSettings()
     ledger: LedgerSettings = LedgerSettings()
+    hotline: HotlineSettings = HotlineSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -313,6 +313,41 @@ class LedgerSettings(_Section):
         return value
 
 
+class HotlineSettings(_Section):
+    """Notifications of the hotline queue (hotline/notices.py)."""
+
+    #: Optional: every notification (a new alert, due soon, overdue, reminders)
+    #: is POSTed there as JSON, metadata only. Kept secret: it often holds a token.
+    webhook_url: SecretStr | None = None
+    #: Seconds the webhook has to answer.
+    webhook_timeout: Duration = timedelta(seconds=10)
+    #: Operators are warned once when an undecided alert is this close to its due time.
+    due_warning: Duration = timedelta(hours=2)
+    #: How often due times are checked.
+    due_check_interval: Duration = timedelta(minutes=1)
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.match(r"^https?://[^\s/]+", value.get_secret_value()):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @field_validator("webhook_timeout", "due_check_interval")
+    @classmethod
+    def _at_least_a_second(cls, value: timedelta) -> timedelta:
+        if value < timedelta(seconds=1):
+            raise ValueError("must be at least 1s")
+        return value
+
+    @field_validator("due_warning")
+    @classmethod
+    def _not_negative(cls, value: timedelta) -> timedelta:
+        if value < timedelta(0):
+            raise ValueError("must not be negative (0 switches the warning off)")
+        return value
+
+
 class LogSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     #: ``auto``: JSON lines when the log stream is not a terminal, readable text otherwise.
