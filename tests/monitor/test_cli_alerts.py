@@ -189,3 +189,22 @@ def test_unknown_alert(db: Path) -> None:
     for argv in (("alerts", "show", "99"), ("alerts", "claim", "99")):
         code, _, err = run(*argv)
         assert code == 2 and "no alert with id 99" in err
+
+
+def test_list_time_left_and_overdue_filter(db: Path) -> None:
+    """list shows OVERDUE for undecided alerts past due (the seeded ones are, in March);
+    --overdue lists only those; a decided alert shows no time left."""
+    code, out, _ = run("alerts", "list")
+    lines = out.strip().splitlines()
+    assert code == 0 and "TIME_LEFT" in lines[0].upper()
+    assert all("OVERDUE" in line for line in lines[1:])
+    assert run("alerts", "dismiss", "1", "--note", "false positive")[0] == 0
+    rows = json_lines(run("alerts", "list", "--json")[1])
+    assert [(r["id"], r["overdue"], r["time_left"]) for r in rows] == [
+        (2, True, "OVERDUE"), (1, False, "-")]
+    assert isinstance(rows[0]["time_left_s"], int) and rows[0]["time_left_s"] < 0
+    code, out, _ = run("alerts", "list", "--overdue", "--json")
+    assert code == 0 and [r["id"] for r in json_lines(out)] == [2]
+    assert run("alerts", "confirm", "2", "--note", "the known image")[0] == 0
+    code, out, err = run("alerts", "list", "--overdue")
+    assert code == 0 and "no overdue alerts" in out + err
