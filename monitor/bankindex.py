@@ -13,11 +13,33 @@ for one medium (a dismissed false positive) are applied with
 (:func:`handlers.builtin.match.media_key`).
 
 :meth:`LiveBankIndex.reload_if_changed` compares the banks (name, threshold,
-enabled entries) and the per-media disables with the store: a bank change
-rebuilds the index in a worker thread and swaps it in at once (the previous
-index serves lookups meanwhile); new disables alone are applied in place.
+enabled entries, all entries) and the per-media disables with the store. New disables alone
+are applied in place. When the only change is new entries (a confirmation
+adding a few hashes to ``confirmed``, an import that only adds), those are
+loaded incrementally; anything else (a disable or withdrawal, a re-enable, a
+threshold change, a new or removed bank) rebuilds the index in a worker thread
+and swaps it in at once (the previous index serves lookups meanwhile).
 :attr:`LiveBankIndex.grown` names the banks that gained entries at the last
-reload (the monitor then matches recent media again).
+reload (the monitor then matches recent media again), and
+:attr:`~LiveBankIndex.full_loads` / :attr:`~LiveBankIndex.incremental_loads`
+count the two kinds of load.
+
+Incremental growth. Bank entry ids are the table's rowids: increasing, never
+reused (entries are disabled, never deleted). The index remembers the highest
+id it loaded and a fingerprint of what it loaded per bank (count and sum of the
+enabled ids). Growth is incremental when the banks and thresholds are the same
+and the store's fingerprint of the enabled entries up to that id is unchanged
+(``store.bank_marks``): then nothing old changed, and the rows above that id
+(``store.iter_bank_columns(after_id=...)``) are the whole difference.
+
+Concurrency. Lookups run in worker threads while the reload task (the only
+writer) works. The big index built at a full load is never written again;
+entries added since live in a small *delta* index, and the pair is published as
+one tuple that a lookup reads once. Growth builds a new delta (the previous
+delta's columns plus the new rows) off to the side, then replaces the tuple in
+one assignment: a lookup sees either the old pair or the new one, never a half
+loaded index. Deltas stay small: past :data:`DELTA_LIMIT` entries the next
+growth is a full load, which folds them into the big index.
 """
 
 from __future__ import annotations
@@ -37,11 +59,15 @@ from handlers.index.mih import hex_to_words
 from handlers.pipeline import Context, Hit
 from handlers.rematch import RematchResult, rematch_recent
 from storage.api import Store
-from storage.models import BankInfo, HashType, MediaDisable
+from storage.models import BankColumns, BankInfo, HashType, MediaDisable
 
 log = structlog.get_logger(__name__)
 
-BankSignature = tuple[tuple[str, int, int], ...]
+BankSignature = tuple[tuple[str, int, int, int], ...]
+#: Per bank: (count, sum of ids) of the enabled entries the index holds.
+Marks = dict[str, tuple[int, int]]
+#: Entries kept in the delta index before growth means a full load again.
+DELTA_LIMIT = 50_000
 
 
 def _hit(m: IndexMatch) -> Hit:
@@ -56,17 +82,39 @@ class _PdqColumns:
     categories: list[str | None] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class _Loaded:
+    """What the index holds, replaced as a whole (see the module doc)."""
+
+    inner: HashIndex
+    delta: HashIndex | None
+    delta_columns: tuple[BankColumns, ...]
+    max_id: int
+    #: None: unknown (growth then means a full load).
+    marks: Marks | None
+
+
 class LiveBankIndex:
     """A swappable :class:`handlers.index.BankIndex` with the pipeline's lookup."""
 
     def __init__(
-        self, inner: HashIndex, signature: BankSignature, disables: int = 0
+        self,
+        inner: HashIndex,
+        signature: BankSignature,
+        disables: int = 0,
+        *,
+        max_id: int = 0,
+        marks: Marks | None = None,
     ) -> None:
-        self._inner = inner
+        self._loaded = _Loaded(inner, None, (), max_id, None if marks is None else dict(marks))
         self._signature = signature
         self._disables = disables
         #: Banks that gained entries at the last reload.
         self.grown: tuple[str, ...] = ()
+        #: Full loads from the store since this index was made (after the first).
+        self.full_loads = 0
+        #: Loads of new entries only.
+        self.incremental_loads = 0
 
     def lookup_values(
         self,
@@ -81,11 +129,16 @@ class LiveBankIndex:
         media_key: str | None = None,
     ) -> list[Hit]:
         """Every enabled entry matching any of the hashes (see the pipeline's protocol)."""
-        matches = self._inner.lookup_values(
-            sha256=sha256, md5=md5, sha1=sha1, pdq=pdq, pdq_quality=pdq_quality,
-            pdq_variants=pdq_variants, vpdq=vpdq, media_key=media_key,
-        )
-        return [_hit(m) for m in matches]
+        loaded = self._loaded  # read once: one consistent (inner, delta) pair
+        parts = (loaded.inner,) if loaded.delta is None else (loaded.inner, loaded.delta)
+        return [
+            _hit(m)
+            for part in parts
+            for m in part.lookup_values(
+                sha256=sha256, md5=md5, sha1=sha1, pdq=pdq, pdq_quality=pdq_quality,
+                pdq_variants=pdq_variants, vpdq=vpdq, media_key=media_key,
+            )
+        ]
 
     def lookup(self, hash_type: HashType, value: str) -> list[Hit]:
         """Matches of one hash value (``vpdq``: encoded frames); PDQ not quality-filtered."""
@@ -102,11 +155,12 @@ class LiveBankIndex:
         return []
 
     def __len__(self) -> int:
-        return len(self._inner)
+        loaded = self._loaded
+        return len(loaded.inner) + (0 if loaded.delta is None else len(loaded.delta))
 
     async def reload_if_changed(self, store: Store) -> bool:
-        """Rebuild from the store when a bank's entries or threshold changed, or
-        apply new per-media disables; True when anything changed."""
+        """Load new entries, rebuild from the store when anything else about the
+        banks changed, or apply new per-media disables; True when anything changed."""
         banks = await store.list_banks()
         signature = _signature(banks)
         disables = await store.media_disables()
@@ -114,17 +168,71 @@ class LiveBankIndex:
             self.grown = ()
             if len(disables) == self._disables:
                 return False
-            _apply_disables(self._inner, disables)
+            loaded = self._loaded
+            for part in (loaded.inner, loaded.delta):
+                if part is not None:
+                    _apply_disables(part, disables)
             self._disables = len(disables)
             log.info("bank_index_disables_applied", disables=len(disables))
             return True
-        inner = await _build(store, banks, disables)
-        before = {name: enabled for name, _t, enabled in self._signature}
-        self.grown = tuple(name for name, _t, enabled in signature
+        if await self._grow(store, banks, signature, disables):
+            return True
+        loaded = await _build(store, banks, disables)
+        before = {name: enabled for name, _t, enabled, _all in self._signature}
+        self.grown = tuple(name for name, _t, enabled, _all in signature
                            if enabled > before.get(name, 0))
-        self._inner, self._signature, self._disables = inner, signature, len(disables)
-        log.info("bank_index_reloaded", entries=len(inner), grown=list(self.grown))
+        self._loaded, self._signature, self._disables = loaded, signature, len(disables)
+        self.full_loads += 1
+        log.info("bank_index_reloaded", entries=len(self), grown=list(self.grown))
         return True
+
+    async def _grow(
+        self,
+        store: Store,
+        banks: Sequence[BankInfo],
+        signature: BankSignature,
+        disables: Sequence[MediaDisable],
+    ) -> bool:
+        """Add the entries above the loaded ids when nothing else changed; False
+        (nothing done) when a full load is needed."""
+        old = self._loaded
+        same_banks = {s[:2] for s in signature} == {s[:2] for s in self._signature}
+        if (not same_banks or old.marks is None
+                or await store.bank_marks(old.max_id) != old.marks):
+            return False
+        new = tuple([c async for c in store.iter_bank_columns(after_id=old.max_id)])
+        columns = old.delta_columns + new
+        if sum(len(c.ids) for c in columns) > DELTA_LIMIT:
+            return False
+        delta = await asyncio.to_thread(_build_delta, banks, columns)
+        for part in (old.inner, delta):  # disables may name the new entries
+            _apply_disables(part, disables)
+        marks = dict(old.marks)
+        for chunk in new:
+            count, total = marks.get(chunk.bank, (0, 0))
+            marks[chunk.bank] = (count + len(chunk.ids), total + sum(chunk.ids))
+        max_id = max((max(c.ids) for c in new), default=old.max_id)
+        self._loaded = _Loaded(old.inner, delta, columns, max_id, marks)  # one swap
+        # What is now held (rows committed since list_banks included): the next
+        # check compares the store against exactly this.
+        self._signature = tuple(sorted(
+            (b.name, b.threshold, marks.get(b.name, (0, 0))[0], b.entries) for b in banks
+        ))
+        self._disables = len(disables)
+        self.grown = tuple(sorted({c.bank for c in new}))
+        self.incremental_loads += 1
+        log.info("bank_index_grown", added=sum(len(c.ids) for c in new),
+                 delta=len(delta), grown=list(self.grown))
+        return True
+
+
+def _build_delta(banks: Sequence[BankInfo], columns: Sequence[BankColumns]) -> HashIndex:
+    delta = HashIndex(min_quality=0)
+    for info in banks:
+        delta.set_bank(info.name, threshold=info.threshold)
+    for c in columns:
+        delta.load_columns(c.bank, c.hash_type, c.ids, c.values, c.categories)
+    return delta
 
 
 def _apply_disables(index: HashIndex, disables: Sequence[MediaDisable]) -> None:
@@ -133,17 +241,22 @@ def _apply_disables(index: HashIndex, disables: Sequence[MediaDisable]) -> None:
 
 
 def _signature(banks: Sequence[BankInfo]) -> BankSignature:
-    return tuple(sorted((b.name, b.threshold, b.enabled_entries) for b in banks))
+    return tuple(sorted((b.name, b.threshold, b.enabled_entries, b.entries) for b in banks))
 
 
 async def _build(
     store: Store, banks: Sequence[BankInfo], disables: Sequence[MediaDisable]
-) -> HashIndex:
+) -> _Loaded:
     index = HashIndex(min_quality=0)
     for info in banks:
         index.set_bank(info.name, threshold=info.threshold)
     pdq: dict[str, _PdqColumns] = {}
+    marks: Marks = {}
+    max_id = 0
     async for chunk in store.iter_bank_columns():
+        count, total = marks.get(chunk.bank, (0, 0))
+        marks[chunk.bank] = (count + len(chunk.ids), total + sum(chunk.ids))
+        max_id = max(max_id, *chunk.ids)
         if chunk.hash_type == "pdq":  # gathered as words, one bulk add per bank
             cols = pdq.setdefault(chunk.bank, _PdqColumns())
             cols.words.append(await asyncio.to_thread(hex_to_words, chunk.values))
@@ -160,14 +273,16 @@ async def _build(
         await asyncio.to_thread(index.load_columns, bank, "pdq", ids, words, categories)
     await asyncio.to_thread(index.compact)
     _apply_disables(index, disables)
-    return index
+    return _Loaded(index, None, (), max_id, marks)
 
 
 async def load_index(store: Store) -> LiveBankIndex:
     """The index of every enabled entry of every bank in ``store``."""
     banks = await store.list_banks()
     disables = await store.media_disables()
-    return LiveBankIndex(await _build(store, banks, disables), _signature(banks), len(disables))
+    loaded = await _build(store, banks, disables)
+    return LiveBankIndex(loaded.inner, _signature(banks), len(disables),
+                         max_id=loaded.max_id, marks=loaded.marks)
 
 
 async def refresh(index: LiveBankIndex, ctx: Context) -> RematchResult | None:

@@ -2,6 +2,12 @@
 index loads millions of entries from them without one object (or one SQLite
 row object) per entry.
 
+``after_id`` streams only the entries above an id (the rows added since the
+index last loaded: ids are the table's rowids, given in increasing order and
+never reused, since entries are never deleted), and :func:`enabled_marks`
+fingerprints the enabled entries up to an id, so the index can tell that
+nothing but new rows changed.
+
 The table is read in rowid order, one id range of :data:`CHUNK` ids at a time
 (a sequential scan, several times faster than walking the unique index), and
 SQLite aggregates each range per bank and hash type into three strings (ids,
@@ -38,11 +44,14 @@ _ROWS = (
 
 
 async def iter_columns(
-    conn: aiosqlite.Connection, chunk: int = CHUNK
+    conn: aiosqlite.Connection, chunk: int = CHUNK, after_id: int = 0
 ) -> AsyncIterator[BankColumns]:
-    """Chunks of ``(ids, values, categories)`` per bank and hash type, by id range."""
+    """Chunks of ``(ids, values, categories)`` per bank and hash type, by id
+    range; only entries with an id above ``after_id``."""
     names = {int(r[0]): str(r[1]) for r in await fetch_all(conn, "SELECT id, name FROM banks")}
-    span = await fetch_one(conn, "SELECT min(id), max(id) FROM bank_entries")
+    span = await fetch_one(
+        conn, "SELECT min(id), max(id) FROM bank_entries WHERE id > ?", (after_id,)
+    )
     if span is None or span[0] is None:
         return
     low, high = int(span[0]) - 1, int(span[1])
@@ -60,6 +69,21 @@ async def iter_columns(
                 )
             yield columns
         low = top
+
+
+async def enabled_marks(
+    conn: aiosqlite.Connection, upto_id: int
+) -> dict[str, tuple[int, int]]:
+    """Per bank with any: (count, sum of ids) of its enabled entries with an id up
+    to ``upto_id``. Any disable or re-enable among them changes it."""
+    names = {int(r[0]): str(r[1]) for r in await fetch_all(conn, "SELECT id, name FROM banks")}
+    rows = await fetch_all(
+        conn,
+        "SELECT bank_id, count(*), sum(id) FROM bank_entries WHERE enabled = 1 AND id <= ? "
+        "GROUP BY bank_id",
+        (upto_id,),
+    )
+    return {names[int(r[0])]: (int(r[1]), int(r[2])) for r in rows}
 
 
 def _split(

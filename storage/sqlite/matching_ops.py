@@ -84,8 +84,13 @@ class MatchingOperations(ABC):
         """Confirmed and dismissed alerts, and per-media disables, per bank."""
         return await self.read(feedback.bank_feedback)
 
-    async def iter_bank_columns(self) -> AsyncIterator[BankColumns]:
-        """Enabled entries as column chunks per bank and hash type, from one snapshot."""
+    async def iter_bank_columns(self, after_id: int = 0) -> AsyncIterator[BankColumns]:
+        """Enabled entries as column chunks per bank and hash type, from one
+        snapshot; only those with an id above ``after_id``."""
         async with self.reading() as conn:
-            async for chunk in bank_columns.iter_columns(conn):
+            async for chunk in bank_columns.iter_columns(conn, after_id=after_id):
                 yield chunk
+
+    async def bank_marks(self, upto_id: int) -> dict[str, tuple[int, int]]:
+        """Per bank: (count, sum of ids) of enabled entries with an id up to ``upto_id``."""
+        return await self.read(partial(bank_columns.enabled_marks, upto_id=upto_id))

@@ -3,7 +3,9 @@ reloaded when banks change."""
 
 from __future__ import annotations
 
+import asyncio
 import random
+import threading
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,8 +15,9 @@ from pipeline_support import Source, expected_pdq, image_bytes, media, post, rig
 
 from handlers.builtin.media import handle_media
 from handlers.builtin.record import handle_record
+from monitor import bankindex
 from monitor.bankindex import load_index, refresh
-from storage.models import BankEntryIn, MatchIn, NewMedia, PostRecord
+from storage.models import BankEntryIn, HashType, MatchIn, NewMedia, PostRecord
 from storage.sqlite import SQLiteStore
 
 PDQ = "d8f8f0cce0f4a84f0e370a22028f67f0b36e2ed596623e1d33e6b39c4e9c9b22"
@@ -121,3 +124,143 @@ async def test_refresh_rematches_recorded_posts(tmp_path: Path) -> None:
         assert result is not None and result.alerts_raised == 1
         assert [(a.channel_id, a.message_id) for a in await rig.store.list_alerts()] == [
             (500, 1)]
+
+
+async def _confirmed_alert(store: SQLiteStore, message_id: int, sha256: str, pdq: str) -> None:
+    """Record a post with one medium, raise an alert on it and confirm it."""
+    (entry, *_) = [e async for e in store.iter_bank_entries()]
+    now = datetime.now(UTC)
+    await store.record_post(PostRecord(
+        channel_id=100, message_id=message_id, date=now, text="", edit_date=None,
+        author_signature=None, views=None, forwards=None, fwd_channel_id=None,
+        fwd_message_id=None, fwd_from_name=None, fwd_date=None, reply_to=None, grouped_id=None,
+        entities_json="[]", links=(), mentions=(), captured_at=now, captured_by="acct"))
+    medium = await store.add_media(NewMedia(
+        file_id=f"photo:{message_id}", kind="photo", size=1, mime=None, width=None,
+        height=None, duration=None, sha256=sha256, md5=None, pdq=pdq, pdq_quality=90,
+        status="hashed"))
+    alert = await store.raise_alert(100, message_id, [MatchIn(entry.id, medium.id, "pdq", 0)],
+                                    1, now)
+    await store.transition_alert(alert.id, "confirmed", "olga", "yes")
+
+
+async def test_confirmation_grows_the_index_without_a_full_load(store: SQLiteStore) -> None:
+    """Once the ``confirmed`` bank exists, a further confirmation is loaded as new
+    entries only (no full load), is found by lookups and is reported as growth."""
+    await store.create_bank("ref", 31, "t")
+    await store.import_bank_entries("ref", [BankEntryIn("pdq", PDQ)], "t", "t")
+    index = await load_index(store)
+    await _confirmed_alert(store, 1, "ab" * 32, PDQ)
+    assert await index.reload_if_changed(store)  # a new bank: full load
+    assert (index.full_loads, index.incremental_loads) == (1, 0)
+    other = f"{random.Random(7).getrandbits(256):064x}"
+    assert index.lookup("pdq", other) == []
+    await _confirmed_alert(store, 2, "cd" * 32, other)
+    assert await index.reload_if_changed(store)
+    assert (index.full_loads, index.incremental_loads) == (1, 1)
+    assert index.grown == ("confirmed",)
+    assert {h.bank for h in index.lookup("pdq", flip(other, 3))} == {"confirmed"}
+    assert {h.bank for h in index.lookup("sha256", "cd" * 32)} == {"confirmed"}
+    assert {h.bank for h in index.lookup("pdq", PDQ)} == {"ref", "confirmed"}
+    assert not await index.reload_if_changed(store)  # what is held is what is stored
+
+
+async def test_disable_after_growth_is_a_full_load(store: SQLiteStore) -> None:
+    """Disabling an entry (old or newly grown) is not growth: the index is
+    rebuilt, the entry stops matching and the others still match."""
+    await store.create_bank("ref", 31, "t")
+    await store.import_bank_entries("ref", [BankEntryIn("pdq", PDQ)], "t", "t")
+    index = await load_index(store)
+    await store.import_bank_entries("ref", [BankEntryIn("sha256", "ab" * 32),
+                                            BankEntryIn("md5", "cd" * 16)], "t", "t2")
+    assert await index.reload_if_changed(store)
+    assert (index.full_loads, index.incremental_loads) == (0, 1)
+    entries = {e.hash_type: e.id async for e in store.iter_bank_entries()}
+    await store.disable_bank_entry(entries["sha256"], "t", "withdrawn")
+    assert await index.reload_if_changed(store)
+    assert (index.full_loads, index.incremental_loads) == (1, 1)
+    assert index.lookup("sha256", "ab" * 32) == []
+    assert [h.entry_id for h in index.lookup("md5", "cd" * 16)] == [entries["md5"]]
+    # A disable and an addition between two checks: the enabled count is the
+    # same as a pure growth by one would give, yet it is a full load.
+    await store.disable_bank_entry(entries["pdq"], "t", "withdrawn")
+    await store.import_bank_entries("ref", [BankEntryIn("sha1", "ef" * 20)], "t", "t3")
+    assert await index.reload_if_changed(store)
+    assert (index.full_loads, index.incremental_loads) == (2, 1)
+    assert index.lookup("pdq", PDQ) == []
+    assert [h.bank for h in index.lookup("sha1", "ef" * 20)] == ["ref"]
+
+
+async def test_growth_past_the_delta_limit_is_a_full_load(
+    store: SQLiteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Growth that would make the delta index bigger than DELTA_LIMIT folds it
+    into the main index by a full load."""
+    monkeypatch.setattr(bankindex, "DELTA_LIMIT", 2)
+    await store.create_bank("ref", 31, "t")
+    await store.import_bank_entries("ref", [BankEntryIn("pdq", PDQ)], "t", "t")
+    index = await load_index(store)
+    kinds: tuple[HashType, ...] = ("sha256", "sha1")
+    for i, kind in enumerate(kinds):
+        value = f"{i:02x}" * (32 if kind == "sha256" else 20)
+        await store.import_bank_entries("ref", [BankEntryIn(kind, value)], "t", f"t{i}")
+        assert await index.reload_if_changed(store)
+    assert (index.full_loads, index.incremental_loads) == (0, 2)
+    await store.import_bank_entries("ref", [BankEntryIn("md5", "11" * 16)], "t", "t9")
+    assert await index.reload_if_changed(store)
+    assert (index.full_loads, index.incremental_loads) == (1, 2)
+    assert len(index) == 4 and [h.bank for h in index.lookup("sha1", "01" * 20)] == ["ref"]
+
+
+async def test_lookup_during_growth_sees_old_or_new(store: SQLiteStore) -> None:
+    """Lookups running in another thread while entries are added incrementally
+    get either the old answer or the new one, never an error or a partial hit."""
+    await store.create_bank("ref", 31, "t")
+    rng = random.Random(11)
+    values = [f"{rng.getrandbits(256):064x}" for _ in range(2000)]
+    await store.import_bank_entries("ref", [BankEntryIn("pdq", v) for v in values], "t", "t")
+    index = await load_index(store)
+    stop = threading.Event()
+    answers: list[frozenset[tuple[str, int]]] = []
+
+    def look() -> None:
+        while not stop.is_set():
+            for value in added:
+                hits = index.lookup_values(sha256=value[:64], pdq=value)
+                answers.append(frozenset((h.hash_type, h.distance) for h in hits))
+
+    added = [f"{rng.getrandbits(256):064x}" for _ in range(6)]
+    worker = asyncio.create_task(asyncio.to_thread(look))
+    try:
+        for i, value in enumerate(added):
+            await store.import_bank_entries(
+                "ref", [BankEntryIn("pdq", value), BankEntryIn("sha256", value)], "t", f"g{i}")
+            assert await index.reload_if_changed(store)
+    finally:
+        stop.set()
+        await worker
+    assert index.incremental_loads == len(added) and index.full_loads == 0
+    both = frozenset({("pdq", 0), ("sha256", 0)})
+    assert answers and set(answers) <= {frozenset(), both}
+    assert all(
+        {(h.hash_type, h.distance) for h in index.lookup_values(sha256=v[:64], pdq=v)} == both
+        for v in added)
+
+
+async def test_refresh_rematches_after_incremental_growth(tmp_path: Path) -> None:
+    """A bank that grows by new entries only is loaded incrementally and the
+    posts recorded before are matched again against it."""
+    async with rig_at(tmp_path) as rig:
+        await rig.store.create_bank("late", 31, "t")
+        await rig.store.import_bank_entries("late", [BankEntryIn("md5", "00" * 16)], "t", "t")
+        await refresh(rig.index, rig.ctx)  # a new bank: full load
+        p = post(1, media=media(Source(image_bytes("aaa-orig.jpg")), "photo:1"))
+        ctx = rig.for_post(p)
+        await handle_record(p, ctx)
+        await handle_media(p, ctx)
+        loads = (rig.index.full_loads, rig.index.incremental_loads)
+        original, _ = expected_pdq()["aaa-orig.jpg"]
+        await rig.store.import_bank_entries("late", [BankEntryIn("pdq", original)], "t", "t2")
+        result = await refresh(rig.index, rig.ctx)
+        assert (rig.index.full_loads, rig.index.incremental_loads) == (loads[0], loads[1] + 1)
+        assert result is not None and result.alerts_raised == 1 and rig.index.grown == ("late",)
