@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import aiosqlite
 import structlog
+from machine import cpu_model
 
 from storage.ledger.ledger import append_record
 from storage.models import PostRecord
@@ -44,14 +45,7 @@ NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def machine() -> str:
-    cpu = platform.processor() or "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model()
     return (f"platform   {platform.platform()}\ncpu        {cpu}, {os.cpu_count()} cores\n"
             f"python     {platform.python_version()}, sqlite {sqlite3.sqlite_version}, "
             f"aiosqlite {aiosqlite.__version__}")

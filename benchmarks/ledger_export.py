@@ -37,6 +37,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import structlog
+from machine import cpu_model
 
 from storage.ledger.db import ConnectionRunner
 from storage.ledger.export import export_case
@@ -55,14 +56,7 @@ def load() -> str:
 
 
 def machine() -> str:
-    cpu = platform.processor() or "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model()
     return (f"platform   {platform.platform()}\ncpu        {cpu}, {os.cpu_count()} cores\n"
             f"python     {platform.python_version()}, sqlite {sqlite3.sqlite_version}")
 

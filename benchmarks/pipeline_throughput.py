@@ -37,6 +37,7 @@ from typing import Any
 
 import structlog
 import telethon
+from machine import cpu_model
 from PIL import Image, ImageDraw
 from telethon.tl.functions.channels import JoinChannelRequest
 from telethon.tl.types import InputChannel, InputPeerChannel
@@ -55,14 +56,6 @@ from tgsim import Server
 API_HASH = "0123456789abcdef0123456789abcdef"
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def machine() -> str:

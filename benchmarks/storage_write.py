@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import aiosqlite
 import structlog
+from machine import cpu_model
 
 from storage.models import PostRecord
 from storage.sqlite import SQLiteStore
@@ -40,14 +41,7 @@ NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def machine() -> str:
-    cpu = platform.processor() or "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model()
     return (
         f"platform   {platform.platform()}\n"
         f"cpu        {cpu}, {os.cpu_count()} cores\n"

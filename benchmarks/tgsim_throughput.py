@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the real tgsim package before tests/tgsim
 sys.path.append(str(ROOT / "tests"))  # tgsim_support
 
+from machine import cpu_model  # noqa: E402
 from telethon import events  # noqa: E402
 from telethon.tl import functions  # noqa: E402
 from tgsim_support import login, make_client, sim_phone  # noqa: E402
@@ -38,14 +39,7 @@ MIB = 1024 * 1024
 
 
 def machine() -> str:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model()
     return (
         f"{platform.platform()} | CPU {cpu} | {os.cpu_count()} cores | "
         f"Python {platform.python_version()}"
