@@ -16,41 +16,28 @@ import binascii
 import hashlib
 import json
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from storage.ledger import canonical
+from storage.ledger.findings import Findings
 from storage.ledger.ledger import gc_paused
 from storage.ledger.merkle import ProofError, verify_consistency, verify_inclusion_texts
 from storage.ledger.note import Checkpoint, NoteError, Verifier, open_checkpoint
 
 REQUIRED = ("records.jsonl", "proofs.jsonl", "checkpoint.txt", "public_key.txt", "records.csv",
             "report.html", "report.pdf", "manifest.json")
-MAX_PROBLEMS = 50
 MAX_UNCOMPRESSED = 16 * 1024**3
 
 
 @dataclass
-class VerifyReport:
-    problems: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+class VerifyReport(Findings):
     case: str | None = None
     records: int = 0
     tree_size: int | None = None
     key: str | None = None
     pinned: bool = False
-    more: int = 0
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems and not self.more
-
-    def fail(self, message: str) -> None:
-        if len(self.problems) < MAX_PROBLEMS:
-            self.problems.append(message)
-        else:
-            self.more += 1
 
 
 def _read_members(path: Path, report: VerifyReport) -> dict[str, bytes] | None:

@@ -11,38 +11,24 @@ checkpoint are reported as not yet signed (not an error).
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import aiosqlite
 
 from storage.ledger import canonical
 from storage.ledger.checkpoint import StoredCheckpoint, list_checkpoints
 from storage.ledger.db import TxRunner
+from storage.ledger.findings import Findings
 from storage.ledger.ledger import LedgerRow, read_rows
 from storage.ledger.merkle import MerkleTree, leaf_hash
 from storage.ledger.note import NoteError, Verifier, open_checkpoint
 
-MAX_PROBLEMS = 50
-
 
 @dataclass
-class DbReport:
+class DbReport(Findings):
     records: int = 0
     checkpoints: int = 0
     signed_size: int = 0
-    problems: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    more: int = 0
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems and not self.more
-
-    def fail(self, message: str) -> None:
-        if len(self.problems) < MAX_PROBLEMS:
-            self.problems.append(message)
-        else:
-            self.more += 1
 
 
 def check_rows(rows: list[LedgerRow], report: DbReport) -> list[bytes]:
