@@ -20,7 +20,7 @@ import aiosqlite
 from storage.errors import IllegalTransition, NotFound
 from storage.ledger.ledger import append_record
 from storage.models import Alert, AlertState, Authority, MatchIn
-from storage.sqlite import audit, evidence, feedback
+from storage.sqlite import audit, evidence, feedback, posts
 from storage.sqlite.codec import from_db, opt_from_db, to_db
 from storage.sqlite.connect import execute, fetch_all, fetch_one
 
@@ -140,13 +140,7 @@ async def raise_alert(
     audit.require_actor(actor)
     if not matches:
         raise ValueError("an alert needs at least one match")
-    post = await fetch_one(
-        conn,
-        "SELECT 1 FROM posts WHERE channel_id = ? AND message_id = ?",
-        (channel_id, message_id),
-    )
-    if post is None:
-        raise NotFound(f"post {channel_id}/{message_id} is not recorded; record it first")
+    await posts.require_post(conn, channel_id, message_id)
     for match in matches:
         await _check_refs(conn, match)
     stamp = to_db(now)

@@ -13,7 +13,7 @@ import aiosqlite
 
 from storage.errors import NotFound
 from storage.models import Authority, Capture, MediaRecord, NewMedia
-from storage.sqlite import evidence, media_hashes
+from storage.sqlite import evidence, media_hashes, posts
 from storage.sqlite.codec import dumps, to_db
 from storage.sqlite.connect import execute, fetch_one
 
@@ -126,13 +126,7 @@ async def add_sighting(
 ) -> None:
     """Record that ``media_id`` appears in the post; idempotent (a new sighting
     gets its ``media.seen`` record, under ``authority``)."""
-    post = await fetch_one(
-        conn,
-        "SELECT 1 FROM posts WHERE channel_id = ? AND message_id = ?",
-        (channel_id, message_id),
-    )
-    if post is None:
-        raise NotFound(f"post {channel_id}/{message_id} is not recorded; record it first")
+    await posts.require_post(conn, channel_id, message_id)
     row = await fetch_one(conn, f"SELECT {_COLUMNS} FROM media WHERE id = ?", (media_id,))  # noqa: S608
     if row is None:
         raise NotFound(f"no media with id {media_id}")

@@ -19,6 +19,7 @@ from typing import Any
 
 import aiosqlite
 
+from storage.errors import NotFound
 from storage.models import Authority, PostRecord
 from storage.sqlite import evidence
 from storage.sqlite.codec import from_db, opt_from_db, opt_to_db, to_db
@@ -270,3 +271,16 @@ async def count_posts(conn: aiosqlite.Connection, channel_id: int | None) -> int
         )
     assert row is not None
     return int(row[0])
+
+
+async def require_post(conn: aiosqlite.Connection, channel_id: int, message_id: int) -> None:
+    """Raise :class:`NotFound` unless the post is recorded (sightings and alerts
+    refer to a recorded post)."""
+    post = await fetch_one(
+        conn,
+        "SELECT 1 FROM posts WHERE channel_id = ? AND message_id = ?",
+        (channel_id, message_id),
+    )
+    if post is None:
+        raise NotFound(f"post {channel_id}/{message_id} is not recorded; record it first")
+
