@@ -35,7 +35,7 @@ from machine import cpu_model
 
 from storage.models import PostRecord
 from storage.sqlite import SQLiteStore
-from storage.sqlite.codec import to_db
+from storage.codec import to_db
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -30,7 +30,7 @@ from hotline.notify import Notifier, tell
 from hotline.queue import AlertQueue, QueueItem, format_time_left, summary, utc_now
 from storage import access as access_queries
 from storage.sqlite import SQLiteStore
-from storage.sqlite.codec import to_db
+from storage.codec import to_db
 from storage.sqlite.connect import execute, fetch_all
 
 log = structlog.get_logger(__name__)

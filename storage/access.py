@@ -15,7 +15,7 @@ from datetime import datetime
 import aiosqlite
 
 from storage.access_models import Case, User
-from storage.sqlite.codec import from_db, to_db
+from storage.codec import from_db, to_db
 
 # -- users ---------------------------------------------------------------------
 

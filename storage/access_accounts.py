@@ -8,7 +8,7 @@ from datetime import datetime
 import aiosqlite
 
 from storage.access_models import Account
-from storage.sqlite.codec import from_db, opt_from_db, opt_to_db, to_db
+from storage.codec import from_db, opt_from_db, opt_to_db, to_db
 
 
 def _account(row: aiosqlite.Row) -> Account:

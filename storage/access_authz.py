@@ -15,7 +15,7 @@ from typing import Any
 import aiosqlite
 
 from storage.access_models import Authorization, WatchLink, WatchRequest
-from storage.sqlite.codec import from_db, opt_from_db, opt_to_db, to_db
+from storage.codec import from_db, opt_from_db, opt_to_db, to_db
 
 _AUTHZ = (
     "SELECT a.*, c.reference AS case_reference, "

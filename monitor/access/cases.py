@@ -28,7 +28,7 @@ from monitor.access.users import require
 from storage import access as q
 from storage import access_authz as qa
 from storage.access_models import Authorization, Case
-from storage.sqlite.audit import append as audit
+from storage.sqlite.bridge import append as audit
 
 log = structlog.get_logger(__name__)
 

@@ -38,7 +38,7 @@ from monitor.access.store import TxRunner
 from storage import access as q
 from storage import access_authz as qa
 from storage.access_models import Authorization
-from storage.sqlite.audit import append as audit
+from storage.sqlite.bridge import append as audit
 
 log = structlog.get_logger(__name__)
 

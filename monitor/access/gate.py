@@ -30,7 +30,7 @@ from monitor.access.coverage import AuthorizationRef, Coverage
 from monitor.access.policy import Limits
 from monitor.access.roles import SERVICE_ACTOR
 from monitor.access.store import TxRunner
-from storage.sqlite.audit import append as audit
+from storage.sqlite.bridge import append as audit
 
 log = structlog.get_logger(__name__)
 

@@ -20,7 +20,7 @@ from monitor.access.store import TxRunner
 from monitor.access.users import require
 from storage import access_authz as qa
 from storage.access_models import WatchRequest
-from storage.sqlite.audit import append as audit
+from storage.sqlite.bridge import append as audit
 
 log = structlog.get_logger(__name__)
 

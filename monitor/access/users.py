@@ -27,7 +27,7 @@ from monitor.access.roles import AccessDenied, PolicyViolation, parse_roles
 from monitor.access.store import TxRunner
 from storage import access as q
 from storage.access_models import User
-from storage.sqlite.audit import append as audit
+from storage.sqlite.bridge import append as audit
 
 log = structlog.get_logger(__name__)
 

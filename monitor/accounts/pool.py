@@ -33,7 +33,7 @@ from storage import access as q
 from storage import access_accounts as qa
 from storage import access_authz as qw
 from storage.access_models import Account
-from storage.sqlite.audit import append as audit
+from storage.sqlite.bridge import append as audit
 
 log = structlog.get_logger(__name__)
 

@@ -25,29 +25,31 @@ the text hash ``text_sha256``; ``post.deleted`` carries ``channel`` and
 ``media.seen`` (a medium seen in a post) carries ``channel``, ``message``,
 ``authorization`` and ``sha256``.
 
-Who appends what: :mod:`storage.sqlite.evidence` (the store, for every capture,
+Who appends what: :mod:`storage.ledger.records` (every capture,
 match, alert change and audited change), :mod:`storage.ledger.export` (``export``),
 :mod:`monitor.ledger` (``setting.change``).
 """
 
 from __future__ import annotations
 
-import asyncio
-import gc
 import re
-import sqlite3
-import weakref
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from functools import partial
 from typing import Any
 
-import aiosqlite
 import structlog
 
 from storage.ledger import canonical
 from storage.ledger.merkle import leaf_hash
+from storage.ledger.rows import blob, gc_paused
+from storage.repos import Transaction
+from storage.repos.records import LedgerInsert, LedgerRow
+
+__all__ = [
+    "RECORD_VERSION", "LedgerError", "LedgerRow", "append_record", "append_records", "blob",
+    "build_record", "check_type", "gc_paused",
+]
 
 log = structlog.get_logger(__name__)
 
@@ -88,16 +90,6 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
 
 class LedgerError(ValueError):
     """A record that cannot be appended; the message says which field is wrong."""
-
-
-@dataclass(frozen=True, slots=True)
-class LedgerRow:
-    seq: int
-    type: str
-    at: str
-    actor: str
-    record: bytes
-    leaf_hash: bytes
 
 
 def check_type(rtype: str) -> None:
@@ -141,48 +133,25 @@ def _column(fields: Mapping[str, Any], key: str) -> str | None:
     return str(value)
 
 
-async def next_seq(conn: aiosqlite.Connection) -> int:
-    rows = list(await conn.execute_fetchall("SELECT COALESCE(MAX(seq) + 1, 0) FROM ledger"))
-    return int(rows[0][0])
-
-
-# The next seq each connection is expected to use, so that an append is one
-# round trip to SQLite. Only a hint: the ledger_seq_contiguous trigger refuses a
-# wrong seq (after a rollback, or another process appended), and then the seq
-# is read again.
-_next_hint: weakref.WeakKeyDictionary[aiosqlite.Connection, int] = weakref.WeakKeyDictionary()
-
-
-def _stale_seq(exc: sqlite3.IntegrityError) -> bool:
-    text = str(exc)
-    return "seq must be the next index" in text or "ledger.seq" in text
-
-
-_INSERT = (
-    "INSERT INTO ledger (seq, type, at, actor, case_ref, authz, channel, record, leaf_hash) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-
-
-def _row(
+def _insert(
     seq: int, rtype: str, actor: str, fields: Mapping[str, Any], at: datetime
-) -> tuple[Any, ...]:
+) -> LedgerInsert:
     data = build_record(seq, rtype, actor, fields, at)
-    return (
-        seq,
-        rtype,
-        canonical.format_time(at),
-        actor,
-        _column(fields, "case"),
-        _column(fields, "authorization"),
-        _column(fields, "channel"),
-        data,
-        leaf_hash(data),
+    return LedgerInsert(
+        seq=seq,
+        type=rtype,
+        at=canonical.format_time(at),
+        actor=actor,
+        case_ref=_column(fields, "case"),
+        authz=_column(fields, "authorization"),
+        channel=_column(fields, "channel"),
+        record=data,
+        leaf_hash=leaf_hash(data),
     )
 
 
 async def append_record(
-    conn: aiosqlite.Connection,
+    tx: Transaction,
     rtype: str,
     actor: str,
     fields: Mapping[str, Any],
@@ -192,97 +161,25 @@ async def append_record(
     """Append one record inside the caller's transaction; return its ``seq``.
 
     Raises :class:`LedgerError` for a bad type, actor or field (nothing is
-    written). ``at`` defaults to now (UTC); pass it only to record a known time.
+    written). ``at`` defaults to the transaction's time.
     """
-    when = at or datetime.now(UTC)
-    seq = _next_hint.get(conn)
-    if seq is None:
-        seq = await next_seq(conn)
-    try:
-        await conn.execute(_INSERT, _row(seq, rtype, actor, fields, when))
-    except sqlite3.IntegrityError as exc:
-        if not _stale_seq(exc):
-            raise
-        seq = await next_seq(conn)
-        await conn.execute(_INSERT, _row(seq, rtype, actor, fields, when))
-    _next_hint[conn] = seq + 1
+    when = at or tx.now
+    build_record(0, rtype, actor, fields, when)  # refuse a bad record before taking a seq
+    build = partial(_insert, rtype=rtype, actor=actor, fields=fields, at=when)
+    seq = await tx.ledger.append(build)
     log.debug("ledger.append", seq=seq, type=rtype, actor=actor)
     return seq
 
 
 async def append_records(
-    conn: aiosqlite.Connection,
+    tx: Transaction,
     items: Iterable[tuple[str, str, Mapping[str, Any]]],
     *,
     at: datetime | None = None,
 ) -> list[int]:
     """Append several ``(type, actor, fields)`` records in one round trip."""
-    when = at or datetime.now(UTC)
-    batch = list(items)
-    first = await next_seq(conn)
-    rows = [_row(first + i, t, a, f, when) for i, (t, a, f) in enumerate(batch)]
-    await conn.executemany(_INSERT, rows)
-    _next_hint[conn] = first + len(rows)
-    log.debug("ledger.append_many", first=first, count=len(rows))
-    return list(range(first, first + len(rows)))
-
-
-async def ledger_size(conn: aiosqlite.Connection) -> int:
-    return await next_seq(conn)
-
-
-async def read_leaf_hashes(conn: aiosqlite.Connection, size: int | None = None) -> list[bytes]:
-    """Stored leaf hashes of records ``0..size-1`` in order (default: all)."""
-    sql = "SELECT leaf_hash FROM ledger ORDER BY seq"
-    args: tuple[Any, ...] = ()
-    if size is not None:
-        sql = "SELECT leaf_hash FROM ledger WHERE seq < ? ORDER BY seq"
-        args = (size,)
-    rows = list(await conn.execute_fetchall(sql, args))
-    if len(rows) < _BULK:
-        return [blob(r[0]) for r in rows]
-    return await asyncio.to_thread(lambda: [blob(r[0]) for r in rows])
-
-
-async def read_rows(
-    conn: aiosqlite.Connection, where: str = "1", args: tuple[Any, ...] = ()
-) -> list[LedgerRow]:
-    """Rows matching a trusted ``where`` clause (callers pass constants), by seq."""
-    sql = f"SELECT seq, type, at, actor, record, leaf_hash FROM ledger WHERE {where} ORDER BY seq"  # noqa: S608
-    rows = list(await conn.execute_fetchall(sql, args))
-    if len(rows) < _BULK:
-        return _ledger_rows(rows)
-    return await asyncio.to_thread(_ledger_rows, rows)
-
-
-# Above this many rows, Python objects are built in a worker thread, not on the
-# event loop (a million rows take seconds).
-_BULK = 10_000
-
-
-def _ledger_rows(rows: Iterable[Any]) -> list[LedgerRow]:
-    with gc_paused():
-        return [
-            LedgerRow(int(r[0]), str(r[1]), str(r[2]), str(r[3]), blob(r[4]), blob(r[5]))
-            for r in rows
-        ]
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection while building many small objects at once
-    (a million rows or records: collections would rescan them again and again)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-def blob(value: Any) -> bytes:
-    """A BLOB column; a row edited by hand may hold TEXT (or NULL) instead."""
-    if isinstance(value, bytes):
-        return value
-    return b"" if value is None else str(value).encode("utf-8")
+    when = at or tx.now
+    builds = [partial(_insert, rtype=t, actor=a, fields=f, at=when) for t, a, f in items]
+    seqs = await tx.ledger.append_many(builds)
+    log.debug("ledger.append_many", first=seqs[0] if seqs else None, count=len(seqs))
+    return seqs

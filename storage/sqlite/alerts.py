@@ -1,12 +1,9 @@
-"""Matches and alerts: one alert per post, and its state machine.
+"""Matches and alerts: one alert per post, its matches, its state.
 
-States: ``open -> claimed -> confirmed | dismissed`` and ``open -> confirmed |
-dismissed``. Anything else raises :class:`storage.errors.IllegalTransition` (and
-the schema's trigger refuses it too). Every change is audited in the same
-transaction, and so recorded in the ledger: ``alert.raised`` (with the post,
-its authorization and case), one ``match`` record per match attached, and
-``alert.claimed`` / ``alert.confirmed`` / ``alert.dismissed`` for the decisions
-(with the authorization and case the alert was raised under).
+Rows only. The state machine and the decision rules are :mod:`hotline.decisions`;
+the audit rows and ledger records of a raised alert are written by
+:mod:`storage.capture`. The schema's trigger still refuses an illegal state
+change, as a last line of defence.
 """
 
 from __future__ import annotations
@@ -17,21 +14,14 @@ from typing import Any
 
 import aiosqlite
 
-from storage.errors import IllegalTransition, NotFound
-from storage.ledger.ledger import append_record
-from storage.models import Alert, AlertState, Authority, MatchIn
-from storage.sqlite import audit, evidence, feedback, posts
-from storage.sqlite.codec import from_db, opt_from_db, to_db
+from storage.errors import NotFound
+from storage.models import Alert, AlertState, MatchIn
+from storage.repos.review import RaisedAlert
+from storage.sqlite import posts
+from storage.codec import from_db, opt_from_db, to_db
 from storage.sqlite.connect import execute, fetch_all, fetch_one
 
 ALERT_STATES: tuple[AlertState, ...] = ("open", "claimed", "confirmed", "dismissed")
-TRANSITIONS: dict[str, tuple[AlertState, ...]] = {
-    "open": ("claimed", "confirmed", "dismissed"),
-    "claimed": ("confirmed", "dismissed"),
-    "confirmed": (),
-    "dismissed": (),
-}
-_ACTIONS = {"claimed": "alert.claim", "confirmed": "alert.confirm", "dismissed": "alert.dismiss"}
 
 _MATCHES = (
     "SELECT m.id, m.alert_id, m.media_id, m.hash_type, m.distance, m.matched_at, "
@@ -124,22 +114,16 @@ async def _check_refs(conn: aiosqlite.Connection, match: MatchIn) -> None:
         raise ValueError(f"a match distance is >= 0, not {match.distance}")
 
 
-async def raise_alert(
+async def attach(
     conn: aiosqlite.Connection,
     channel_id: int,
     message_id: int,
     matches: Sequence[MatchIn],
     priority: int,
     due_at: datetime,
-    actor: str,
     now: datetime,
-    authority: Authority | None = None,
-) -> Alert:
-    """The post's alert (created ``open`` if it has none) with ``matches`` attached;
-    ``authority``: the authorization the post was captured under (ledger)."""
-    audit.require_actor(actor)
-    if not matches:
-        raise ValueError("an alert needs at least one match")
+) -> RaisedAlert:
+    """The post's alert (created ``open`` if it has none) with ``matches`` attached."""
     await posts.require_post(conn, channel_id, message_id)
     for match in matches:
         await _check_refs(conn, match)
@@ -170,109 +154,43 @@ async def raise_alert(
         )
         if rowcount == 1:
             added.append(m)
-    origin = {"channel": channel_id, "message": message_id, "alert": alert_id,
-              **evidence.authority_fields(authority)}
-    if created == 1:
-        await audit.append(
-            conn,
-            at=now,
-            actor=actor,
-            action="alert.raise",
-            subject=f"alert:{alert_id}",
-            after={
-                "state": "open",
-                "priority": priority,
-                "due_at": due_at,
-                "channel_id": channel_id,
-                "message_id": message_id,
-                "matches": added,
-            },
-            ledger=origin,
-        )
-    elif added:
-        await audit.append(
-            conn,
-            at=now,
-            actor=actor,
-            action="alert.match",
-            subject=f"alert:{alert_id}",
-            after={"matches": added},
-        )
-    for m in added:
-        entry = await fetch_one(
-            conn,
-            "SELECT b.name, e.hash_value, e.category FROM bank_entries e "
-            "JOIN banks b ON b.id = e.bank_id WHERE e.id = ?",
-            (m.bank_entry_id,),
-        )
-        assert entry is not None  # checked above
-        await append_record(conn, "match", actor, {
-            **origin, "bank": entry[0], "bank_entry": m.bank_entry_id,
-            "bank_hash": entry[1], "category": entry[2], "media": m.media_id,
-            "hash_type": m.hash_type, "distance": m.distance,
-        }, at=now)
     alert = await get_alert(conn, alert_id)
     assert alert is not None
-    return alert
+    return RaisedAlert(alert=alert, created=created == 1, added=tuple(added))
 
 
-def _decision(alert: Alert) -> dict[str, Any]:
-    return {
-        "state": alert.state,
-        "claimed_by": alert.claimed_by,
-        "decided_by": alert.decided_by,
-        "decided_at": alert.decided_at,
-        "note": alert.note,
-    }
-
-
-async def transition_alert(
+async def set_state(
     conn: aiosqlite.Connection,
     alert_id: int,
     to: AlertState,
     actor: str,
     note: str | None,
     now: datetime,
-) -> Alert:
-    audit.require_actor(actor)
+    expected: AlertState | None = None,
+) -> Alert | None:
+    """Write the new state (no rule checks: :mod:`hotline.decisions` made them).
+    With ``expected``, only if the alert is still in that state (None otherwise:
+    another change won the race)."""
     _check_state(to)
-    before = await get_alert(conn, alert_id)
-    if before is None:
-        raise NotFound(f"no alert with id {alert_id}")
-    allowed = TRANSITIONS[before.state]
-    if to not in allowed:
-        options = ", ".join(allowed) if allowed else "none, it is final"
-        raise IllegalTransition(
-            f"alert {alert_id} is {before.state}: it cannot become {to} (allowed: {options})"
-        )
     stamp = to_db(now)
+    guard = "" if expected is None else " AND state = ?"
+    extra: tuple[str, ...] = () if expected is None else (expected,)
     if to == "claimed":
-        await execute(
+        changed, _ = await execute(
             conn,
-            "UPDATE alerts SET state = 'claimed', claimed_by = ?, claimed_at = ?, "
-            "note = coalesce(?, note) WHERE id = ?",
-            (actor, stamp, note, alert_id),
+            "UPDATE alerts SET state = 'claimed', claimed_by = ?, claimed_at = ?, "  # noqa: S608
+            f"note = coalesce(?, note) WHERE id = ?{guard}",
+            (actor, stamp, note, alert_id, *extra),
         )
     else:
-        await execute(
+        changed, _ = await execute(
             conn,
-            "UPDATE alerts SET state = ?, decided_by = ?, decided_at = ?, note = coalesce(?, note) "
-            "WHERE id = ?",
-            (to, actor, stamp, note, alert_id),
+            "UPDATE alerts SET state = ?, decided_by = ?, decided_at = ?, "  # noqa: S608
+            f"note = coalesce(?, note) WHERE id = ?{guard}",
+            (to, actor, stamp, note, alert_id, *extra),
         )
-    after = await get_alert(conn, alert_id)
-    assert after is not None
-    await audit.append(
-        conn,
-        at=now,
-        actor=actor,
-        action=_ACTIONS[to],
-        subject=f"alert:{alert_id}",
-        before=_decision(before),
-        after=_decision(after),
-        why=note,
-        ledger={"channel": before.channel_id, "message": before.message_id, "alert": alert_id,
-                "note": note, **await evidence.alert_origin(conn, alert_id, before.channel_id)},
-    )
-    await feedback.on_decision(conn, after, actor, note, now)  # confirmed bank, FP disables
-    return after
+    if changed != 1:
+        if expected is None:
+            raise NotFound(f"no alert with id {alert_id}")
+        return None
+    return await get_alert(conn, alert_id)

@@ -8,22 +8,18 @@ disabled with the reason and time, and the import that disabled it is recorded.
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 
 import aiosqlite
 
-from storage.errors import InvalidBankEntry, NotFound, StoreError
+from storage.errors import NotFound, StoreError
 from storage.models import BankEntry, BankEntryIn, BankInfo
-from storage.sqlite import audit
-from storage.sqlite.codec import from_db, to_db
+from storage.repos.review import EntryRef, EntryState, ImportCounts
+from storage.codec import from_db, to_db
 from storage.sqlite.connect import execute, fetch_all, fetch_one
 
-HEX_LENGTHS = {"sha256": 64, "sha1": 40, "md5": 32, "pdq": 64}
-HASH_TYPES = (*HEX_LENGTHS, "vpdq")
-_HEX = re.compile(r"^[0-9a-f]+$")
 _CHUNK = 1000
 
 _UPSERT = """
@@ -49,27 +45,6 @@ ON CONFLICT (bank_id, hash_type, hash_value) DO UPDATE SET
         WHEN excluded.enabled = 0 THEN excluded.disabled_at
         WHEN bank_entries.disabled_via = 'manual' THEN bank_entries.disabled_at END
 """
-
-
-def validate_entry(index: int, entry: BankEntryIn) -> tuple[str, str]:
-    """(hash_type, normalized hash value), or InvalidBankEntry naming entry ``index``."""
-    if entry.hash_type not in HASH_TYPES:
-        raise InvalidBankEntry(
-            f"entry {index}: unknown hash type {entry.hash_type!r} "
-            f"(one of {', '.join(HASH_TYPES)}); nothing was imported"
-        )
-    value = entry.hash_value.strip().lower()
-    if not value:
-        raise InvalidBankEntry(
-            f"entry {index}: empty {entry.hash_type} value; nothing was imported"
-        )
-    length = HEX_LENGTHS.get(entry.hash_type)
-    if length is not None and (len(value) != length or not _HEX.match(value)):
-        raise InvalidBankEntry(
-            f"entry {index}: {entry.hash_type} must be {length} hex digits, got "
-            f"{entry.hash_value[:80]!r}; nothing was imported"
-        )
-    return entry.hash_type, value
 
 
 async def _bank_id(conn: aiosqlite.Connection, name: str) -> int:
@@ -108,11 +83,6 @@ async def list_banks(conn: aiosqlite.Connection) -> list[BankInfo]:
 async def create_bank(
     conn: aiosqlite.Connection, name: str, threshold: int, actor: str, now: datetime
 ) -> BankInfo:
-    audit.require_actor(actor)
-    if not name or not name.strip() or name != name.strip():
-        raise ValueError(f"a bank name must be non-empty without surrounding spaces: {name!r}")
-    if not 0 <= threshold <= 256:
-        raise ValueError(f"a PDQ threshold is a Hamming distance 0..256, not {threshold}")
     try:
         await execute(
             conn,
@@ -123,23 +93,19 @@ async def create_bank(
         raise StoreError(f"a hash bank named {name!r} already exists") from exc
     info = await get_bank(conn, name)
     assert info is not None
-    await audit.append(
-        conn, at=now, actor=actor, action="bank.create", subject=f"bank:{name}", after=info
-    )
     return info
 
 
 async def import_entries(
     conn: aiosqlite.Connection,
     bank: str,
-    entries: Sequence[BankEntryIn],
+    entries: Sequence[tuple[str, str, BankEntryIn]],
     actor: str,
     source: str,
     replace: bool,
     now: datetime,
-) -> int:
-    """Upsert ``entries`` into ``bank``; return the number of entries new to it."""
-    audit.require_actor(actor)
+) -> ImportCounts:
+    """Upsert validated ``(hash_type, value, entry)`` rows into ``bank``."""
     bank_id = await _bank_id(conn, bank)
     stamp = to_db(now)
     before = await fetch_one(
@@ -157,8 +123,7 @@ async def import_entries(
     withdrawn = 0
     for start in range(0, len(entries), _CHUNK):
         rows = []
-        for offset, entry in enumerate(entries[start : start + _CHUNK]):
-            hash_type, value = validate_entry(start + offset + 1, entry)
+        for hash_type, value, entry in entries[start : start + _CHUNK]:
             withdrawn += entry.withdrawn
             rows.append(
                 (
@@ -196,31 +161,13 @@ async def import_entries(
         "WHERE id = ?",
         (added, withdrawn, absent, import_id),
     )
-    await audit.append(
-        conn,
-        at=now,
-        actor=actor,
-        action="bank.import",
-        subject=f"bank:{bank}",
-        after={
-            "import_id": import_id,
-            "source": source,
-            "replace": replace,
-            "entries_in_file": len(entries),
-            "added": added,
-            "withdrawn": withdrawn,
-            "absent": absent,
-        },
-    )
-    return added
+    return ImportCounts(import_id=import_id, added=added, withdrawn=withdrawn, absent=absent)
 
 
 async def disable_entry(
-    conn: aiosqlite.Connection, entry_id: int, actor: str, reason: str, now: datetime
-) -> None:
-    audit.require_actor(actor)
-    if not reason.strip():
-        raise ValueError("disabling a bank entry needs a reason")
+    conn: aiosqlite.Connection, entry_id: int, reason: str, now: datetime
+) -> EntryState:
+    """Disable one entry by hand; its state before."""
     row = await fetch_one(
         conn, "SELECT enabled, disabled_reason FROM bank_entries WHERE id = ?", (entry_id,)
     )
@@ -232,16 +179,17 @@ async def disable_entry(
         "disabled_at = ? WHERE id = ?",
         (reason, to_db(now), entry_id),
     )
-    await audit.append(
+    return EntryState(enabled=bool(row["enabled"]), disabled_reason=row["disabled_reason"])
+
+
+async def entry_ref(conn: aiosqlite.Connection, entry_id: int) -> EntryRef | None:
+    row = await fetch_one(
         conn,
-        at=now,
-        actor=actor,
-        action="bank_entry.disable",
-        subject=f"bank_entry:{entry_id}",
-        before={"enabled": bool(row["enabled"]), "disabled_reason": row["disabled_reason"]},
-        after={"enabled": False, "disabled_reason": reason},
-        why=reason,
+        "SELECT b.name, e.hash_value, e.category FROM bank_entries e "
+        "JOIN banks b ON b.id = e.bank_id WHERE e.id = ?",
+        (entry_id,),
     )
+    return None if row is None else EntryRef(str(row[0]), str(row[1]), row[2])
 
 
 async def iter_entries(

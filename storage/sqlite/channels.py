@@ -9,8 +9,7 @@ import aiosqlite
 
 from storage.errors import NotFound, StoreError
 from storage.models import RECORDING_WATCH_STATES, WATCH_STATES, ChannelRecord, WatchRecord
-from storage.sqlite import audit
-from storage.sqlite.codec import from_db, opt_from_db, opt_to_db, to_db
+from storage.codec import from_db, opt_from_db, opt_to_db, to_db
 from storage.sqlite.connect import execute, fetch_all, fetch_one
 
 
@@ -83,7 +82,6 @@ async def add_watch(
     state: str,
     now: datetime,
 ) -> WatchRecord:
-    audit.require_actor(actor)
     _check_state(state)
     if not target.strip():
         raise ValueError("a watch needs a target (@name, t.me/name or an invite link)")
@@ -97,15 +95,6 @@ async def add_watch(
     assert watch_id is not None
     record = await get_watch(conn, watch_id)
     assert record is not None
-    await audit.append(
-        conn,
-        at=now,
-        actor=actor,
-        action="watch.add",
-        subject=f"watch:{watch_id}",
-        after=record,
-        why=reason,
-    )
     return record
 
 
@@ -131,20 +120,18 @@ async def update_watch(
     conn: aiosqlite.Connection,
     watch_id: int,
     *,
-    actor: str,
     now: datetime,
     state: str | None,
     channel_id: int | None,
     account: str | None,
     reason: str | None,
     wait_until: datetime | None,
-) -> WatchRecord:
-    """Change the given fields (None leaves a field as it is) and audit before/after.
+) -> tuple[WatchRecord, WatchRecord]:
+    """Change the given fields (None leaves a field as it is); (before, after).
 
     ``wait_until`` is cleared when the watch leaves the ``waiting`` state. A watch
     bound to a channel is never re-bound to another one.
     """
-    audit.require_actor(actor)
     before = await get_watch(conn, watch_id)
     if before is None:
         raise NotFound(f"no watch with id {watch_id}")
@@ -173,18 +160,7 @@ async def update_watch(
     )
     after = await get_watch(conn, watch_id)
     assert after is not None
-    if after != before:
-        await audit.append(
-            conn,
-            at=now,
-            actor=actor,
-            action="watch.update",
-            subject=f"watch:{watch_id}",
-            before=before,
-            after=after,
-            why=reason,
-        )
-    return after
+    return before, after
 
 
 async def watched_channel_ids(conn: aiosqlite.Connection) -> set[int]:

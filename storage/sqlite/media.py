@@ -1,8 +1,8 @@
 """Media (one row per Telegram file) and sightings (a medium seen in a post).
 
-Ledger (same transaction): ``media.hashed`` when a media row is created or
-upgraded (with the post it was hashed for, when the caller names it),
-``media.seen`` for each new sighting (the post, its authorization, the hashes).
+The ledger records (``media.hashed`` when a row is created or upgraded,
+``media.seen`` for each new sighting) are written by :mod:`storage.capture`
+from what these functions return, in the same transaction.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from datetime import datetime
 import aiosqlite
 
 from storage.errors import NotFound
-from storage.models import Authority, Capture, MediaRecord, NewMedia
-from storage.sqlite import evidence, media_hashes, posts
-from storage.sqlite.codec import dumps, to_db
+from storage.models import MediaRecord, NewMedia
+from storage.sqlite import media_hashes, posts
+from storage.codec import dumps, to_db
 from storage.sqlite.connect import execute, fetch_one
 
 _COLUMNS = (
@@ -68,11 +68,11 @@ async def find_media(
 
 
 async def add_media(
-    conn: aiosqlite.Connection, media: NewMedia, now: datetime, capture: Capture | None = None
-) -> MediaRecord:
+    conn: aiosqlite.Connection, media: NewMedia, now: datetime
+) -> tuple[MediaRecord, bool]:
     """Idempotent on ``file_id``. A file recorded without hashes (failed, too large...)
     gets its hashes when a later attempt succeeds; a hashed file is never changed.
-    ``capture``: the post the file was fetched for (written into ``media.hashed``)."""
+    Returns the row and whether it was created or upgraded."""
     if not media.file_id:
         raise ValueError("media needs a Telegram file id")
     stamp = to_db(now)
@@ -109,11 +109,9 @@ async def add_media(
     row = await fetch_one(conn, f"SELECT {_COLUMNS} FROM media WHERE file_id = ?", (media.file_id,))  # noqa: S608
     assert row is not None
     record = _media(row)
-    if changed:
-        await evidence.media_hashed(conn, record, capture, now)
-        if record.status == "hashed":  # SHA-1, dihedral PDQ, vPDQ: for re-sightings
-            await media_hashes.save(conn, record.id, media.extra)
-    return record
+    if changed and record.status == "hashed":  # SHA-1, dihedral PDQ, vPDQ: re-sightings
+        await media_hashes.save(conn, record.id, media.extra)
+    return record, bool(changed)
 
 
 async def add_sighting(
@@ -122,10 +120,9 @@ async def add_sighting(
     channel_id: int,
     message_id: int,
     now: datetime,
-    authority: Authority | None = None,
-) -> None:
-    """Record that ``media_id`` appears in the post; idempotent (a new sighting
-    gets its ``media.seen`` record, under ``authority``)."""
+) -> MediaRecord | None:
+    """Record that ``media_id`` appears in the post; idempotent. The medium when
+    the sighting is new, None when it was known."""
     await posts.require_post(conn, channel_id, message_id)
     row = await fetch_one(conn, f"SELECT {_COLUMNS} FROM media WHERE id = ?", (media_id,))  # noqa: S608
     if row is None:
@@ -136,5 +133,4 @@ async def add_sighting(
         "ON CONFLICT (media_id, channel_id, message_id) DO NOTHING",
         (media_id, channel_id, message_id, to_db(now)),
     )
-    if added:
-        await evidence.media_seen(conn, _media(row), channel_id, message_id, authority, now)
+    return _media(row) if added else None

@@ -19,7 +19,7 @@ import aiosqlite
 from storage.ledger import canonical
 from storage.ledger.ledger import blob
 from storage.models import Authority, MediaRecord, Sighting, StoredHashes
-from storage.sqlite.codec import from_db, opt_from_db, to_db
+from storage.codec import from_db, opt_from_db, to_db
 from storage.sqlite.connect import fetch_all, fetch_one
 
 _MEDIA_COLUMNS = (
@@ -178,23 +178,3 @@ async def media_pdq(conn: aiosqlite.Connection) -> list[tuple[int, str, int | No
         conn, "SELECT id, pdq, pdq_quality FROM media WHERE pdq IS NOT NULL ORDER BY id"
     )
     return [(int(r[0]), str(r[1]), r[2]) for r in rows]
-
-
-async def capture_authority(
-    conn: aiosqlite.Connection, channel_id: int, message_id: int
-) -> Authority | None:
-    """The authorization a post was captured under (its ``post.captured`` record)."""
-    rows = await conn.execute_fetchall(
-        "SELECT record FROM ledger WHERE channel = ? AND type = 'post.captured' "
-        "AND instr(record, ?) > 0 ORDER BY seq",
-        (str(channel_id), f'"message":"{message_id}"'.encode()),
-    )
-    for (data,) in rows:
-        record = canonical.loads(blob(data))
-        if record.get("message") != str(message_id):
-            continue
-        authz, case = record.get("authorization"), record.get("case")
-        if not isinstance(authz, str) or not isinstance(case, str):
-            return None
-        return Authority(int(authz), case)
-    return None

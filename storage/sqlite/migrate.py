@@ -23,7 +23,7 @@ import aiosqlite
 import structlog
 
 from storage.errors import MigrationError
-from storage.sqlite.codec import to_db
+from storage.codec import to_db
 
 log = structlog.get_logger(__name__)
 

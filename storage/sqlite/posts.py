@@ -5,10 +5,9 @@ is idempotent. A replay with a later edit date and a different text keeps the
 replaced version in ``edits``. Views and forwards only grow. Links and mentions
 once seen are kept, even when an edit removes them from the text.
 
-Each change appends its ledger record in the same transaction
-(:mod:`storage.sqlite.evidence`): ``post.captured`` for a new post,
-``post.edited`` for a replay that brings a new text, ``post.deleted`` for each
-post marked deleted. A replay that changes no text appends nothing.
+The ledger records of these changes (``post.captured``, ``post.edited``,
+``post.deleted``) are written by :mod:`storage.capture` from what these
+functions return, in the same transaction.
 """
 
 from __future__ import annotations
@@ -20,9 +19,9 @@ from typing import Any
 import aiosqlite
 
 from storage.errors import NotFound
-from storage.models import Authority, PostRecord
-from storage.sqlite import evidence
-from storage.sqlite.codec import from_db, opt_from_db, opt_to_db, to_db
+from storage.models import PostRecord
+from storage.repos.capture import PostWrite
+from storage.codec import from_db, opt_from_db, opt_to_db, to_db
 from storage.sqlite.connect import execute, fetch_all, fetch_one
 
 _INSERT = (
@@ -66,8 +65,8 @@ async def _add_links(
         await conn.executemany(_INSERT_LINK, fresh)
 
 
-async def record_post(conn: aiosqlite.Connection, post: PostRecord, now: datetime) -> bool:
-    """Store ``post``; True when it is new, False for a replay (which may update it)."""
+async def record_post(conn: aiosqlite.Connection, post: PostRecord, now: datetime) -> PostWrite:
+    """Store ``post``: new, or a replay (which may update it)."""
     stamp = to_db(now)
     inserted = await fetch_all(
         conn,
@@ -103,14 +102,11 @@ async def record_post(conn: aiosqlite.Connection, post: PostRecord, now: datetim
         ]
         if links:
             await conn.executemany(_INSERT_LINK, links)
-        await evidence.post_captured(conn, post, now)
-        return True
+        return PostWrite(new=True)
     post_id, previous = await _merge_replay(conn, post, stamp)
-    if previous is not None:
-        await evidence.post_edited(conn, post, previous, now)
     await _add_links(conn, post_id, "link", post.links)
     await _add_links(conn, post_id, "mention", post.mentions)
-    return False
+    return PostWrite(new=False, previous_text=previous)
 
 
 async def _merge_replay(
@@ -165,13 +161,11 @@ async def mark_deleted(
     channel_id: int,
     message_ids: Sequence[int],
     at: datetime,
-    authority: Authority | None = None,
-) -> int:
-    """Set ``deleted_at`` on the posts not already marked; return how many were
-    marked (each gets its ``post.deleted`` record, under ``authority``)."""
+) -> list[int]:
+    """Set ``deleted_at`` on the posts not already marked; the ids marked, ascending."""
     ids = sorted(set(message_ids))
     stamp = to_db(at)
-    marked = 0
+    marked: list[int] = []
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
         marks = ", ".join("?" * len(chunk))
@@ -181,9 +175,7 @@ async def mark_deleted(
             f"AND message_id IN ({marks}) AND deleted_at IS NULL RETURNING message_id",
             [stamp, stamp, channel_id, *chunk],
         )
-        for mid in sorted(int(r[0]) for r in rows):
-            await evidence.post_deleted(conn, channel_id, mid, authority, at)
-        marked += len(rows)
+        marked.extend(sorted(int(r[0]) for r in rows))
     return marked
 
 

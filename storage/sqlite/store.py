@@ -17,8 +17,8 @@ writers and ``busy_timeout`` makes the second one wait instead of failing.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
 from importlib.abc import Traversable
 from pathlib import Path
@@ -29,12 +29,13 @@ import aiosqlite
 import structlog
 
 from storage.errors import StoreClosed
-from storage.sqlite.codec import utc_now
+from storage.codec import utc_now
 from storage.sqlite.connect import Synchronous, connect, enable_wal
-from storage.sqlite.matching_ops import MatchingOperations
+from storage.operations import StoreOperations
+from storage.repos import Transaction
 from storage.sqlite.migrate import apply_migrations, load_migrations
-from storage.sqlite.operations import StoreOperations
 from storage.sqlite.readers import ReaderPool
+from storage.sqlite.tx import SQLiteTransaction
 from storage.sqlite.writer import Writer
 
 log = structlog.get_logger(__name__)
@@ -42,7 +43,7 @@ log = structlog.get_logger(__name__)
 T = TypeVar("T")
 
 
-class SQLiteStore(StoreOperations, MatchingOperations):
+class SQLiteStore(StoreOperations):
     """The store on one SQLite file.
 
     ``batch_size``: most write operations committed together. ``max_batch_delay``
@@ -147,6 +148,38 @@ class SQLiteStore(StoreOperations, MatchingOperations):
         tb: TracebackType | None,
     ) -> None:
         await self.close()
+
+    # ------------------------------------------------------------- the contract
+
+    async def transaction(self, fn: Callable[[Transaction], Awaitable[T]]) -> T:
+        """Run ``fn(tx)`` in the single writer's batch transaction; its result
+        once the batch has COMMITTED. If ``fn`` raises, its own changes are rolled
+        back (savepoint) and the exception is raised here, while the other
+        operations of the batch still commit. ``fn`` must not call
+        ``store.transaction`` itself: while it runs it holds the write lock."""
+
+        async def run(conn: aiosqlite.Connection) -> T:
+            return await fn(SQLiteTransaction(conn, self.clock(), read_only=False))
+
+        return await self.write(run)
+
+    async def snapshot(self, fn: Callable[[Transaction], Awaitable[T]]) -> T:
+        """Run ``fn(tx)`` on a read-only connection, in one committed snapshot."""
+
+        async def run(conn: aiosqlite.Connection) -> T:
+            return await fn(SQLiteTransaction(conn, self.clock(), read_only=True))
+
+        return await self.read(run)
+
+    def streaming(self) -> AbstractAsyncContextManager[Transaction]:
+        """``async with store.streaming() as tx``: a read-only transaction held
+        for a longer read (streaming bank entries), in one committed snapshot."""
+        return self._streaming()
+
+    @asynccontextmanager
+    async def _streaming(self) -> AsyncIterator[Transaction]:
+        async with self.reading() as conn:
+            yield SQLiteTransaction(conn, self.clock(), read_only=True)
 
     # ------------------------------------------------------------ escape hatches
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from storage.sqlite.codec import dumps, from_db, opt_from_db, opt_to_db, to_db
+from storage.codec import dumps, from_db, opt_from_db, opt_to_db, to_db
 
 
 def test_times_are_fixed_width_utc_with_microseconds() -> None:

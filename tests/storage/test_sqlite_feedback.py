@@ -12,7 +12,7 @@ from sqlite_support import FakeClock, make_post
 
 from storage.models import BankEntryIn, MatchIn, NewMedia
 from storage.sqlite import SQLiteStore
-from storage.sqlite.codec import to_db
+from storage.codec import to_db
 
 VARIANTS = [f"{i:02x}" * 32 for i in range(1, 9)]
 

@@ -12,7 +12,7 @@ from structlog.testing import capture_logs
 
 from storage.errors import MigrationError
 from storage.sqlite import SQLiteStore
-from storage.sqlite.codec import utc_now
+from storage.codec import utc_now
 from storage.sqlite.migrate import apply_migrations, load_migrations
 
 

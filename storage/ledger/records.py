@@ -1,8 +1,8 @@
-"""The ledger records of the store's changes, appended in the change's own transaction.
+"""Which ledger record each change writes: the one mapping, for every backend.
 
-Every function here runs on the writer's connection, inside the operation that
-makes the change (``store.write``), so a change and its ledger record commit or
-roll back together (:func:`storage.ledger.ledger.append_record`).
+Every function here runs inside the transaction that makes the change
+(``store.transaction``), so a change and its ledger record commit or roll back
+together (:func:`storage.ledger.ledger.append_record`).
 
 Captures (the pipeline's changes):
 
@@ -20,7 +20,7 @@ They carry ``channel``, ``message``, ``authorization`` and ``case`` (from the
 unrestricted run) and the hashes: ``text_sha256`` (SHA-256 of the UTF-8 text),
 ``sha256``, ``md5``, ``pdq``.
 
-Every audited change (:func:`storage.sqlite.audit.append`) is mirrored as one
+Every audited change (:func:`storage.changes.audited`) is mirrored as one
 record: its type is the audit action (a few renamed, :func:`ledger_type`), its
 fields ``subject``, ``before``, ``after``, ``why`` plus the ``case``,
 ``authorization`` and scope the export selection needs
@@ -36,12 +36,11 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
 from storage.ledger import canonical
-from storage.ledger.ledger import append_record, blob
+from storage.ledger.ledger import append_record
 from storage.models import Authority, Capture, MediaRecord, PostRecord
-from storage.sqlite.codec import dumps
+from storage.codec import dumps
+from storage.repos import Transaction
 
 #: The actor of the pipeline's captures.
 MONITOR_ACTOR = "service:monitor"
@@ -85,8 +84,8 @@ def media_fields(media: MediaRecord) -> dict[str, Any]:
     }
 
 
-async def post_captured(conn: aiosqlite.Connection, post: PostRecord, now: datetime) -> None:
-    await append_record(conn, "post.captured", MONITOR_ACTOR, {
+async def post_captured(tx: Transaction, post: PostRecord, now: datetime) -> None:
+    await append_record(tx, "post.captured", MONITOR_ACTOR, {
         "channel": post.channel_id,
         "message": post.message_id,
         **authority_fields(post.authority),
@@ -103,9 +102,9 @@ async def post_captured(conn: aiosqlite.Connection, post: PostRecord, now: datet
 
 
 async def post_edited(
-    conn: aiosqlite.Connection, post: PostRecord, previous_text: str, now: datetime
+    tx: Transaction, post: PostRecord, previous_text: str, now: datetime
 ) -> None:
-    await append_record(conn, "post.edited", MONITOR_ACTOR, {
+    await append_record(tx, "post.edited", MONITOR_ACTOR, {
         "channel": post.channel_id,
         "message": post.message_id,
         **authority_fields(post.authority),
@@ -117,22 +116,22 @@ async def post_edited(
 
 
 async def post_deleted(
-    conn: aiosqlite.Connection,
+    tx: Transaction,
     channel_id: int,
     message_id: int,
     authority: Authority | None,
     at: datetime,
 ) -> None:
-    await append_record(conn, "post.deleted", MONITOR_ACTOR, {
+    await append_record(tx, "post.deleted", MONITOR_ACTOR, {
         "channel": channel_id, "message": message_id, **authority_fields(authority),
     }, at=at)
 
 
 async def media_hashed(
-    conn: aiosqlite.Connection, media: MediaRecord, capture: Capture | None, now: datetime
+    tx: Transaction, media: MediaRecord, capture: Capture | None, now: datetime
 ) -> None:
     """A media row created or upgraded, for the post ``capture`` names (if any)."""
-    await append_record(conn, "media.hashed", MONITOR_ACTOR, {
+    await append_record(tx, "media.hashed", MONITOR_ACTOR, {
         **media_fields(media),
         "channel": capture.channel_id if capture else None,
         "message": capture.message_id if capture else None,
@@ -141,14 +140,14 @@ async def media_hashed(
 
 
 async def media_seen(
-    conn: aiosqlite.Connection,
+    tx: Transaction,
     media: MediaRecord,
     channel_id: int,
     message_id: int,
     authority: Authority | None,
     now: datetime,
 ) -> None:
-    await append_record(conn, "media.seen", MONITOR_ACTOR, {
+    await append_record(tx, "media.seen", MONITOR_ACTOR, {
         **media_fields(media),
         "channel": channel_id,
         "message": message_id,
@@ -157,18 +156,17 @@ async def media_seen(
 
 
 async def alert_origin(
-    conn: aiosqlite.Connection, alert_id: int, channel_id: int
+    tx: Transaction, alert_id: int, channel_id: int
 ) -> dict[str, Any]:
     """``authorization`` and ``case`` of the alert's ``alert.raised`` record (so a
     decision is exported with the case it was raised under)."""
     # Records are canonical: the alert's id appears exactly as '"alert":"ID"'.
-    rows = await conn.execute_fetchall(
-        "SELECT record FROM ledger WHERE channel = ? AND type = 'alert.raised' "
-        "AND instr(record, ?) > 0 ORDER BY seq DESC",
-        (str(channel_id), f'"alert":"{alert_id}"'.encode()),
+    rows = await tx.ledger.rows(
+        types=["alert.raised"], channel=str(channel_id),
+        contains=f'"alert":"{alert_id}"'.encode(), newest_first=True,
     )
-    for (data,) in rows:
-        record = canonical.loads(blob(data))
+    for row in rows:
+        record = canonical.loads(row.record)
         if record.get("alert") == str(alert_id):
             return {"authorization": record.get("authorization"), "case": record.get("case")}
     return {"authorization": None, "case": None}
@@ -226,7 +224,7 @@ def _scope(subject: str, values: list[Any]) -> dict[str, Any]:
 
 
 async def mirror_audit(
-    conn: aiosqlite.Connection,
+    tx: Transaction,
     *,
     at: datetime,
     actor: str,
@@ -245,4 +243,23 @@ async def mirror_audit(
     fields: dict[str, Any] = {"subject": subject, "before": old, "after": new, "why": why}
     fields.update(_scope(subject, [old, new]))
     fields.update(extra or {})
-    return await append_record(conn, rtype, actor, fields, at=at)
+    return await append_record(tx, rtype, actor, fields, at=at)
+
+
+async def capture_authority(
+    tx: Transaction, channel_id: int, message_id: int
+) -> Authority | None:
+    """The authorization a post was captured under (its ``post.captured`` record)."""
+    rows = await tx.ledger.rows(
+        types=["post.captured"], channel=str(channel_id),
+        contains=f'"message":"{message_id}"'.encode(),
+    )
+    for row in rows:
+        record = canonical.loads(row.record)
+        if record.get("message") != str(message_id):
+            continue
+        authz, case = record.get("authorization"), record.get("case")
+        if not isinstance(authz, str) or not isinstance(case, str):
+            return None
+        return Authority(int(authz), case)
+    return None
