@@ -42,8 +42,8 @@ from PIL import Image, ImageDraw
 from telethon.tl.functions.channels import JoinChannelRequest
 from telethon.tl.types import InputChannel, InputPeerChannel
 
+from handlers.index.live import load_index
 from handlers.pipeline import Pipeline, Registry, new_context
-from monitor.bankindex import load_index
 from monitor.reconcile import Reconciler
 from monitor.settings import DatabaseSettings, Settings, TelegramSettings
 from monitor.telegram.client import MonitorClient, build_client, config_from_settings

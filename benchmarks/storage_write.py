@@ -33,9 +33,9 @@ import aiosqlite
 import structlog
 from machine import cpu_model
 
+from storage.codec import to_db
 from storage.models import PostRecord
 from storage.sqlite import SQLiteStore
-from storage.codec import to_db
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 

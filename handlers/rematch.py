@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from handlers.builtin.match import Query, build_query, lookup
-from handlers.pipeline import BankIndex, Context, Hit
+from handlers.context import BankIndex, Context, Hit
 from storage.models import MatchIn
 
 ACTOR = "system:rematch"

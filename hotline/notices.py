@@ -20,18 +20,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from functools import partial
-from typing import Final, Literal
+from typing import Final, Literal, cast
 
-import aiosqlite
 import structlog
 
 from hotline.notify import Notifier, tell
 from hotline.queue import AlertQueue, QueueItem, format_time_left, summary, utc_now
-from storage import access as access_queries
-from storage.sqlite import SQLiteStore
-from storage.codec import to_db
-from storage.sqlite.connect import execute, fetch_all
+from storage.api import Store
+from storage.repos import Transaction
 
 log = structlog.get_logger(__name__)
 
@@ -46,36 +42,10 @@ RECIPIENT_ROLES: Final[dict[str, tuple[str, ...]]] = {
 DUE_WARNING: Final = timedelta(hours=2)
 
 
-async def _claim(
-    conn: aiosqlite.Connection, wanted: Sequence[tuple[int, Kind]], now: datetime
-) -> list[tuple[int, Kind]]:
-    """Record the notices not recorded before; the ones this call recorded."""
-    claimed = []
-    for alert_id, kind in wanted:
-        rowcount, _ = await execute(
-            conn,
-            "INSERT INTO hotline_notices (alert_id, kind, sent_at) VALUES (?, ?, ?) "
-            "ON CONFLICT (alert_id, kind) DO NOTHING",
-            (alert_id, kind, to_db(now)),
-        )
-        if rowcount == 1:
-            claimed.append((alert_id, kind))
-    return claimed
-
-
-async def _sent(conn: aiosqlite.Connection) -> set[tuple[int, str]]:
-    rows = await fetch_all(
-        conn,
-        "SELECT n.alert_id, n.kind FROM hotline_notices n JOIN alerts a ON a.id = n.alert_id "
-        "WHERE a.state IN ('open', 'claimed')",
-    )
-    return {(int(r[0]), str(r[1])) for r in rows}
-
-
-async def _recipients(conn: aiosqlite.Connection, roles: Sequence[str]) -> list[str]:
+async def _recipients(tx: Transaction, roles: Sequence[str]) -> list[str]:
     names: set[str] = set()
     for role in roles:
-        names.update(await access_queries.usernames_with_role(conn, role))
+        names.update(await tx.users.with_role(role))
     return sorted(names)
 
 
@@ -106,7 +76,7 @@ class AlertNotices:
 
     def __init__(
         self,
-        store: SQLiteStore,
+        store: Store,
         notifier: Notifier | None,
         *,
         warning: timedelta = DUE_WARNING,
@@ -122,9 +92,7 @@ class AlertNotices:
 
     async def announce(self, alert_id: int) -> bool:
         """Tell the operators about alert ``alert_id`` unless they were told; True if sent."""
-        claimed = await self.store.write(
-            partial(_claim, wanted=[(alert_id, "raised")], now=self.queue.clock())
-        )
+        claimed = await self._claim([(alert_id, "raised")])
         if not claimed:
             return False
         await self._send("raised", await self.queue.get(alert_id))
@@ -158,7 +126,7 @@ class AlertNotices:
         items = await self.queue.active()
         if not items:
             return []
-        sent_before = await self.store.read(_sent)
+        sent_before = await self.store.snapshot(lambda tx: tx.notices.sent_undecided())
         wanted = [
             (item.alert.id, kind)
             for item in items
@@ -167,14 +135,21 @@ class AlertNotices:
         ]
         if not wanted:
             return []
-        claimed = await self.store.write(partial(_claim, wanted=wanted, now=self.queue.clock()))
+        claimed = await self._claim(wanted)
         by_id = {item.alert.id: item for item in items}
         for alert_id, kind in claimed:
             await self._send(kind, by_id[alert_id])
         return claimed
 
+    async def _claim(self, wanted: Sequence[tuple[int, Kind]]) -> list[tuple[int, Kind]]:
+        """Record the notices not recorded before; the ones this call recorded."""
+        now = self.queue.clock()
+        claimed = await self.store.transaction(lambda tx: tx.notices.claim(wanted, now))
+        return [(alert_id, cast(Kind, kind)) for alert_id, kind in claimed]
+
     async def _send(self, kind: Kind, item: QueueItem) -> None:
-        recipients = await self.store.read(partial(_recipients, roles=RECIPIENT_ROLES[kind]))
+        roles = RECIPIENT_ROLES[kind]
+        recipients = await self.store.snapshot(lambda tx: _recipients(tx, roles))
         details = {**summary(item.alert), "notice": kind,
                    "time_left_s": None if item.time_left is None
                    else int(item.time_left.total_seconds())}

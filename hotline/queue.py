@@ -9,7 +9,7 @@ transaction as the change (so two operators cannot race past them):
 * a decision (confirm, dismiss) needs a note saying why;
 * a claimed alert is decided by the operator who claimed it, or by a
   supervisor (who may overrule it);
-* the state machine of :mod:`storage.sqlite.alerts` (decided alerts are final).
+* the state machine of :mod:`hotline.decisions` (decided alerts are final).
 
 Listing is by urgency: undecided alerts first, then priority (1 is the most
 urgent), then due time. ``time_left`` and ``overdue`` are computed against the
@@ -21,16 +21,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from typing import Any, Final, get_args
 
-import aiosqlite
-
-from storage import access as access_queries
+from hotline import decisions
+from storage.api import Store
 from storage.errors import IllegalTransition, NotFound
 from storage.models import Alert, AlertState
-from storage.sqlite import SQLiteStore
-from storage.sqlite import alerts as alert_ops
+from storage.repos import Transaction
 
 STATES: Final[tuple[str, ...]] = get_args(AlertState)
 #: States still waiting for a decision (they have a due time that matters).
@@ -108,29 +105,28 @@ def _require_note(verb: str, note: str | None) -> str:
     return note.strip()
 
 
-async def _decide(
-    conn: aiosqlite.Connection, alert_id: int, to: AlertState, actor: str, note: str | None,
-    now: datetime,
+async def decide(
+    tx: Transaction, alert_id: int, to: AlertState, actor: str, note: str | None
 ) -> tuple[Alert, Alert]:
-    """(before, after) of one change, the rules checked in this transaction."""
-    before = await alert_ops.get_alert(conn, alert_id)
+    """(before, after) of one change, the queue's rules checked in this transaction."""
+    before = await tx.alerts.get(alert_id)
     if before is None:
         raise NotFound(f"no alert with id {alert_id}")
     if to != "claimed" and before.state == "claimed" and before.claimed_by != actor:
-        user = await access_queries.get_user(conn, actor)
+        user = await tx.users.get(actor)
         if user is None or OVERRULING_ROLE not in user.roles:
             raise DecisionRefused(
                 f"alert {alert_id} is claimed by {before.claimed_by}: only they or a "
                 f"{OVERRULING_ROLE} may decide it"
             )
-    after = await alert_ops.transition_alert(conn, alert_id, to, actor, note, now)
+    after = await decisions.transition(tx, alert_id, to, actor, note, before=before)
     return before, after
 
 
 class AlertQueue:
     """The review queue on ``store``; ``clock``: the time ``time_left`` is computed at."""
 
-    def __init__(self, store: SQLiteStore, *, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(self, store: Store, *, clock: Callable[[], datetime] = utc_now) -> None:
         self.store = store
         self.clock = clock
 
@@ -173,8 +169,5 @@ class AlertQueue:
     async def _change(
         self, alert_id: int, to: AlertState, actor: str, note: str | None
     ) -> tuple[Alert, Alert]:
-        return await self.store.write(
-            partial(_decide, alert_id=alert_id, to=to, actor=actor, note=note,
-                    now=self.store.clock())
-        )
+        return await self.store.transaction(lambda tx: decide(tx, alert_id, to, actor, note))
 

@@ -22,12 +22,12 @@ from datetime import timedelta
 import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from handlers.index.live import LiveBankIndex, load_index
+from handlers.index.live import refresh as refresh_index
 from handlers.pipeline import Pipeline, Registry, new_context
 from hotline.notify import Notifier
 from monitor.access.wiring import AccessControl, AccessOptions
 from monitor.alerting import Alerting, build_notifier
-from monitor.bankindex import LiveBankIndex, load_index
-from monitor.bankindex import refresh as refresh_index
 from monitor.intake import Intake
 from monitor.ledger import LedgerService
 from monitor.reconcile import PostSink, Reconciler

@@ -21,6 +21,7 @@ from typing import Any
 
 import aiosqlite
 import structlog
+from storage.sqlite.evidence import MONITOR_ACTOR, plain
 
 from monitor.settings import Settings
 from storage.ledger import canonical
@@ -29,7 +30,6 @@ from storage.ledger.db import TxRunner
 from storage.ledger.keys import KeyFileError, load_signing_key
 from storage.ledger.ledger import append_record, blob
 from storage.ledger.note import Signer
-from storage.sqlite.evidence import MONITOR_ACTOR, plain
 
 log = structlog.get_logger(__name__)
 

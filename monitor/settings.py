@@ -29,7 +29,7 @@ from pydantic_settings import (
 )
 from pydantic_settings import SettingsError as _SourceError
 
-from handlers.pipeline import PipelineConfig
+from handlers.context import PipelineConfig
 from monitor.settings_sections import (
     MEDIA_KINDS,
     AccessSettings,

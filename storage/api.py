@@ -1,17 +1,20 @@
-"""The store's contract: what ``handlers`` and ``monitor`` may ask of storage.
+"""The store's contract: what ``access``, ``hotline``, ``handlers`` and
+``monitor`` may ask of storage.
 
-The SQLite store (:mod:`storage.sqlite`) implements it. Every write goes through
-the store's single writer task; reads use their own connections. Methods are
+The core is :meth:`Store.transaction` / :meth:`Store.snapshot`: ``fn(tx)`` sees
+only the repositories of :mod:`storage.repos` and the models, never a driver.
+The domain operations below are written once on them
+(:mod:`storage.operations`); the SQLite store (:mod:`storage.sqlite`)
+implements the core with its single writer and group commit. Methods are
 coroutines and never block the event loop. Times are timezone-aware UTC.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
-
-import aiosqlite
 
 from storage.models import (
     Alert,
@@ -34,6 +37,7 @@ from storage.models import (
     StoredHashes,
     WatchRecord,
 )
+from storage.repos import Transaction
 
 T = TypeVar("T")
 
@@ -43,13 +47,14 @@ class Store(Protocol):
     async def open(self) -> None: ...
     async def close(self) -> None: ...
 
-    # escape hatches for other storage modules (ledger, access control):
-    # write(fn) runs fn(conn) inside the writer's batch transaction and returns its
-    # result after the COMMIT (fn must not BEGIN/COMMIT/ROLLBACK; if it raises, only
-    # its own changes are rolled back). read(fn) runs fn(conn) on a read-only
-    # connection in one snapshot.
-    async def write(self, fn: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T: ...
-    async def read(self, fn: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T: ...
+    # the contract: transaction(fn) runs fn(tx) in one write transaction and
+    # returns its result after the COMMIT (fn must not commit or roll back; if it
+    # raises, its changes are rolled back and the exception propagates).
+    # snapshot(fn) runs fn(tx) read-only in one consistent snapshot; streaming()
+    # holds one for a long read.
+    async def transaction(self, fn: Callable[[Transaction], Awaitable[T]]) -> T: ...
+    async def snapshot(self, fn: Callable[[Transaction], Awaitable[T]]) -> T: ...
+    def streaming(self) -> AbstractAsyncContextManager[Transaction]: ...
 
     # channels and watches
     async def upsert_channel(self, channel: ChannelRecord) -> None: ...
@@ -73,7 +78,7 @@ class Store(Protocol):
     async def watched_channel_ids(self) -> set[int]: ...
 
     # Every change below appends its evidence-ledger record in its own transaction
-    # (storage.sqlite.evidence); ``authority`` / ``capture`` say under which
+    # (storage.ledger.records); ``authority`` / ``capture`` say under which
     # authorization (and case) a capture was made.
 
     # posts: (channel_id, message_id) is unique; record_post is idempotent.
@@ -138,15 +143,11 @@ class Store(Protocol):
     ) -> Alert: ...  # one alert per post: later matches attach to the same alert
     async def list_alerts(self, state: AlertState | None = None) -> list[Alert]: ...
     async def get_alert(self, alert_id: int) -> Alert | None: ...
-    async def transition_alert(
-        self, alert_id: int, to: AlertState, actor: str, note: str | None = None
-    ) -> Alert: ...
+    # decisions on alerts are hotline.decisions.transition (state machine, audit,
+    # learning), run in a transaction by hotline.queue.
 
-    # matching (storage.sqlite.matching_ops): a medium's other hashes, recent media
-    # for re-matching, spread, per-media disables, decisions per bank, bank entries
-    # as column chunks. transition_alert learns: a confirmed alert puts its media's
-    # hashes into the "confirmed" bank, a dismissed one disables each matched entry
-    # for that medium.
+    # matching: a medium's other hashes, recent media for re-matching, spread,
+    # per-media disables, decisions per bank, bank entries as column chunks.
     async def get_media(self, media_id: int) -> MediaRecord | None: ...
     async def get_media_hashes(self, media_id: int) -> StoredHashes: ...
     async def get_media_hashes_many(

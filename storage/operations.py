@@ -68,7 +68,9 @@ class StoreOperations(ABC):
         """A new watch in ``state``, audited. There is no default: an approved
         watch comes from an approved request (access); a caller that inserts one
         directly (a test of the monitor or of the gate) says so."""
-        return await self.transaction(lambda tx: changes.add_watch(tx, target, actor, reason, state))
+        return await self.transaction(
+            lambda tx: changes.add_watch(tx, target, actor, reason, state)
+        )
 
     async def list_watches(self, states: Sequence[str] | None = None) -> list[WatchRecord]:
         return await self.snapshot(lambda tx: tx.watches.list(states))
@@ -130,7 +132,9 @@ class StoreOperations(ABC):
         return await self.snapshot(lambda tx: tx.channels.get_cursor(channel_id))
 
     async def advance_cursor(self, channel_id: int, message_id: int) -> None:
-        await self.transaction(lambda tx: tx.channels.advance_cursor(channel_id, message_id, tx.now))
+        await self.transaction(
+            lambda tx: tx.channels.advance_cursor(channel_id, message_id, tx.now)
+        )
 
     # ---------------------------------------------------------------------- media
 

@@ -15,9 +15,10 @@ from typing import Any
 
 from PIL import Image
 
-from handlers.pipeline import Context, PipelineConfig, new_context
+from handlers.context import Context, PipelineConfig
+from handlers.index.live import LiveBankIndex, load_index
+from handlers.pipeline import new_context
 from handlers.post import MediaKind, MediaRef, MediaTooLarge, Post
-from monitor.bankindex import LiveBankIndex, load_index
 from storage.models import BankEntryIn
 from storage.sqlite import SQLiteStore
 

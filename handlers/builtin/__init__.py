@@ -12,7 +12,7 @@ from handlers.builtin.links import handle_links
 from handlers.builtin.match import handle_match
 from handlers.builtin.media import handle_media
 from handlers.builtin.record import handle_record
-from handlers.pipeline import Handler
+from handlers.context import Handler
 
 BUILTINS: tuple[tuple[str, Handler], ...] = (
     ("links", handle_links),

@@ -9,7 +9,7 @@ edit) attaches to the existing alert: the store keeps one alert per post.
 
 from __future__ import annotations
 
-from handlers.pipeline import Context
+from handlers.context import Context
 from handlers.post import Post
 from storage.models import MatchIn
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from handlers.pipeline import Context
+from handlers.context import Context
 from handlers.post import Entity, Post
 
 _URL = re.compile(r"\b(?:https?://|tg://)[^\s<>\"']+", re.IGNORECASE)

@@ -17,8 +17,8 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+from handlers.context import BankIndex, Context, Hit
 from handlers.hashing import MediaHashes, VpdqFrame, decode_frames
-from handlers.pipeline import BankIndex, Context, Hit
 from handlers.post import Post
 from storage.models import MediaRecord, StoredHashes
 

@@ -34,8 +34,8 @@ import asyncio
 import hashlib
 from typing import Any
 
+from handlers.context import Context, PipelineConfig
 from handlers.hashing import MediaHashes, encode_frames, hash_media
-from handlers.pipeline import Context, PipelineConfig
 from handlers.post import MediaRef, MediaTooLarge, Post
 from storage.models import Capture, MediaRecord, NewMedia
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 
-from handlers.pipeline import Context
+from handlers.context import Context
 from handlers.post import Post
 from storage.models import PostRecord
 

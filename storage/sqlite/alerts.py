@@ -14,11 +14,11 @@ from typing import Any
 
 import aiosqlite
 
+from storage.codec import from_db, opt_from_db, to_db
 from storage.errors import NotFound
 from storage.models import Alert, AlertState, MatchIn
 from storage.repos.review import RaisedAlert
 from storage.sqlite import posts
-from storage.codec import from_db, opt_from_db, to_db
 from storage.sqlite.connect import execute, fetch_all, fetch_one
 
 ALERT_STATES: tuple[AlertState, ...] = ("open", "claimed", "confirmed", "dismissed")

@@ -8,9 +8,9 @@ from typing import Any
 
 import aiosqlite
 
+from storage.codec import from_db
 from storage.models import AuditRecord
 from storage.repos.records import AuditRow
-from storage.codec import from_db
 from storage.sqlite.connect import execute, fetch_all
 
 

@@ -14,10 +14,10 @@ from datetime import datetime
 
 import aiosqlite
 
+from storage.codec import from_db, to_db
 from storage.errors import NotFound, StoreError
 from storage.models import BankEntry, BankEntryIn, BankInfo
 from storage.repos.review import EntryRef, EntryState, ImportCounts
-from storage.codec import from_db, to_db
 from storage.sqlite.connect import execute, fetch_all, fetch_one
 
 _CHUNK = 1000

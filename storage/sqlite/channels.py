@@ -7,9 +7,9 @@ from datetime import datetime
 
 import aiosqlite
 
+from storage.codec import from_db, opt_from_db, opt_to_db, to_db
 from storage.errors import NotFound, StoreError
 from storage.models import RECORDING_WATCH_STATES, WATCH_STATES, ChannelRecord, WatchRecord
-from storage.codec import from_db, opt_from_db, opt_to_db, to_db
 from storage.sqlite.connect import execute, fetch_all, fetch_one
 
 

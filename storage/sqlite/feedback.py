@@ -1,20 +1,7 @@
 """Per-media disables of bank entries, and decisions per bank (SQL only).
 
-What a decision teaches (below) is :mod:`hotline.learning`; this module stores
-and reads its rows.
-
-* **Confirmed** alert: every hash of each matched medium (SHA-256, MD5, SHA-1,
-  PDQ when its quality is at least :data:`CONFIRMED_MIN_QUALITY`, vPDQ frames)
-  goes into the local bank :data:`CONFIRMED_BANK` (created on first use with the
-  PDQ threshold :data:`CONFIRMED_THRESHOLD`). Provenance per entry: source
-  reference ``alert:ID``, imported by the operator, added at the decision time,
-  a note naming the alert and the medium; the import is audited (and so in the
-  ledger) with source ``alert:ID``. The category is the first matched entry's
-  that has one, so the new entries keep the alert's priority.
-* **Dismissed** alert (a false positive): each matched bank entry is disabled
-  for that medium only (table ``bank_entry_media_disables``, like HMA's
-  ``disable_until``): the entry keeps matching other media. Each disable is
-  audited (``bank_entry.disable_for_media``) under the alert's case.
+What a decision teaches is :mod:`hotline.learning`; this module stores and
+reads its rows.
 
 :func:`bank_feedback` counts the decisions per bank, so a noisy bank shows.
 """
@@ -25,9 +12,10 @@ from datetime import datetime
 
 import aiosqlite
 
-from storage.models import BankFeedback, MediaDisable
 from storage.codec import from_db, to_db
+from storage.models import BankFeedback, MediaDisable
 from storage.sqlite.connect import execute, fetch_all
+
 
 async def disable_for_media(
     conn: aiosqlite.Connection,

@@ -122,7 +122,7 @@ class SQLiteLedger:
         if contains is not None:
             where.append("instr(record, ?) > 0")
             args.append(contains)
-        sql = "SELECT seq, type, at, actor, record, leaf_hash FROM ledger"  # noqa: S608
+        sql = "SELECT seq, type, at, actor, record, leaf_hash FROM ledger"
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY seq" + (" DESC" if newest_first else "")

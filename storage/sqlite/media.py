@@ -11,10 +11,10 @@ from datetime import datetime
 
 import aiosqlite
 
+from storage.codec import dumps, to_db
 from storage.errors import NotFound
 from storage.models import MediaRecord, NewMedia
 from storage.sqlite import media_hashes, posts
-from storage.codec import dumps, to_db
 from storage.sqlite.connect import execute, fetch_one
 
 _COLUMNS = (

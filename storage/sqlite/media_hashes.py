@@ -16,10 +16,8 @@ from typing import Any
 
 import aiosqlite
 
-from storage.ledger import canonical
-from storage.ledger.ledger import blob
-from storage.models import Authority, MediaRecord, Sighting, StoredHashes
 from storage.codec import from_db, opt_from_db, to_db
+from storage.models import MediaRecord, Sighting, StoredHashes
 from storage.sqlite.connect import fetch_all, fetch_one
 
 _MEDIA_COLUMNS = (

@@ -22,8 +22,8 @@ from pathlib import Path
 import aiosqlite
 import structlog
 
-from storage.errors import MigrationError
 from storage.codec import to_db
+from storage.errors import MigrationError
 
 log = structlog.get_logger(__name__)
 

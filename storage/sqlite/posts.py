@@ -18,10 +18,10 @@ from typing import Any
 
 import aiosqlite
 
+from storage.codec import from_db, opt_from_db, opt_to_db, to_db
 from storage.errors import NotFound
 from storage.models import PostRecord
 from storage.repos.capture import PostWrite
-from storage.codec import from_db, opt_from_db, opt_to_db, to_db
 from storage.sqlite.connect import execute, fetch_all, fetch_one
 
 _INSERT = (

@@ -8,6 +8,7 @@ from datetime import datetime
 
 import aiosqlite
 
+from storage.codec import to_db
 from storage.models import (
     Alert,
     AlertState,
@@ -23,7 +24,6 @@ from storage.models import (
 from storage.repos.records import AuditRow
 from storage.repos.review import EntryRef, EntryState, ImportCounts, RaisedAlert
 from storage.sqlite import alerts, audit, bank_columns, banks, feedback
-from storage.codec import to_db
 from storage.sqlite.connect import execute, fetch_all
 
 

@@ -28,11 +28,11 @@ from typing import Self, TypeVar
 import aiosqlite
 import structlog
 
-from storage.errors import StoreClosed
 from storage.codec import utc_now
-from storage.sqlite.connect import Synchronous, connect, enable_wal
+from storage.errors import StoreClosed
 from storage.operations import StoreOperations
 from storage.repos import Transaction
+from storage.sqlite.connect import Synchronous, connect, enable_wal
 from storage.sqlite.migrate import apply_migrations, load_migrations
 from storage.sqlite.readers import ReaderPool
 from storage.sqlite.tx import SQLiteTransaction

@@ -28,6 +28,7 @@ from tgsim_support import wait_for
 
 from handlers.hashing import encode_frames
 from handlers.hashing.video import vpdq_video
+from hotline.decisions import transition_alert
 from monitor.app import MonitorApp
 from monitor.cli import main
 from storage.models import Alert, BankEntryIn
@@ -76,7 +77,7 @@ async def test_confirmed_alert_catches_a_flipped_repost_in_another_channel(
     await poll(lambda: _has_alert(store, alpha.id, first), 20)
     alert = await alert_for(store, alpha.id, first)
     assert alert is not None and alert.matches[0]["bank"] == "known"
-    await store.transition_alert(alert.id, "confirmed", "olga", "confirmed: known material")
+    await transition_alert(store, alert.id, "confirmed", "olga", "confirmed: known material")
     (known,) = [e async for e in store.iter_bank_entries() if e.bank == "known"]
     await store.disable_bank_entry(known.id, "admin", "test: only the confirmed bank may match")
     confirmed = await store.get_bank("confirmed")
@@ -164,7 +165,7 @@ async def test_dismissed_media_does_not_alert_again_on_that_entry(
     await poll(lambda: _has_alert(store, alpha.id, first), 20)
     alert = await alert_for(store, alpha.id, first)
     assert alert is not None
-    await store.transition_alert(alert.id, "dismissed", "olga", "a bridge, not abuse")
+    await transition_alert(store, alert.id, "dismissed", "olga", "a bridge, not abuse")
 
     medium = await store.get_media(int(alert.matches[0]["media_id"]))
     assert medium is not None and medium.sha256 is not None
@@ -252,7 +253,7 @@ async def test_confirmation_alerts_a_copy_recorded_before_it(
     copy = await sim.post(beta, photo=flipped(picture))
     await poll(lambda: _hashed(store, beta.id, copy), 20)
     assert await alert_for(store, beta.id, copy) is None
-    await store.transition_alert(alert.id, "confirmed", "olga", "confirmed")
+    await transition_alert(store, alert.id, "confirmed", "olga", "confirmed")
     await poll(lambda: _has_alert(store, beta.id, copy), 20)
     late = await alert_for(store, beta.id, copy)
     assert late is not None and {m["bank"] for m in late.matches} == {"confirmed"}

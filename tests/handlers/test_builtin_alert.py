@@ -12,7 +12,7 @@ from handlers.builtin.alert import handle_alert
 from handlers.builtin.match import handle_match
 from handlers.builtin.media import handle_media
 from handlers.builtin.record import handle_record
-from handlers.pipeline import Context
+from handlers.context import Context
 from handlers.post import Post
 from storage.models import BankEntryIn
 

@@ -85,7 +85,7 @@ def test_handler_fills_state() -> None:
     import structlog
 
     from handlers.builtin.links import handle_links
-    from handlers.pipeline import Context, PipelineConfig
+    from handlers.context import Context, PipelineConfig
     from handlers.post import Post
 
     post = Post(channel_id=1, message_id=2, date=datetime(2026, 1, 1, tzinfo=UTC),

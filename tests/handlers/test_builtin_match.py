@@ -28,10 +28,11 @@ from handlers.builtin.alert import handle_alert
 from handlers.builtin.match import build_query, handle_match
 from handlers.builtin.media import handle_media
 from handlers.builtin.record import handle_record
+from handlers.context import BankIndex, Context, Hit
 from handlers.hashing import encode_frames, hamming_hex
 from handlers.hashing.video import vpdq_video
-from handlers.pipeline import BankIndex, Context, Hit
 from handlers.post import Post
+from hotline.decisions import transition_alert
 from storage.models import BankEntryIn, MediaRecord
 
 ORIGINAL_HEX, _ = expected_pdq()["aaa-orig.jpg"]
@@ -198,7 +199,7 @@ async def test_dismissed_entry_stays_quiet_for_that_media(tmp_path: Path) -> Non
         ctx = await run(rig, p)
         await handle_alert(p, ctx)
         assert ctx.state.alert is not None
-        await rig.store.transition_alert(ctx.state.alert.id, "dismissed", "olga", "not it")
+        await transition_alert(rig.store, ctx.state.alert.id, "dismissed", "olga", "not it")
         assert await rig.index.reload_if_changed(rig.store)
         again = await run(rig, post(2, channel_id=501, media=media(Source(data), "photo:2")))
         assert again.state.media_reused and again.state.hits == []

@@ -13,8 +13,8 @@ from pipeline_support import Rig, Source, expected_pdq, image_bytes, media, post
 
 from handlers.builtin.media import handle_media
 from handlers.builtin.record import handle_record
+from handlers.context import Context
 from handlers.hashing import hamming_hex
-from handlers.pipeline import Context
 from handlers.post import Post
 from storage.ledger import canonical
 from storage.models import Authority, MediaRecord

@@ -8,8 +8,8 @@ import pytest
 from pipeline_support import Source, expected_pdq, image_bytes, media, post, rig_at
 from structlog.testing import capture_logs
 
+from handlers.context import Context
 from handlers.pipeline import (
-    Context,
     HandlerLoadError,
     Pipeline,
     Registry,

@@ -23,9 +23,10 @@ from handlers.builtin.alert import handle_alert
 from handlers.builtin.match import handle_match
 from handlers.builtin.media import handle_media
 from handlers.builtin.record import handle_record
-from handlers.pipeline import Context
+from handlers.context import Context
 from handlers.post import Post
 from handlers.rematch import rematch_recent
+from hotline.decisions import transition_alert
 from storage.models import BankEntryIn
 
 ORIGINAL_HEX, _ = expected_pdq()["aaa-orig.jpg"]
@@ -70,7 +71,7 @@ async def test_window_and_decided_alerts_are_respected(tmp_path: Path) -> None:
         kept = await run(rig, post(2, channel_id=501, media=media(Source(data), "photo:1")))
         decided = await run(rig, post(3, channel_id=502, media=media(Source(data), "photo:1")))
         assert old.state.alert and kept.state.alert and decided.state.alert
-        await rig.store.transition_alert(decided.state.alert.id, "confirmed", "olga", "yes")
+        await transition_alert(rig.store, decided.state.alert.id, "confirmed", "olga", "yes")
         await rig.add_bank("second", [BankEntryIn("sha256", hashlib.sha256(data).hexdigest())])
         result = await rematch_recent(rig.ctx, window_start, ["second"])
         assert (result.alerts_raised, result.alerts_extended) == (0, 1)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from access_support import seed_cli_users
 
+from hotline.decisions import transition_alert
 from monitor.cli import main
 from storage.models import BankEntry
 from storage.sqlite import SQLiteStore
@@ -195,7 +196,7 @@ def test_list_shows_false_positives_per_bank(db: Path) -> None:
                     pdq_quality=90, status="hashed"))
                 alert = await store.raise_alert(9, n, [MatchIn(entry.id, m.id, "pdq", 3)], 1,
                                                 now)
-                await store.transition_alert(alert.id, state, "opal", "decided")  # type: ignore[arg-type]
+                await transition_alert(store, alert.id, state, "opal", "decided")  # type: ignore[arg-type]
         finally:
             await store.close()
 

@@ -11,9 +11,9 @@ import pytest
 from e2e_support import logged_in_session, make_settings, poll, stored_ids
 from tgsim_support import wait_for
 
+from handlers.index.live import load_index
 from handlers.pipeline import Pipeline, PostOutcome, Registry, new_context
 from handlers.post import Post
-from monitor.bankindex import load_index
 from monitor.reconcile import Reconciler
 from monitor.settings import Settings
 from monitor.telegram.client import MonitorClient, build_client, config_from_settings

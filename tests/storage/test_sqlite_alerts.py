@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlite_support import T0, make_post
 
+from hotline.decisions import transition_alert
 from storage.errors import IllegalTransition, NotFound
 from storage.models import AlertState, BankEntryIn, MatchIn, NewMedia
 from storage.sqlite import SQLiteStore
@@ -82,7 +83,7 @@ async def test_legal_transitions(store: SQLiteStore, path: tuple[AlertState, ...
     media_id, (entry, _) = await _fixture(store)
     alert = await store.raise_alert(100, 1, [MatchIn(entry, media_id, "pdq", 0)], 1, DUE)
     for step in path:
-        alert = await store.transition_alert(alert.id, step, actor="op1", note=f"to {step}")
+        alert = await transition_alert(store, alert.id, step, actor="op1", note=f"to {step}")
     assert alert.state == path[-1]
     if path[0] == "claimed":
         assert alert.claimed_by == "op1"
@@ -114,10 +115,10 @@ async def test_illegal_transitions_raise(
     media_id, (entry, _) = await _fixture(store)
     alert = await store.raise_alert(100, 1, [MatchIn(entry, media_id, "pdq", 0)], 1, DUE)
     for step in path:
-        alert = await store.transition_alert(alert.id, step, actor="op1")
+        alert = await transition_alert(store, alert.id, step, actor="op1")
     audit_before = await store.list_audit(subject=f"alert:{alert.id}")
     with pytest.raises(IllegalTransition, match=f"alert {alert.id} is {alert.state}"):
-        await store.transition_alert(alert.id, illegal, actor="op2")
+        await transition_alert(store, alert.id, illegal, actor="op2")
     assert await store.get_alert(alert.id) == alert
     assert await store.list_audit(subject=f"alert:{alert.id}") == audit_before
 
@@ -127,18 +128,18 @@ async def test_bad_transition_requests(store: SQLiteStore) -> None:
     media_id, (entry, _) = await _fixture(store)
     alert = await store.raise_alert(100, 1, [MatchIn(entry, media_id, "pdq", 0)], 1, DUE)
     with pytest.raises(NotFound, match="no alert with id 999"):
-        await store.transition_alert(999, "claimed", actor="op")
+        await transition_alert(store, 999, "claimed", actor="op")
     with pytest.raises(ValueError, match="unknown alert state"):
-        await store.transition_alert(alert.id, "closed", actor="op")  # type: ignore[arg-type]
+        await transition_alert(store, alert.id, "closed", actor="op")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="actor"):
-        await store.transition_alert(alert.id, "claimed", actor="")
+        await transition_alert(store, alert.id, "claimed", actor="")
 
 
 async def test_database_refuses_illegal_transition(store: SQLiteStore, db_path: Path) -> None:
     """Even raw SQL cannot take a decided alert back to open (trigger)."""
     media_id, (entry, _) = await _fixture(store)
     alert = await store.raise_alert(100, 1, [MatchIn(entry, media_id, "pdq", 0)], 1, DUE)
-    await store.transition_alert(alert.id, "dismissed", actor="op")
+    await transition_alert(store, alert.id, "dismissed", actor="op")
     with sqlite3.connect(db_path) as conn, pytest.raises(sqlite3.IntegrityError, match="illegal"):
         conn.execute("UPDATE alerts SET state = 'open' WHERE id = ?", (alert.id,))
 
@@ -151,7 +152,7 @@ async def test_list_alerts_by_state(store: SQLiteStore) -> None:
         await store.raise_alert(100, message_id, [MatchIn(entry, media_id, "pdq", 0)], 1, due)
     alerts = await store.list_alerts()
     assert [a.message_id for a in alerts] == [3, 2, 1]
-    await store.transition_alert(alerts[0].id, "claimed", actor="op")
+    await transition_alert(store, alerts[0].id, "claimed", actor="op")
     assert [a.message_id for a in await store.list_alerts("open")] == [2, 1]
     assert [a.message_id for a in await store.list_alerts("claimed")] == [3]
     with pytest.raises(ValueError, match="unknown alert state"):

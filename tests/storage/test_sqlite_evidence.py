@@ -12,14 +12,15 @@ from typing import Any
 import aiosqlite
 import pytest
 from sqlite_support import T0
+from storage.sqlite.evidence import ledger_type
 
+from hotline.decisions import transition_alert
 from storage.errors import IllegalTransition, NotFound
 from storage.ledger import canonical
 from storage.ledger.ledger import LedgerError, check_type
 from storage.ledger.selection import select_case
 from storage.models import Authority, BankEntryIn, Capture, MatchIn, NewMedia, PostRecord
 from storage.sqlite import SQLiteStore, posts
-from storage.sqlite.evidence import ledger_type
 
 AUTH = Authority(7, "K-1")
 OTHER = Authority(8, "K-2")
@@ -132,7 +133,7 @@ async def test_failing_changes_append_nothing(
     with pytest.raises(NotFound):
         await store.raise_alert(100, 5, [MatchIn(999, m.id, "pdq", 3)], 1, T0, authority=AUTH)
     with pytest.raises(NotFound):
-        await store.transition_alert(99, "claimed", "otto")
+        await transition_alert(store, 99, "claimed", "otto")
     assert await types(store) == before == ["post.captured", "media.hashed"]
 
 
@@ -181,8 +182,8 @@ async def test_alert_raised_matches_and_decisions_carry_the_case(
         100, 1, [MatchIn(e.id, 1, e.hash_type, 0) async for e in store.iter_bank_entries()],
         1, T0 + timedelta(days=1), authority=AUTH,
     )
-    await store.transition_alert(alert_id, "claimed", "otto")
-    await store.transition_alert(alert_id, "confirmed", "otto", "takedown filed")
+    await transition_alert(store, alert_id, "claimed", "otto")
+    await transition_alert(store, alert_id, "confirmed", "otto", "takedown filed")
     found = await types(store)
     assert found[:9] == [  # a decision may record more (bank feedback), never less
         "post.captured", "bank.create", "bank.import", "media.hashed",
@@ -210,14 +211,14 @@ async def test_a_record_that_cannot_be_written_undoes_its_change(
     alert_id = await alerted(store, post_factory(authority=AUTH), AUTH)
     count = len(await records(store))
     with pytest.raises(LedgerError):
-        await store.transition_alert(alert_id, "claimed", " otto ")
+        await transition_alert(store, alert_id, "claimed", " otto ")
     alert = await store.get_alert(alert_id)
     assert alert is not None and alert.state == "open"
     assert len(await records(store)) == count
-    await store.transition_alert(alert_id, "dismissed", "otto")
+    await transition_alert(store, alert_id, "dismissed", "otto")
     after_dismissal = await records(store)
     with pytest.raises(IllegalTransition):
-        await store.transition_alert(alert_id, "confirmed", "otto")
+        await transition_alert(store, alert_id, "confirmed", "otto")
     assert await records(store) == after_dismissal
     assert after_dismissal[count]["type"] == "alert.dismissed"
 

@@ -10,9 +10,10 @@ from typing import Any
 import aiosqlite
 from sqlite_support import FakeClock, make_post
 
+from hotline.decisions import transition_alert
+from storage.codec import to_db
 from storage.models import BankEntryIn, MatchIn, NewMedia
 from storage.sqlite import SQLiteStore
-from storage.codec import to_db
 
 VARIANTS = [f"{i:02x}" * 32 for i in range(1, 9)]
 
@@ -51,7 +52,7 @@ async def test_confirmed_alert_fills_the_confirmed_bank(
 ) -> None:
     """Every hash of the confirmed medium becomes a `confirmed` entry naming the alert."""
     alert_id, _media_id, _ = await _alert_on(store, 1, "photo:1", "ab" * 32)
-    await store.transition_alert(alert_id, "confirmed", "olga", "it is")
+    await transition_alert(store, alert_id, "confirmed", "olga", "it is")
     info = await store.get_bank("confirmed")
     assert info is not None and info.threshold == 31 and info.enabled_entries == 5
 
@@ -81,7 +82,7 @@ async def test_confirmed_alert_fills_the_confirmed_bank(
 async def test_low_quality_pdq_is_not_learned(store: SQLiteStore) -> None:
     """A flat picture's PDQ does not become an entry; its exact hashes do."""
     alert_id, _, _ = await _alert_on(store, 1, "photo:1", "ab" * 32, quality=20)
-    await store.transition_alert(alert_id, "confirmed", "olga", "yes")
+    await transition_alert(store, alert_id, "confirmed", "olga", "yes")
     types = [e.hash_type async for e in store.iter_bank_entries() if e.bank == "confirmed"]
     assert "pdq" not in types and "sha256" in types
 
@@ -90,7 +91,7 @@ async def test_dismissal_disables_the_entry_for_that_media_only(store: SQLiteSto
     """A dismissed alert's entry is disabled for its medium, audited, and the entry
     stays enabled for everything else."""
     alert_id, media_id, entry_id = await _alert_on(store, 1, "photo:1", "ab" * 32)
-    await store.transition_alert(alert_id, "dismissed", "olga", "a cat")
+    await transition_alert(store, alert_id, "dismissed", "olga", "a cat")
     disables = await store.media_disables()
     assert [(d.bank_entry_id, d.media_id, d.sha256, d.alert_id, d.disabled_by)
             for d in disables] == [(entry_id, media_id, "ab" * 32, alert_id, "olga")]
@@ -106,9 +107,9 @@ async def test_decisions_are_counted_per_bank(store: SQLiteStore) -> None:
     first, _, _ = await _alert_on(store, 1, "photo:1", "a1" * 32)
     second, _, _ = await _alert_on(store, 2, "photo:2", "a2" * 32)
     third, _, _ = await _alert_on(store, 3, "photo:3", "a3" * 32)
-    await store.transition_alert(first, "dismissed", "olga", "no")
-    await store.transition_alert(second, "dismissed", "olga", "no")
-    await store.transition_alert(third, "confirmed", "olga", "yes")
+    await transition_alert(store, first, "dismissed", "olga", "no")
+    await transition_alert(store, second, "dismissed", "olga", "no")
+    await transition_alert(store, third, "confirmed", "olga", "yes")
     feedback = {f.bank: f for f in await store.bank_feedback()}
     known = feedback["known"]
     assert (known.confirmed, known.dismissed, known.disabled_for_media) == (1, 2, 2)

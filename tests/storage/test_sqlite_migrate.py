@@ -10,9 +10,9 @@ import aiosqlite
 import pytest
 from structlog.testing import capture_logs
 
+from storage.codec import utc_now
 from storage.errors import MigrationError
 from storage.sqlite import SQLiteStore
-from storage.codec import utc_now
 from storage.sqlite.migrate import apply_migrations, load_migrations
 
 

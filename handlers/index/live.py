@@ -1,8 +1,8 @@
-"""The bank index the running monitor hands to the pipeline.
+"""The bank index the running monitor hands to the pipeline (a live, reloading index).
 
 Wraps :class:`handlers.index.BankIndex` behind the pipeline's ``lookup_values``
 (one call per medium with every hash it has, see
-:class:`handlers.pipeline.BankIndex`). It is loaded from the store's enabled
+:class:`handlers.context.BankIndex`). It is loaded from the store's enabled
 entries streamed as columns (``store.iter_bank_columns``: chunks of ids, hex
 values and categories per bank and hash type; PDQ chunks are turned into
 64-bit words in a worker thread and the whole bank is added in one
@@ -52,11 +52,11 @@ import numpy as np
 import structlog
 
 from handlers.builtin.match import media_key_of
+from handlers.context import Context, Hit
 from handlers.hashing import VpdqFrame, decode_frames
 from handlers.index import BankIndex as HashIndex
 from handlers.index import IndexMatch
 from handlers.index.mih import hex_to_words
-from handlers.pipeline import Context, Hit
 from handlers.rematch import RematchResult, rematch_recent
 from storage.api import Store
 from storage.models import BankColumns, BankInfo, HashType, MediaDisable

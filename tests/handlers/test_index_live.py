@@ -15,8 +15,9 @@ from pipeline_support import Source, expected_pdq, image_bytes, media, post, rig
 
 from handlers.builtin.media import handle_media
 from handlers.builtin.record import handle_record
-from monitor import bankindex
-from monitor.bankindex import load_index, refresh
+from handlers.index import live as bankindex
+from handlers.index.live import load_index, refresh
+from hotline.decisions import transition_alert
 from storage.models import BankEntryIn, HashType, MatchIn, NewMedia, PostRecord
 from storage.sqlite import SQLiteStore
 
@@ -99,7 +100,7 @@ async def test_dismissal_applies_in_place_and_growth_is_reported(store: SQLiteSt
         file_id="photo:1", kind="photo", size=1, mime=None, width=None, height=None,
         duration=None, sha256="ab" * 32, md5=None, pdq=PDQ, pdq_quality=90, status="hashed"))
     alert = await store.raise_alert(100, 1, [MatchIn(entry.id, media.id, "pdq", 0)], 1, now)
-    await store.transition_alert(alert.id, "dismissed", "olga", "no")
+    await transition_alert(store, alert.id, "dismissed", "olga", "no")
     assert await index.reload_if_changed(store) and index.grown == ()
     assert index.lookup_values(pdq=PDQ, media_key="ab" * 32) == []
     assert [h.entry_id for h in index.lookup_values(pdq=PDQ, media_key="cd" * 32)] == [entry.id]
@@ -141,7 +142,7 @@ async def _confirmed_alert(store: SQLiteStore, message_id: int, sha256: str, pdq
         status="hashed"))
     alert = await store.raise_alert(100, message_id, [MatchIn(entry.id, medium.id, "pdq", 0)],
                                     1, now)
-    await store.transition_alert(alert.id, "confirmed", "olga", "yes")
+    await transition_alert(store, alert.id, "confirmed", "olga", "yes")
 
 
 async def test_confirmation_grows_the_index_without_a_full_load(store: SQLiteStore) -> None:
