@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from handlers.banks import FORMATS, ParseResult, UnknownFormatError, parse_bank
+from handlers.banks.service import ThresholdMismatch, import_parsed
 from monitor.cli.common import (
     CliContext,
     SubParsers,
@@ -35,8 +36,7 @@ from monitor.cli.common import (
     open_store,
     say,
 )
-from storage.models import BankEntryIn, BankFeedback, BankInfo
-from storage.sqlite import SQLiteStore
+from storage.models import BankFeedback, BankInfo
 
 COLUMNS = ("name", "threshold", "entries", "enabled_entries", "confirmed", "false_positives",
            "fp_rate", "created_at")
@@ -115,38 +115,6 @@ def _errors_line(path: Path, result: ParseResult) -> str:
     )
 
 
-async def _withdrawn_entries(
-    store: SQLiteStore, bank: str, result: ParseResult
-) -> list[BankEntryIn]:
-    """Withdrawals as entries to disable in the same atomic import.
-
-    A withdrawal names a hash, or (NCMEC tombstones) only a source reference:
-    those are resolved to the bank's entries with that reference.
-    """
-    out: list[BankEntryIn] = []
-    by_ref: set[str] = set()
-    for w in result.withdrawals:
-        if w.hash_type and w.hash_value:
-            out.append(
-                BankEntryIn(w.hash_type, w.hash_value, source_ref=w.source_ref, withdrawn=True)
-            )
-        elif w.source_ref:
-            by_ref.add(w.source_ref)
-    if by_ref:
-        async for entry in store.iter_bank_entries(enabled_only=False):
-            if entry.bank == bank and entry.source_ref in by_ref:
-                out.append(
-                    BankEntryIn(
-                        entry.hash_type,
-                        entry.hash_value,
-                        category=entry.category,
-                        source_ref=entry.source_ref,
-                        withdrawn=True,
-                    )
-                )
-    return out
-
-
 async def cmd_import(args: argparse.Namespace, ctx: CliContext) -> int:
     if args.threshold is not None and not 0 <= args.threshold <= 256:
         raise UsageError(f"--threshold must be a Hamming distance 0..256, not {args.threshold}")
@@ -166,34 +134,21 @@ async def cmd_import(args: argparse.Namespace, ctx: CliContext) -> int:
         raise UsageError(f"{args.file}: no valid entries; nothing was imported")
     actor = await acting_user(args, ctx, "admin")
     async with open_store(ctx) as store:
-        info = await store.get_bank(args.name)
-        if info is None:
-            threshold = (
-                args.threshold if args.threshold is not None
-                else ctx.settings.matching.pdq_threshold
+        try:
+            report = await import_parsed(
+                store, args.name, result, actor=actor, source=str(args.file),
+                threshold=args.threshold, default_threshold=ctx.settings.matching.pdq_threshold,
+                replace=args.replace,
             )
-            info = await store.create_bank(args.name, threshold, actor)
-        elif args.threshold is not None and args.threshold != info.threshold:
-            raise UsageError(
-                f"bank {args.name} exists with threshold {info.threshold}; "
-                "an import does not change it"
-            )
-        withdrawn = await _withdrawn_entries(store, args.name, result)
-        added = await store.import_bank_entries(
-            args.name,
-            [*result.entries, *withdrawn],
-            actor,
-            str(args.file),
-            replace=args.replace,
-        )
-        after = await store.get_bank(args.name)
+        except ThresholdMismatch as exc:
+            raise UsageError(str(exc)) from None
     if result.errors:
         ctx.stderr.write("chanwatch: warning: skipped " + _errors_line(args.file, result) + "\n")
-    assert after is not None
+    after, added = report.bank, report.added
     say(
         ctx,
         f"bank {args.name}: imported {args.file} ({result.format}): "
-        f"{len(result.entries)} entries ({added} new to the bank), {len(withdrawn)} withdrawn, "
+        f"{len(result.entries)} entries ({added} new to the bank), {report.withdrawn} withdrawn, "
         f"{result.duplicates} duplicate(s), {len(result.errors)} invalid line(s) skipped; "
         f"now {after.enabled_entries} of {after.entries} entries enabled, "
         f"PDQ threshold {after.threshold}",

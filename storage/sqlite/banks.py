@@ -192,6 +192,28 @@ async def entry_ref(conn: aiosqlite.Connection, entry_id: int) -> EntryRef | Non
     return None if row is None else EntryRef(str(row[0]), str(row[1]), row[2])
 
 
+async def entries_by_source_ref(
+    conn: aiosqlite.Connection, bank: str, refs: Sequence[str]
+) -> list[BankEntry]:
+    out: list[BankEntry] = []
+    for start in range(0, len(refs), _CHUNK):
+        chunk = list(refs[start : start + _CHUNK])
+        marks = ", ".join("?" * len(chunk))
+        rows = await fetch_all(
+            conn,
+            "SELECT e.id, b.name, e.hash_type, e.hash_value, e.category, e.source_ref, "  # noqa: S608
+            "e.enabled FROM bank_entries e JOIN banks b ON b.id = e.bank_id "
+            f"WHERE b.name = ? AND e.source_ref IN ({marks}) ORDER BY e.id",
+            [bank, *chunk],
+        )
+        out.extend(
+            BankEntry(id=r[0], bank=r[1], hash_type=r[2], hash_value=r[3], category=r[4],
+                      source_ref=r[5], enabled=bool(r[6]))
+            for r in rows
+        )
+    return out
+
+
 async def iter_entries(
     conn: aiosqlite.Connection, *, enabled_only: bool
 ) -> AsyncIterator[BankEntry]:

@@ -1,4 +1,5 @@
-"""The migration runner: applies ``NNNN_name.sql`` files in order, once each.
+"""The SQLite migration runner: applies ``storage/migrations/sqlite/NNNN_name.sql``
+files (read by :func:`storage.migrations.load_migrations`) in order, once each.
 
 Applied versions are recorded in ``schema_migrations`` (version, name, SHA-256 of
 the file, applied at). Each file runs in its own ``BEGIN IMMEDIATE`` transaction
@@ -9,31 +10,20 @@ file exactly once (the loser's INSERT hits the primary key and it moves on).
 
 from __future__ import annotations
 
-import hashlib
-import re
 import sqlite3
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import datetime
-from importlib import resources
-from importlib.abc import Traversable
-from pathlib import Path
 
 import aiosqlite
 import structlog
 
 from storage.codec import to_db
 from storage.errors import MigrationError
+from storage.migrations import Migration, load_migrations
+
+__all__ = ["Migration", "apply_migrations", "load_migrations"]
 
 log = structlog.get_logger(__name__)
-
-_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
-# A transaction statement of the file's own would break the one-transaction rule.
-# (A trigger's BEGIN is followed by a statement, not by ';', so it does not match.)
-_OWN_TRANSACTION = re.compile(
-    r"(?im)^\s*(BEGIN(\s+(DEFERRED|IMMEDIATE|EXCLUSIVE))?(\s+TRANSACTION)?\s*;"
-    r"|COMMIT\b|ROLLBACK\b|END\s+TRANSACTION\b|SAVEPOINT\b|RELEASE\b)"
-)
 
 _CREATE_TABLE = """
 CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -43,60 +33,6 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
     applied_at  TEXT NOT NULL
 )
 """
-
-
-@dataclass(frozen=True, slots=True)
-class Migration:
-    version: int
-    name: str
-    file: str
-    sql: str
-    checksum: str  # SHA-256 hex of the file's bytes
-
-
-def _strip_comments(sql: str) -> str:
-    return re.sub(r"--[^\n]*", "", sql)
-
-
-def load_migrations(source: Traversable | Path | None = None) -> list[Migration]:
-    """Read the migration files of ``source`` (default: package ``storage.migrations``).
-
-    Every ``*.sql`` file must be named ``NNNN_name.sql``; numbers are unique.
-    """
-    folder: Traversable | Path = (
-        source if source is not None else resources.files("storage.migrations")
-    )
-    found: dict[int, Migration] = {}
-    for entry in folder.iterdir():
-        if not entry.name.endswith(".sql"):
-            continue
-        match = _NAME.match(entry.name)
-        if match is None:
-            raise MigrationError(
-                f"migration file {entry.name!r} is not named NNNN_name.sql "
-                "(four digits, underscore, lower-case name)"
-            )
-        data = entry.read_bytes()
-        try:
-            sql = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise MigrationError(f"migration {entry.name} is not UTF-8: {exc}") from exc
-        if _OWN_TRANSACTION.search(_strip_comments(sql)):
-            raise MigrationError(
-                f"migration {entry.name} manages its own transaction (BEGIN/COMMIT/ROLLBACK/"
-                "SAVEPOINT); the runner wraps every file in one transaction"
-            )
-        version = int(match.group(1))
-        if version == 0:
-            raise MigrationError(f"migration {entry.name}: numbers start at 0001")
-        if version in found:
-            raise MigrationError(
-                f"two migrations share number {version:04d}: {found[version].file} and {entry.name}"
-            )
-        found[version] = Migration(
-            version, match.group(2), entry.name, sql, hashlib.sha256(data).hexdigest()
-        )
-    return [found[v] for v in sorted(found)]
 
 
 async def _applied(conn: aiosqlite.Connection) -> dict[int, tuple[str, str]]:

@@ -64,6 +64,9 @@ class SQLiteBanks(_Repo):
     def iter_entries(self, *, enabled_only: bool) -> AsyncIterator[BankEntry]:
         return banks.iter_entries(self._c, enabled_only=enabled_only)
 
+    async def entries_by_source_ref(self, bank: str, refs: Sequence[str]) -> list[BankEntry]:
+        return await banks.entries_by_source_ref(self._c, bank, refs)
+
     def iter_columns(self, after_id: int = 0) -> AsyncIterator[BankColumns]:
         return bank_columns.iter_columns(self._c, after_id=after_id)
 

@@ -92,7 +92,7 @@ async def test_migration_backfills_hashes_kept_in_extra_json(tmp_path: Path) -> 
     """Media hashed before migration 0004 get their media_hashes rows from extra_json."""
     old = tmp_path / "old-migrations"
     old.mkdir()
-    shipped = resources.files("storage.migrations")
+    shipped = resources.files("storage.migrations.sqlite")
     for name in ("0001_initial.sql", "0002_ledger.sql", "0003_access.sql"):
         with resources.as_file(shipped / name) as src:
             shutil.copy(src, old / name)

@@ -1,0 +1,1 @@
+"""SQLite's schema migrations (``NNNN_name.sql``)."""
