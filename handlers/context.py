@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Protocol
 
@@ -19,13 +19,11 @@ from handlers.banks.categories import DEFAULT_PRIORITY, category_priority
 from handlers.hashing import MediaHashes, VpdqFrame
 from handlers.post import MediaKind, Post
 from storage.api import Store
+from storage.codec import utc_now
 from storage.models import Alert, HashType, MediaRecord
 
 Handler = Callable[[Post, "Context"], Awaitable[None]]
 
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,9 +29,10 @@ from datetime import datetime
 import structlog
 
 from handlers.builtin import BUILTINS
-from handlers.context import BankIndex, Context, Handler, PipelineConfig, utc_now
+from handlers.context import BankIndex, Context, Handler, PipelineConfig
 from handlers.post import Post
 from storage.api import Store
+from storage.codec import utc_now
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,8 +25,9 @@ from typing import Final, Literal, cast
 import structlog
 
 from hotline.notify import Notifier, tell
-from hotline.queue import AlertQueue, QueueItem, format_time_left, summary, utc_now
+from hotline.queue import AlertQueue, QueueItem, format_time_left, summary
 from storage.api import Store
+from storage.codec import utc_now
 from storage.repos import Transaction
 
 log = structlog.get_logger(__name__)

@@ -20,11 +20,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Final, get_args
 
 from hotline import decisions
 from storage.api import Store
+from storage.codec import utc_now
 from storage.errors import IllegalTransition, NotFound
 from storage.models import Alert, AlertState
 from storage.repos import Transaction
@@ -41,9 +42,6 @@ OVERRULING_ROLE: Final = "supervisor"
 class DecisionRefused(IllegalTransition):
     """A change the queue's rules refuse (no note, someone else's claim)."""
 
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,9 +19,9 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from handlers.post import Post
 from hotline.notices import AlertNotices
 from hotline.notify import Notifier, WebhookNotifier
-from hotline.queue import utc_now
 from monitor.reconcile import Outcome, PostSink
 from monitor.settings import Settings
+from storage.codec import utc_now
 from storage.sqlite import SQLiteStore
 
 

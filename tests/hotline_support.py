@@ -22,19 +22,6 @@ USERS: dict[str, tuple[str, ...]] = {
 }
 
 
-@dataclass
-class ManualClock:
-    """A clock that moves only when the test says so."""
-
-    now: datetime = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, delta: timedelta) -> None:
-        self.now += delta
-
-
 async def seed_users(store: SQLiteStore, users: Mapping[str, Sequence[str]] = USERS) -> None:
     for name, roles in users.items():
         await store.write(partial(access_queries.insert_user, username=name,

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from clocks import TestClock
 from PIL import Image
 
 from handlers.context import Context, PipelineConfig
@@ -112,22 +113,12 @@ def post(message_id: int, *, channel_id: int = 500, text: str = "", **fields: An
 
 
 @dataclass
-class Clock:
-    """A clock the test sets; every stored time and due date comes from it."""
-
-    now: datetime = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@dataclass
 class Rig:
     """A store, the monitor's bank index over it, and a pipeline context."""
 
     store: SQLiteStore
     index: LiveBankIndex
-    clock: Clock
+    clock: TestClock
     config: PipelineConfig
     ctx: Context
     entries: dict[str, int] = field(default_factory=dict)
@@ -161,7 +152,7 @@ def config(**overrides: Any) -> PipelineConfig:
 @asynccontextmanager
 async def rig_at(tmp_path: Path, **overrides: Any) -> AsyncIterator[Rig]:
     """A :class:`Rig` on ``tmp_path/chanwatch.db``, closed on exit."""
-    clock = Clock()
+    clock = TestClock(T0)
     store = SQLiteStore(tmp_path / "chanwatch.db", clock=clock)
     await store.open()
     try:

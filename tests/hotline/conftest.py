@@ -7,18 +7,19 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from hotline_support import ManualClock, seed_users
+from clocks import TestClock
+from hotline_support import T0, seed_users
 
 from storage.sqlite import SQLiteStore
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
+def clock() -> TestClock:
+    return TestClock(T0)
 
 
 @pytest.fixture
-async def store(tmp_path: Path, clock: ManualClock) -> AsyncIterator[SQLiteStore]:
+async def store(tmp_path: Path, clock: TestClock) -> AsyncIterator[SQLiteStore]:
     """An open store at ``tmp_path/hotline.db`` with users otto, olga (operators), sam
     (supervisor) and ivan (investigator)."""
     s = SQLiteStore(tmp_path / "hotline.db", clock=clock)

@@ -8,7 +8,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from hotline_support import ManualClock, Notified, make_alert
+from clocks import TestClock
+from hotline_support import Notified, make_alert
 from structlog.testing import capture_logs
 
 from hotline.notices import AlertNotices
@@ -24,7 +25,7 @@ def notified() -> Notified:
 
 
 @pytest.fixture
-def notices(store: SQLiteStore, notified: Notified, clock: ManualClock) -> AlertNotices:
+def notices(store: SQLiteStore, notified: Notified, clock: TestClock) -> AlertNotices:
     return AlertNotices(store, notified, warning=timedelta(hours=2), clock=clock)
 
 
@@ -44,7 +45,7 @@ async def test_new_alert_told_once_to_the_operators(
 
 
 async def test_due_soon_once_then_overdue_once(
-    store: SQLiteStore, notices: AlertNotices, notified: Notified, clock: ManualClock
+    store: SQLiteStore, notices: AlertNotices, notified: Notified, clock: TestClock
 ) -> None:
     """The due job: a warning once inside the window, one overdue notice (also to the
     supervisors) past the due time, then silence."""
@@ -68,7 +69,7 @@ async def test_due_soon_once_then_overdue_once(
 
 
 async def test_nothing_after_a_decision(
-    store: SQLiteStore, notices: AlertNotices, notified: Notified, clock: ManualClock
+    store: SQLiteStore, notices: AlertNotices, notified: Notified, clock: TestClock
 ) -> None:
     """A claimed alert still gets due notices; a decided one gets none."""
     claimed = await make_alert(store, 1, due_in=timedelta(hours=1))
@@ -85,7 +86,7 @@ async def test_nothing_after_a_decision(
 
 
 async def test_overdue_without_warning_when_already_past(
-    store: SQLiteStore, notices: AlertNotices, clock: ManualClock
+    store: SQLiteStore, notices: AlertNotices, clock: TestClock
 ) -> None:
     """An alert found already past due (monitor was down) gets the overdue notice only."""
     alert = await make_alert(store, 1, due_in=timedelta(hours=1))
@@ -96,7 +97,7 @@ async def test_overdue_without_warning_when_already_past(
 
 async def test_not_resent_after_restart(
     tmp_path: Path, store: SQLiteStore, notices: AlertNotices, notified: Notified,
-    clock: ManualClock,
+    clock: TestClock,
 ) -> None:
     """What was sent is in the database: a new store and job on the same file send nothing
     again, only what became due since."""
@@ -123,7 +124,7 @@ async def test_not_resent_after_restart(
 
 
 async def test_warning_zero_switches_the_warning_off(
-    store: SQLiteStore, notified: Notified, clock: ManualClock
+    store: SQLiteStore, notified: Notified, clock: TestClock
 ) -> None:
     """due_warning 0: no due_soon notice, the overdue one still comes."""
     notices = AlertNotices(store, notified, warning=timedelta(0), clock=clock)

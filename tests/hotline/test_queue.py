@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from hotline_support import ManualClock, make_alert
+from clocks import TestClock
+from hotline_support import make_alert
 
 from hotline.queue import AlertQueue, DecisionRefused, format_time_left, summary
 from storage.errors import IllegalTransition, NotFound
@@ -13,7 +14,7 @@ from storage.sqlite import SQLiteStore
 
 
 @pytest.fixture
-def queue(store: SQLiteStore, clock: ManualClock) -> AlertQueue:
+def queue(store: SQLiteStore, clock: TestClock) -> AlertQueue:
     return AlertQueue(store, clock=clock)
 
 
@@ -29,7 +30,7 @@ async def test_most_urgent_first(store: SQLiteStore, queue: AlertQueue) -> None:
 
 
 async def test_time_left_and_overdue(
-    store: SQLiteStore, queue: AlertQueue, clock: ManualClock
+    store: SQLiteStore, queue: AlertQueue, clock: TestClock
 ) -> None:
     """time_left follows the queue's clock; past the due time the alert is overdue."""
     alert = await make_alert(store, 1, due_in=timedelta(hours=3, minutes=5))
@@ -45,7 +46,7 @@ async def test_time_left_and_overdue(
 
 
 async def test_overdue_filter_skips_decided_and_future(
-    store: SQLiteStore, queue: AlertQueue, clock: ManualClock
+    store: SQLiteStore, queue: AlertQueue, clock: TestClock
 ) -> None:
     """--overdue lists undecided alerts past due only: not decided ones, not future ones."""
     past = await make_alert(store, 1, due_in=timedelta(hours=1))

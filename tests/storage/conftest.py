@@ -6,15 +6,16 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
-from sqlite_support import FakeClock, make_post
+from clocks import TestClock
+from sqlite_support import make_post, ticking_clock
 
 from storage.models import ChannelRecord, PostRecord
 from storage.sqlite import SQLiteStore
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+def clock() -> TestClock:
+    return ticking_clock()
 
 
 @pytest.fixture
@@ -23,7 +24,7 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def store(db_path: Path, clock: FakeClock) -> AsyncIterator[SQLiteStore]:
+async def store(db_path: Path, clock: TestClock) -> AsyncIterator[SQLiteStore]:
     s = SQLiteStore(db_path, clock=clock)
     await s.open()
     try:

@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from clocks import TestClock
 
 from storage.models import PostRecord
 
 T0 = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
-
-
-@dataclass
-class FakeClock:
-    """A clock the test moves by hand (every stored timestamp comes from it)."""
-
-    now: datetime = T0
-    step: timedelta = field(default=timedelta(microseconds=1))
-
-    def __call__(self) -> datetime:
-        self.now += self.step
-        return self.now
-
-    def advance(self, delta: timedelta) -> None:
-        self.now += delta
-
 
 
 def make_post(channel_id: int = 100, message_id: int = 1, **overrides: Any) -> PostRecord:
@@ -53,3 +39,10 @@ def make_post(channel_id: int = 100, message_id: int = 1, **overrides: Any) -> P
     }
     values.update(overrides)
     return PostRecord(**values)
+
+
+def ticking_clock() -> TestClock:
+    """The store tests' clock: starts at :data:`T0`, one tick per read."""
+    from clocks import TICK, TestClock  # tests/ is not on a child process's path
+
+    return TestClock(T0, step=TICK)

@@ -8,7 +8,8 @@ from datetime import timedelta
 from typing import Any
 
 import aiosqlite
-from sqlite_support import FakeClock, make_post
+from clocks import TestClock
+from sqlite_support import make_post
 
 from hotline.decisions import transition_alert
 from storage.codec import to_db
@@ -48,7 +49,7 @@ async def _alert_on(
 
 
 async def test_confirmed_alert_fills_the_confirmed_bank(
-    store: SQLiteStore, clock: FakeClock
+    store: SQLiteStore, clock: TestClock
 ) -> None:
     """Every hash of the confirmed medium becomes a `confirmed` entry naming the alert."""
     alert_id, _media_id, _ = await _alert_on(store, 1, "photo:1", "ab" * 32)

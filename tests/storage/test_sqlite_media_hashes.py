@@ -9,7 +9,8 @@ from importlib import resources
 from pathlib import Path
 
 import aiosqlite
-from sqlite_support import FakeClock, make_post
+from clocks import TestClock
+from sqlite_support import make_post
 
 from storage.models import Authority, ChannelRecord, NewMedia
 from storage.sqlite import SQLiteStore
@@ -47,7 +48,7 @@ async def test_unhashed_media_gets_its_hashes_when_upgraded(store: SQLiteStore) 
     assert (await store.get_media_hashes(failed.id)).pdq_dihedral == tuple(VARIANTS)
 
 
-async def test_recent_media_and_sightings(store: SQLiteStore, clock: FakeClock) -> None:
+async def test_recent_media_and_sightings(store: SQLiteStore, clock: TestClock) -> None:
     """Media seen since a time, and each sighting with channel, post and forward origin."""
     await store.upsert_channel(ChannelRecord(100, 1, "Source", "src", "broadcast"))
     old = await store.add_media(_media("photo:old", sha256="01" * 32))
