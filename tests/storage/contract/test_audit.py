@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
-import sqlite3
-from pathlib import Path
 
 import pytest
+from backends import DatabaseRefused, RawDB
 from sqlite_support import T0
 
-from storage.sqlite import SQLiteStore
+from storage.api import Store
 
 
-async def test_audit_rows_are_written_and_listed(store: SQLiteStore) -> None:
+async def test_audit_rows_are_written_and_listed(store: Store) -> None:
     """store.audit appends who/what/subject/before/after/why; listing is newest first."""
     await store.audit("alice", "setting.change", "setting:x", before={"v": 1}, after={"v": 2})
     await store.audit("bob", "login", "user:bob", why="morning shift")
@@ -29,17 +28,16 @@ async def test_audit_rows_are_written_and_listed(store: SQLiteStore) -> None:
     ["UPDATE audit SET actor = 'mallory'", "DELETE FROM audit", "DELETE FROM audit WHERE id = 1"],
 )
 async def test_database_refuses_update_and_delete(
-    store: SQLiteStore, db_path: Path, statement: str
+    store: Store, raw: RawDB, statement: str
 ) -> None:
     """Raw SQL cannot change or remove an audit row: the triggers abort it."""
     await store.audit("alice", "login", "user:alice")
-    with sqlite3.connect(db_path) as conn:
-        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-            conn.execute(statement)
-        assert conn.execute("SELECT actor FROM audit").fetchall() == [("alice",)]
+    with pytest.raises(DatabaseRefused, match="append-only"):
+        raw.execute(statement)
+    assert raw.query("SELECT actor FROM audit") == [("alice",)]
 
 
-async def test_audit_needs_an_actor(store: SQLiteStore) -> None:
+async def test_audit_needs_an_actor(store: Store) -> None:
     """Everything is attributable: an empty actor is refused."""
     with pytest.raises(ValueError, match="actor"):
         await store.audit(" ", "login", "user:x")

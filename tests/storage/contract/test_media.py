@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
-from pathlib import Path
-
 import pytest
+from backends import DatabaseRefused, RawDB
 from sqlite_support import make_post
 
+from storage.api import Store
 from storage.errors import NotFound
 from storage.models import NewMedia
-from storage.sqlite import SQLiteStore
 
 SHA = "ab" * 32
 
@@ -25,7 +23,7 @@ def _media(file_id: str = "photo:1", **overrides: object) -> NewMedia:
     return NewMedia(**values)  # type: ignore[arg-type]
 
 
-async def test_add_media_is_idempotent_on_file_id(store: SQLiteStore) -> None:
+async def test_add_media_is_idempotent_on_file_id(store: Store) -> None:
     """The same Telegram file added twice is one row with one id."""
     first = await store.add_media(_media())
     again = await store.add_media(_media(sha256="00" * 32))
@@ -33,7 +31,7 @@ async def test_add_media_is_idempotent_on_file_id(store: SQLiteStore) -> None:
     assert (first.width, first.height, first.status) == (1280, 720, "hashed")
 
 
-async def test_failed_media_gets_hashes_later(store: SQLiteStore) -> None:
+async def test_failed_media_gets_hashes_later(store: Store) -> None:
     """A file first recorded as failed is upgraded when a later attempt hashes it;
     a hashed file is never downgraded."""
     failed = await store.add_media(
@@ -46,7 +44,7 @@ async def test_failed_media_gets_hashes_later(store: SQLiteStore) -> None:
     assert after == hashed
 
 
-async def test_find_media(store: SQLiteStore) -> None:
+async def test_find_media(store: Store) -> None:
     """By file id, or by SHA-256 (case-insensitive) when the file id is new."""
     added = await store.add_media(_media(sha256=SHA.upper()))
     assert added.sha256 == SHA
@@ -58,19 +56,18 @@ async def test_find_media(store: SQLiteStore) -> None:
         await store.find_media()
 
 
-async def test_sightings_are_unique(store: SQLiteStore, db_path: Path) -> None:
+async def test_sightings_are_unique(store: Store, raw: RawDB) -> None:
     """One medium in several posts: one sighting per post, replays add nothing."""
     media = await store.add_media(_media())
     for message_id in (1, 2):
         await store.record_post(make_post(message_id=message_id, has_media=True))
         await store.add_sighting(media.id, 100, message_id)
         await store.add_sighting(media.id, 100, message_id)
-    with sqlite3.connect(db_path) as conn:
-        rows = conn.execute("SELECT media_id, message_id FROM sightings ORDER BY 2").fetchall()
+    rows = raw.query("SELECT media_id, message_id FROM sightings ORDER BY 2")
     assert rows == [(media.id, 1), (media.id, 2)]
 
 
-async def test_sighting_needs_post_and_media(store: SQLiteStore) -> None:
+async def test_sighting_needs_post_and_media(store: Store) -> None:
     """A sighting of an unrecorded post or unknown media is a clear NotFound."""
     media = await store.add_media(_media())
     with pytest.raises(NotFound, match="post 100/7 is not recorded"):
@@ -80,11 +77,11 @@ async def test_sighting_needs_post_and_media(store: SQLiteStore) -> None:
         await store.add_sighting(999, 100, 7)
 
 
-async def test_database_refuses_duplicate_file_id(store: SQLiteStore, db_path: Path) -> None:
+async def test_database_refuses_duplicate_file_id(store: Store, raw: RawDB) -> None:
     """file_id is UNIQUE in the schema itself."""
     await store.add_media(_media())
-    with sqlite3.connect(db_path) as conn, pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
-        conn.execute(
+    with pytest.raises(DatabaseRefused, match="UNIQUE"):
+        raw.execute(
             "INSERT INTO media (file_id, kind, status, created_at, updated_at) "
             "VALUES ('photo:1', 'photo', 'hashed', 'x', 'x')"
         )

@@ -1,19 +1,15 @@
 """A medium's other hashes (media_hashes), recent media, sightings with their posts,
-media sharing hashes, capture authority, and migration 0004's backfill."""
+media sharing hashes and capture authority."""
 
 from __future__ import annotations
 
-import shutil
 from datetime import timedelta
-from importlib import resources
-from pathlib import Path
 
-import aiosqlite
 from clocks import TestClock
 from sqlite_support import make_post
 
+from storage.api import Store
 from storage.models import Authority, ChannelRecord, NewMedia
-from storage.sqlite import SQLiteStore
 
 SHA = "ab" * 32
 VARIANTS = [f"{i:02x}" * 32 for i in range(8)]
@@ -30,7 +26,7 @@ def _media(file_id: str = "photo:1", **overrides: object) -> NewMedia:
     return NewMedia(**values)  # type: ignore[arg-type]
 
 
-async def test_extra_hashes_are_stored_with_the_media(store: SQLiteStore) -> None:
+async def test_extra_hashes_are_stored_with_the_media(store: Store) -> None:
     """SHA-1, the 8 dihedral PDQs in order and the vPDQ frames come back by media id."""
     record = await store.add_media(_media())
     got = await store.get_media_hashes(record.id)
@@ -40,7 +36,7 @@ async def test_extra_hashes_are_stored_with_the_media(store: SQLiteStore) -> Non
     assert (await store.get_media_hashes_many([record.id, 999]))[999].pdq_dihedral == ()
 
 
-async def test_unhashed_media_gets_its_hashes_when_upgraded(store: SQLiteStore) -> None:
+async def test_unhashed_media_gets_its_hashes_when_upgraded(store: Store) -> None:
     """A failed download keeps no hashes; the later successful one stores them."""
     failed = await store.add_media(_media(status="failed", sha256=None, extra={}))
     assert (await store.get_media_hashes(failed.id)).sha1 is None
@@ -48,7 +44,7 @@ async def test_unhashed_media_gets_its_hashes_when_upgraded(store: SQLiteStore) 
     assert (await store.get_media_hashes(failed.id)).pdq_dihedral == tuple(VARIANTS)
 
 
-async def test_recent_media_and_sightings(store: SQLiteStore, clock: TestClock) -> None:
+async def test_recent_media_and_sightings(store: Store, clock: TestClock) -> None:
     """Media seen since a time, and each sighting with channel, post and forward origin."""
     await store.upsert_channel(ChannelRecord(100, 1, "Source", "src", "broadcast"))
     old = await store.add_media(_media("photo:old", sha256="01" * 32))
@@ -70,7 +66,7 @@ async def test_recent_media_and_sightings(store: SQLiteStore, clock: TestClock) 
     assert await store.list_sightings([old.id], since) == []
 
 
-async def test_media_sharing_hashes(store: SQLiteStore) -> None:
+async def test_media_sharing_hashes(store: Store) -> None:
     """Media rows with the same SHA-256, or the same MD5, are found by either."""
     a = await store.add_media(_media("photo:a"))
     b = await store.add_media(_media("document:b", sha256=SHA, md5="99" * 16))
@@ -80,36 +76,10 @@ async def test_media_sharing_hashes(store: SQLiteStore) -> None:
     assert [m for m, _, _ in await store.media_pdq()] == [a.id, b.id, c.id]
 
 
-async def test_capture_authority_comes_from_the_ledger(store: SQLiteStore) -> None:
+async def test_capture_authority_comes_from_the_ledger(store: Store) -> None:
     """The authorization a post was captured under; None for an unrestricted capture."""
     await store.record_post(make_post(100, 1, authority=Authority(7, "K-1")))
     await store.record_post(make_post(100, 11))
     assert await store.capture_authority(100, 1) == Authority(7, "K-1")
     assert await store.capture_authority(100, 11) is None
     assert await store.capture_authority(100, 2) is None
-
-
-async def test_migration_backfills_hashes_kept_in_extra_json(tmp_path: Path) -> None:
-    """Media hashed before migration 0004 get their media_hashes rows from extra_json."""
-    old = tmp_path / "old-migrations"
-    old.mkdir()
-    shipped = resources.files("storage.migrations.sqlite")
-    for name in ("0001_initial.sql", "0002_ledger.sql", "0003_access.sql"):
-        with resources.as_file(shipped / name) as src:
-            shutil.copy(src, old / name)
-    db = tmp_path / "c.db"
-    async with SQLiteStore(db, migrations=old) as s:
-
-        async def insert(conn: aiosqlite.Connection) -> None:
-            await conn.execute(
-                "INSERT INTO media (file_id, kind, status, sha256, extra_json, created_at, "
-                "updated_at) VALUES ('photo:1', 'photo', 'hashed', ?, ?, 'x', 'x')",
-                (SHA, '{"pdq_dihedral":["' + '","'.join(VARIANTS) + '"],"sha1":"'
-                 + "ef" * 20 + '","vpdq":"0,100,ab,0.0"}'),
-            )
-
-        await s.write(insert)
-    async with SQLiteStore(db) as s:
-        got = await s.get_media_hashes(1)
-    assert got.pdq_dihedral == tuple(VARIANTS) and got.sha1 == "ef" * 20
-    assert got.vpdq == "0,100,ab,0.0"

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
+from backends import DatabaseRefused, RawDB
 from sqlite_support import T0
 
+from storage.api import Store
 from storage.errors import NotFound, StoreError
 from storage.models import ChannelRecord
-from storage.sqlite import SQLiteStore
 
 
-async def test_upsert_channel_keeps_access_hash(store: SQLiteStore, channel: ChannelRecord) -> None:
+async def test_upsert_channel_keeps_access_hash(store: Store, channel: ChannelRecord) -> None:
     """A refresh without an access hash keeps the known one; other fields update."""
     await store.upsert_channel(channel)
     await store.upsert_channel(
@@ -26,17 +25,16 @@ async def test_upsert_channel_keeps_access_hash(store: SQLiteStore, channel: Cha
 
 
 async def test_channel_first_and_last_seen(
-    store: SQLiteStore, channel: ChannelRecord, db_path: Path
+    store: Store, channel: ChannelRecord, raw: RawDB
 ) -> None:
     """first_seen is set once; last_seen moves with every upsert."""
     await store.upsert_channel(channel)
     await store.upsert_channel(channel)
-    with sqlite3.connect(db_path) as conn:
-        first, last = conn.execute("SELECT first_seen, last_seen FROM channels").fetchone()
+    ((first, last),) = raw.query("SELECT first_seen, last_seen FROM channels")
     assert first < last
 
 
-async def test_watch_lifecycle_is_audited(store: SQLiteStore) -> None:
+async def test_watch_lifecycle_is_audited(store: Store) -> None:
     """Adding and changing a watch writes audit rows with who, why, before and after."""
     watch = await store.add_watch("@demo", actor="alice", reason="case 7", state="approved")
     assert (watch.state, watch.target, watch.channel_id) == ("approved", "@demo", None)
@@ -56,14 +54,14 @@ async def test_watch_lifecycle_is_audited(store: SQLiteStore) -> None:
     assert (before["channel_id"], after["channel_id"]) == (None, 100)
 
 
-async def test_unchanged_update_writes_no_audit(store: SQLiteStore) -> None:
+async def test_unchanged_update_writes_no_audit(store: Store) -> None:
     """An update that changes nothing leaves no audit noise."""
     watch = await store.add_watch("@demo", actor="alice", state="approved")
     await store.update_watch(watch.id, actor="alice", state="approved")
     assert len(await store.list_audit(subject=f"watch:{watch.id}")) == 1
 
 
-async def test_watch_is_never_rebound(store: SQLiteStore) -> None:
+async def test_watch_is_never_rebound(store: Store) -> None:
     """Once resolved, a watch keeps its channel: binding another one is refused."""
     watch = await store.add_watch("@demo", actor="alice", state="approved")
     await store.update_watch(watch.id, actor="svc", channel_id=100)
@@ -72,7 +70,7 @@ async def test_watch_is_never_rebound(store: SQLiteStore) -> None:
         await store.update_watch(watch.id, actor="svc", channel_id=200)
 
 
-async def test_waiting_keeps_until_then_clears(store: SQLiteStore) -> None:
+async def test_waiting_keeps_until_then_clears(store: Store) -> None:
     """wait_until is kept while waiting and cleared when the watch leaves waiting."""
     watch = await store.add_watch("@demo", actor="alice", state="approved")
     until = T0 + timedelta(minutes=3)
@@ -82,7 +80,7 @@ async def test_waiting_keeps_until_then_clears(store: SQLiteStore) -> None:
     assert active.wait_until is None
 
 
-async def test_bad_watch_input_is_refused(store: SQLiteStore) -> None:
+async def test_bad_watch_input_is_refused(store: Store) -> None:
     """Unknown states, empty targets, empty actors and unknown ids get clear errors;
     a watch has no default state (none is approved unless its caller says so)."""
     with pytest.raises(TypeError, match="state"):
@@ -98,7 +96,7 @@ async def test_bad_watch_input_is_refused(store: SQLiteStore) -> None:
     assert await store.list_watches() == []
 
 
-async def test_watched_channel_ids_and_listing(store: SQLiteStore) -> None:
+async def test_watched_channel_ids_and_listing(store: Store) -> None:
     """Only channels of authorized, not stopped watches are recorded."""
     states = ["requested", "approved", "active", "waiting", "revoked", "left", "joining"]
     for n, state in enumerate(states, start=1):
@@ -111,7 +109,7 @@ async def test_watched_channel_ids_and_listing(store: SQLiteStore) -> None:
     assert await store.list_watches([]) == []
 
 
-async def test_cursor_never_goes_backwards(store: SQLiteStore) -> None:
+async def test_cursor_never_goes_backwards(store: Store) -> None:
     """A cursor starts at 0, advances, and ignores a lower message id."""
     assert await store.get_cursor(100) == 0
     await store.advance_cursor(100, 10)
@@ -124,8 +122,8 @@ async def test_cursor_never_goes_backwards(store: SQLiteStore) -> None:
         await store.advance_cursor(100, -1)
 
 
-async def test_database_refuses_moving_a_cursor_back(store: SQLiteStore, db_path: Path) -> None:
+async def test_database_refuses_moving_a_cursor_back(store: Store, raw: RawDB) -> None:
     """Even raw SQL cannot move a cursor backwards (trigger)."""
     await store.advance_cursor(100, 10)
-    with sqlite3.connect(db_path) as conn, pytest.raises(sqlite3.IntegrityError, match="backwards"):
-        conn.execute("UPDATE cursors SET message_id = 3 WHERE channel_id = 100")
+    with pytest.raises(DatabaseRefused, match="backwards"):
+        raw.execute("UPDATE cursors SET message_id = 3 WHERE channel_id = 100")

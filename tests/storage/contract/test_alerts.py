@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
+from backends import DatabaseRefused, RawDB
 from sqlite_support import T0, make_post
 
 from hotline.decisions import transition_alert
+from storage.api import Store
 from storage.errors import IllegalTransition, NotFound
 from storage.models import AlertState, BankEntryIn, MatchIn, NewMedia
-from storage.sqlite import SQLiteStore
 
 DUE = T0 + timedelta(hours=24)
 
 
-async def _fixture(store: SQLiteStore, message_id: int = 1) -> tuple[int, list[int]]:
+async def _fixture(store: Store, message_id: int = 1) -> tuple[int, list[int]]:
     """A recorded post with a photo and a bank with two entries: (media id, entry ids)."""
     await store.record_post(make_post(message_id=message_id, has_media=True))
     media = await store.add_media(
@@ -39,7 +38,7 @@ async def _fixture(store: SQLiteStore, message_id: int = 1) -> tuple[int, list[i
     return media.id, ids
 
 
-async def test_one_alert_per_post(store: SQLiteStore) -> None:
+async def test_one_alert_per_post(store: Store) -> None:
     """Raising twice for a post returns the same alert with both matches attached."""
     media_id, (pdq_entry, sha_entry) = await _fixture(store)
     first = await store.raise_alert(100, 1, [MatchIn(pdq_entry, media_id, "pdq", 3)], 2, DUE)
@@ -59,7 +58,7 @@ async def test_one_alert_per_post(store: SQLiteStore) -> None:
     assert actions == ["alert.match", "alert.raise"]
 
 
-async def test_alert_needs_recorded_post_and_known_refs(store: SQLiteStore) -> None:
+async def test_alert_needs_recorded_post_and_known_refs(store: Store) -> None:
     """No alert for an unrecorded post, without matches, or with unknown entries."""
     media_id, (entry, _) = await _fixture(store)
     with pytest.raises(NotFound, match="post 100/9"):
@@ -77,7 +76,7 @@ async def test_alert_needs_recorded_post_and_known_refs(store: SQLiteStore) -> N
     "path",
     [("claimed", "confirmed"), ("claimed", "dismissed"), ("confirmed",), ("dismissed",)],
 )
-async def test_legal_transitions(store: SQLiteStore, path: tuple[AlertState, ...]) -> None:
+async def test_legal_transitions(store: Store, path: tuple[AlertState, ...]) -> None:
     """open -> claimed -> confirmed|dismissed and open -> confirmed|dismissed work and
     each step is audited with before, after, who and why."""
     media_id, (entry, _) = await _fixture(store)
@@ -108,7 +107,7 @@ async def test_legal_transitions(store: SQLiteStore, path: tuple[AlertState, ...
     ],
 )
 async def test_illegal_transitions_raise(
-    store: SQLiteStore, path: tuple[AlertState, ...], illegal: AlertState
+    store: Store, path: tuple[AlertState, ...], illegal: AlertState
 ) -> None:
     """Anything outside the state machine is refused with a message that says where
     the alert is and what is allowed; the alert and the audit are unchanged."""
@@ -123,7 +122,7 @@ async def test_illegal_transitions_raise(
     assert await store.list_audit(subject=f"alert:{alert.id}") == audit_before
 
 
-async def test_bad_transition_requests(store: SQLiteStore) -> None:
+async def test_bad_transition_requests(store: Store) -> None:
     """Unknown alerts, unknown states and missing actors are refused clearly."""
     media_id, (entry, _) = await _fixture(store)
     alert = await store.raise_alert(100, 1, [MatchIn(entry, media_id, "pdq", 0)], 1, DUE)
@@ -135,16 +134,16 @@ async def test_bad_transition_requests(store: SQLiteStore) -> None:
         await transition_alert(store, alert.id, "claimed", actor="")
 
 
-async def test_database_refuses_illegal_transition(store: SQLiteStore, db_path: Path) -> None:
+async def test_database_refuses_illegal_transition(store: Store, raw: RawDB) -> None:
     """Even raw SQL cannot take a decided alert back to open (trigger)."""
     media_id, (entry, _) = await _fixture(store)
     alert = await store.raise_alert(100, 1, [MatchIn(entry, media_id, "pdq", 0)], 1, DUE)
     await transition_alert(store, alert.id, "dismissed", actor="op")
-    with sqlite3.connect(db_path) as conn, pytest.raises(sqlite3.IntegrityError, match="illegal"):
-        conn.execute("UPDATE alerts SET state = 'open' WHERE id = ?", (alert.id,))
+    with pytest.raises(DatabaseRefused, match="illegal"):
+        raw.execute("UPDATE alerts SET state = 'open' WHERE id = ?", (alert.id,))
 
 
-async def test_list_alerts_by_state(store: SQLiteStore) -> None:
+async def test_list_alerts_by_state(store: Store) -> None:
     """Listing filters by state, oldest due first."""
     for message_id in (1, 2, 3):
         media_id, (entry, _) = await _fixture(store, message_id)

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
+from backends import DatabaseRefused, RawDB
 from sqlite_support import T0, make_post
 
-from storage.sqlite import SQLiteStore
+from storage.api import Store
 
 
-async def test_record_post_is_idempotent(store: SQLiteStore) -> None:
+async def test_record_post_is_idempotent(store: Store) -> None:
     """The first record_post is new, every replay is not, and there is one row."""
     post = make_post(links=("https://example.org/a",), mentions=("@someone",))
     assert await store.record_post(post) is True
@@ -28,7 +27,7 @@ async def test_record_post_is_idempotent(store: SQLiteStore) -> None:
     assert stored["edits"] == [] and stored["deleted_at"] is None
 
 
-async def test_concurrent_replays_store_one_row(store: SQLiteStore) -> None:
+async def test_concurrent_replays_store_one_row(store: Store) -> None:
     """A live update and a history page delivering the same post at once: one row,
     exactly one caller told it is new."""
     results = await asyncio.gather(*(store.record_post(make_post(message_id=5)) for _ in range(20)))
@@ -36,7 +35,7 @@ async def test_concurrent_replays_store_one_row(store: SQLiteStore) -> None:
     assert await store.count_posts(100) == 1
 
 
-async def test_all_fields_are_kept(store: SQLiteStore) -> None:
+async def test_all_fields_are_kept(store: Store) -> None:
     """Every PostRecord field comes back from get_post."""
     post = make_post(
         message_id=9,
@@ -63,7 +62,7 @@ async def test_all_fields_are_kept(store: SQLiteStore) -> None:
         assert got[name] == getattr(post, name), name
 
 
-async def test_edit_keeps_previous_text(store: SQLiteStore) -> None:
+async def test_edit_keeps_previous_text(store: Store) -> None:
     """A replay with a later edit date and new text updates the post and keeps the
     replaced version, with its dates, in edits."""
     await store.record_post(make_post(text="original"))
@@ -81,7 +80,7 @@ async def test_edit_keeps_previous_text(store: SQLiteStore) -> None:
     ]
 
 
-async def test_older_version_does_not_overwrite_newer(store: SQLiteStore) -> None:
+async def test_older_version_does_not_overwrite_newer(store: Store) -> None:
     """A stale copy (earlier or no edit date) arriving late changes nothing."""
     edited = T0 + timedelta(minutes=5)
     await store.record_post(make_post(text="new", edit_date=edited))
@@ -91,7 +90,7 @@ async def test_older_version_does_not_overwrite_newer(store: SQLiteStore) -> Non
     assert got is not None and got["text"] == "new" and got["edits"] == []
 
 
-async def test_views_and_forwards_only_grow(store: SQLiteStore) -> None:
+async def test_views_and_forwards_only_grow(store: Store) -> None:
     """Replays refresh counters upwards; a stale lower count is ignored."""
     await store.record_post(make_post(views=10, forwards=1))
     await store.record_post(make_post(views=50, forwards=3))
@@ -100,7 +99,7 @@ async def test_views_and_forwards_only_grow(store: SQLiteStore) -> None:
     assert got is not None and (got["views"], got["forwards"]) == (50, 3)
 
 
-async def test_links_once_seen_are_kept(store: SQLiteStore) -> None:
+async def test_links_once_seen_are_kept(store: Store) -> None:
     """An edit that removes a link keeps it recorded; new links are appended in order."""
     await store.record_post(make_post(links=("https://a.example",), mentions=("@x",)))
     await store.record_post(
@@ -117,7 +116,7 @@ async def test_links_once_seen_are_kept(store: SQLiteStore) -> None:
     assert got["mentions"] == ["@x", "@y"]
 
 
-async def test_mark_deleted(store: SQLiteStore) -> None:
+async def test_mark_deleted(store: Store) -> None:
     """Deletion sets deleted_at once; unknown ids and repeats count zero; the post stays."""
     for i in (1, 2, 3):
         await store.record_post(make_post(message_id=i))
@@ -132,7 +131,7 @@ async def test_mark_deleted(store: SQLiteStore) -> None:
     assert await store.count_posts(100) == 3
 
 
-async def test_list_and_count_posts(store: SQLiteStore) -> None:
+async def test_list_and_count_posts(store: Store) -> None:
     """Listing per channel is newest message first; counts are per channel or total."""
     for i in (3, 1, 2):
         await store.record_post(make_post(message_id=i))
@@ -144,17 +143,17 @@ async def test_list_and_count_posts(store: SQLiteStore) -> None:
     assert await store.get_post(100, 42) is None
 
 
-async def test_database_refuses_a_duplicate_post(store: SQLiteStore, db_path: Path) -> None:
+async def test_database_refuses_a_duplicate_post(store: Store, raw: RawDB) -> None:
     """(channel_id, message_id) is UNIQUE in the schema itself, not only in code."""
     await store.record_post(make_post())
-    with sqlite3.connect(db_path) as conn, pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
-        conn.execute(
+    with pytest.raises(DatabaseRefused, match="UNIQUE"):
+        raw.execute(
             "INSERT INTO posts (channel_id, message_id, date, text, captured_at, captured_by, "
             "updated_at) VALUES (100, 1, 'x', 'dup', 'x', 'x', 'x')"
         )
 
 
-async def test_naive_post_time_is_refused(store: SQLiteStore) -> None:
+async def test_naive_post_time_is_refused(store: Store) -> None:
     """A post with a naive date is refused with a clear error, and nothing is stored."""
     with pytest.raises(ValueError, match="naive"):
         await store.record_post(make_post(date=T0.replace(tzinfo=None)))

@@ -12,9 +12,9 @@ from clocks import TestClock
 from sqlite_support import make_post
 
 from hotline.decisions import transition_alert
+from storage.api import Store
 from storage.codec import to_db
 from storage.models import BankEntryIn, MatchIn, NewMedia
-from storage.sqlite import SQLiteStore
 
 VARIANTS = [f"{i:02x}" * 32 for i in range(1, 9)]
 
@@ -29,7 +29,7 @@ def _media(file_id: str, sha: str, quality: int = 90) -> NewMedia:
 
 
 async def _alert_on(
-    store: SQLiteStore, message_id: int, media_file: str, sha: str, quality: int = 90
+    store: Store, message_id: int, media_file: str, sha: str, quality: int = 90
 ) -> tuple[int, int, int]:
     """A post with a medium matching bank `known`; (alert id, media id, entry id)."""
     if await store.get_bank("known") is None:
@@ -49,7 +49,7 @@ async def _alert_on(
 
 
 async def test_confirmed_alert_fills_the_confirmed_bank(
-    store: SQLiteStore, clock: TestClock
+    store: Store, clock: TestClock
 ) -> None:
     """Every hash of the confirmed medium becomes a `confirmed` entry naming the alert."""
     alert_id, _media_id, _ = await _alert_on(store, 1, "photo:1", "ab" * 32)
@@ -80,7 +80,7 @@ async def test_confirmed_alert_fills_the_confirmed_bank(
     assert to_db(decided.decided_at) == min(r[6] for r in got)
 
 
-async def test_low_quality_pdq_is_not_learned(store: SQLiteStore) -> None:
+async def test_low_quality_pdq_is_not_learned(store: Store) -> None:
     """A flat picture's PDQ does not become an entry; its exact hashes do."""
     alert_id, _, _ = await _alert_on(store, 1, "photo:1", "ab" * 32, quality=20)
     await transition_alert(store, alert_id, "confirmed", "olga", "yes")
@@ -88,7 +88,7 @@ async def test_low_quality_pdq_is_not_learned(store: SQLiteStore) -> None:
     assert "pdq" not in types and "sha256" in types
 
 
-async def test_dismissal_disables_the_entry_for_that_media_only(store: SQLiteStore) -> None:
+async def test_dismissal_disables_the_entry_for_that_media_only(store: Store) -> None:
     """A dismissed alert's entry is disabled for its medium, audited, and the entry
     stays enabled for everything else."""
     alert_id, media_id, entry_id = await _alert_on(store, 1, "photo:1", "ab" * 32)
@@ -103,7 +103,7 @@ async def test_dismissal_disables_the_entry_for_that_media_only(store: SQLiteSto
     assert await store.get_bank("confirmed") is None
 
 
-async def test_decisions_are_counted_per_bank(store: SQLiteStore) -> None:
+async def test_decisions_are_counted_per_bank(store: Store) -> None:
     """Confirmed and dismissed alerts and per-media disables per bank, with the rate."""
     first, _, _ = await _alert_on(store, 1, "photo:1", "a1" * 32)
     second, _, _ = await _alert_on(store, 2, "photo:2", "a2" * 32)
