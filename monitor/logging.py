@@ -3,7 +3,7 @@
 Log lines go to stderr (stdout is for command output). ``format="auto"``
 writes JSON lines when stderr is not a terminal (services, CI, pipes) and
 readable coloured text when it is. Standard-library loggers (Telethon,
-APScheduler, aiosqlite) are routed through the same renderer, at WARNING for
+APScheduler, the database drivers) are routed through the same renderer, at WARNING for
 Telethon unless the level is DEBUG.
 
 Secrets never reach a log line: ``SecretStr`` values render masked, and any
@@ -20,6 +20,8 @@ from typing import Any, Literal, TextIO
 
 import structlog
 from pydantic import SecretBytes, SecretStr
+
+from storage.sqlite import DRIVER_LOGGERS
 
 LogFormat = Literal["auto", "json", "console"]
 MASK = "**********"
@@ -108,7 +110,7 @@ def configure_logging(
     root.addHandler(handler)
     root.setLevel(numeric)
     noisy = numeric if numeric <= logging.DEBUG else max(numeric, logging.WARNING)
-    for name in ("telethon", "aiosqlite", "apscheduler"):
+    for name in ("telethon", "apscheduler", *DRIVER_LOGGERS):
         logging.getLogger(name).setLevel(noisy)
 
 

@@ -4,4 +4,7 @@ numbered migrations. :class:`SQLiteStore` implements :class:`storage.api.Store`.
 
 from storage.sqlite.store import SQLiteStore
 
-__all__ = ["SQLiteStore"]
+#: Standard-library loggers of the driver (the monitor sets their level).
+DRIVER_LOGGERS: tuple[str, ...] = ("aiosqlite",)
+
+__all__ = ["DRIVER_LOGGERS", "SQLiteStore"]
