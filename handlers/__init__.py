@@ -1,7 +1,11 @@
-"""The message pipeline: the handler protocol and registry, the built-in
-handlers (record, media hashing, bank matching, alerting, link extraction), the
-hashing algorithms and the hash-bank index.
+"""The message pipeline: what a handler sees (:mod:`handlers.context`: the
+handler type, context, per-post state, bank hits), the registry and runner
+(:mod:`handlers.pipeline`), the built-in handlers in their order (links,
+record, media hashing, matching, alerting), the hashing algorithms, the hash
+banks (parsing, the import flow) and the bank index (:mod:`handlers.index`,
+with the live, reloading index the monitor runs).
 
 Handlers receive plain data (:class:`handlers.post.Post`); this package never
-imports Telethon's client nor ``monitor``. It may import ``storage``.
+imports Telethon nor ``monitor``, ``access`` or ``hotline``. It may import
+``storage``.
 """

@@ -2,6 +2,7 @@
 lifecycle (resolve, join, backfill, leave), event intake, scheduled jobs, the
 ``chanwatch`` CLI and application wiring.
 
-This is the only package that talks to Telethon's client. It may import
-``handlers`` and ``storage``; nothing imports ``monitor``.
+This is the only package that talks to Telethon's client. It assembles the
+others and may import ``hotline``, ``access``, ``handlers``, ``storage`` (and
+``tgsim`` for the demo); nothing imports ``monitor``.
 """
