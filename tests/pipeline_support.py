@@ -15,6 +15,7 @@ from typing import Any
 
 from PIL import Image
 
+from handlers.hashing import VpdqPolicy
 from handlers.pipeline import Context, PipelineConfig, new_context
 from handlers.post import MediaKind, MediaRef, MediaTooLarge, Post
 from monitor.bankindex import LiveBankIndex, load_index
@@ -158,13 +159,16 @@ def config(**overrides: Any) -> PipelineConfig:
 
 
 @asynccontextmanager
-async def rig_at(tmp_path: Path, **overrides: Any) -> AsyncIterator[Rig]:
-    """A :class:`Rig` on ``tmp_path/chanwatch.db``, closed on exit."""
+async def rig_at(
+    tmp_path: Path, *, vpdq: VpdqPolicy | None = None, **overrides: Any
+) -> AsyncIterator[Rig]:
+    """A :class:`Rig` on ``tmp_path/chanwatch.db``, closed on exit (``vpdq``: the
+    index's vPDQ thresholds; ``overrides``: the pipeline config's)."""
     clock = Clock()
     store = SQLiteStore(tmp_path / "chanwatch.db", clock=clock)
     await store.open()
     try:
-        index = await load_index(store)
+        index = await load_index(store, vpdq)
         cfg = config(**overrides)
         ctx = new_context(store, index, cfg, clock=clock)
         yield Rig(store, index, clock, cfg, ctx)

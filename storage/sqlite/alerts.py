@@ -6,7 +6,9 @@ the schema's trigger refuses it too). Every change is audited in the same
 transaction, and so recorded in the ledger: ``alert.raised`` (with the post,
 its authorization and case), one ``match`` record per match attached, and
 ``alert.claimed`` / ``alert.confirmed`` / ``alert.dismissed`` for the decisions
-(with the authorization and case the alert was raised under).
+(with the authorization and case the alert was raised under). A match's
+detail (vPDQ: direction and percentages) goes into its ledger record and audit
+row and is read back with the alert (:mod:`storage.sqlite.match_detail`).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import aiosqlite
 from storage.errors import IllegalTransition, NotFound
 from storage.ledger.ledger import append_record
 from storage.models import Alert, AlertState, Authority, MatchIn
-from storage.sqlite import audit, evidence, feedback, posts
+from storage.sqlite import audit, evidence, feedback, match_detail, posts
 from storage.sqlite.codec import from_db, opt_from_db, to_db
 from storage.sqlite.connect import execute, fetch_all, fetch_one
 
@@ -85,6 +87,7 @@ async def _with_matches(conn: aiosqlite.Connection, rows: list[aiosqlite.Row]) -
             chunk,
         ):
             found[int(m["alert_id"])].append(_match(m))
+    await match_detail.attach_details(conn, found)
     return [_alert(r, found[int(r["id"])]) for r in rows]
 
 
@@ -122,6 +125,7 @@ async def _check_refs(conn: aiosqlite.Connection, match: MatchIn) -> None:
         raise NotFound(f"match refers to media {match.media_id}, which does not exist")
     if match.distance < 0:
         raise ValueError(f"a match distance is >= 0, not {match.distance}")
+    match_detail.check_detail(match.detail)
 
 
 async def raise_alert(
@@ -210,6 +214,7 @@ async def raise_alert(
             **origin, "bank": entry[0], "bank_entry": m.bank_entry_id,
             "bank_hash": entry[1], "category": entry[2], "media": m.media_id,
             "hash_type": m.hash_type, "distance": m.distance,
+            **({"detail": dict(m.detail)} if m.detail else {}),
         }, at=now)
     alert = await get_alert(conn, alert_id)
     assert alert is not None
