@@ -16,7 +16,7 @@ from typing import Protocol
 import structlog
 
 from handlers.banks.categories import DEFAULT_PRIORITY, category_priority
-from handlers.hashing import MediaHashes, VpdqFrame
+from handlers.hashing import MediaHashes, VpdqFrame, VpdqVerdict
 from handlers.post import MediaKind, Post
 from storage.api import Store
 from storage.codec import utc_now
@@ -65,6 +65,8 @@ class Hit:
     category: str | None
     #: PDQ: the dihedral variant of the query that matched ("original", "flipx"...).
     variant: str | None = None
+    #: vPDQ: which direction matched (contains / excerpt / both) and both percentages.
+    vpdq: VpdqVerdict | None = None
 
 
 class BankIndex(Protocol):
@@ -75,7 +77,8 @@ class BankIndex(Protocol):
     per medium, with every hash it has: exact hashes (``sha256``, ``md5``,
     ``sha1``), the PDQ and its 8 dihedral variants (``pdq_variants``; entries
     within each bank's own threshold; the caller has applied the quality
-    filter), the vPDQ frames (vPDQ's rule). ``media_key`` names the medium, so
+    filter), the vPDQ frames (vPDQ's rule in both directions, each bank's
+    thresholds; the hit says which direction matched). ``media_key`` names the medium, so
     entries disabled for it (a dismissed false positive) are left out. Each
     entry is reported once, at its closest distance.
     """

@@ -18,9 +18,9 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from handlers.builtin.alert import match_in
 from handlers.builtin.match import Query, build_query, lookup
 from handlers.context import BankIndex, Context, Hit
-from storage.models import MatchIn
 
 ACTOR = "system:rematch"
 DECIDED = ("confirmed", "dismissed")
@@ -67,7 +67,7 @@ async def rematch_recent(
         alert = await ctx.store.raise_alert(
             sighting.channel_id,
             sighting.message_id,
-            [MatchIn(h.entry_id, sighting.media_id, h.hash_type, h.distance) for h in hits],
+            [match_in(h, sighting.media_id) for h in hits],
             min(ctx.config.priority_of(h.category) for h in hits),
             ctx.clock() + ctx.config.alert_due,
             actor=ACTOR,

@@ -124,7 +124,7 @@ class MonitorApp:
         account = settings.telegram.account
         client_config = config_from_settings(settings)
         await self.store.open()
-        index = await load_index(self.store)
+        index = await load_index(self.store, settings.matching.vpdq_policy())
         self._index = index
         registry = Registry.default()
         for dotted in settings.handlers.extra:

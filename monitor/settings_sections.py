@@ -6,6 +6,7 @@ object; import them from there.
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -31,6 +32,12 @@ from pydantic_settings import (
 )
 
 from handlers.banks.categories import DEFAULT_PRIORITIES, DEFAULT_PRIORITY
+from handlers.hashing.vpdq import (
+    VPDQ_CONTAINS_PERCENT,
+    VPDQ_EXCERPT_PERCENT,
+    VpdqPolicy,
+    VpdqThresholds,
+)
 from handlers.post import MediaKind
 from monitor.settings_values import (
     DOTTED,
@@ -162,6 +169,39 @@ class MediaSettings(_Section):
         return _kinds_known(value)
 
 
+def _no_bool(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("must be a number of percent 0..100, not true/false")
+    return value
+
+
+def _json_object(value: Any) -> Any:
+    """An environment variable's JSON object text -> dict (other values: unchanged)."""
+    if not isinstance(value, str):
+        return value
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"not a JSON object: {err.msg}") from None
+    if not isinstance(parsed, dict):
+        raise ValueError('expected a JSON object like {"bank": {"contains_percent": 90}}')
+    return parsed
+
+
+#: A vPDQ threshold: percent 0..100 of a video's frames; 0 switches the direction off.
+VpdqPercent = Annotated[
+    float, BeforeValidator(_no_bool), Field(ge=0, le=100, allow_inf_nan=False)
+]
+
+
+class VpdqBankSettings(_Section):
+    """One bank's vPDQ thresholds (``matching.vpdq_banks.NAME``); a value left
+    out is the global default's."""
+
+    contains_percent: VpdqPercent | None = None
+    excerpt_percent: VpdqPercent | None = None
+
+
 class MatchingSettings(_Section):
     #: Default Hamming distance for new banks (a bank may set its own).
     pdq_threshold: int = Field(default=31, ge=0, le=256)
@@ -177,6 +217,62 @@ class MatchingSettings(_Section):
     #: When a bank grows (an import, a confirmed alert), media seen this far back
     #: are matched again and already-recorded posts alerted.
     rematch_window: Duration = timedelta(days=7)
+    #: vPDQ "contains": a posted video matches a banked one when at least this
+    #: percentage of the BANKED video's frames are found in it (a compilation or
+    #: a longer video that contains the banked clip). 0 switches it off.
+    vpdq_contains_percent: VpdqPercent = VPDQ_CONTAINS_PERCENT
+    #: vPDQ "excerpt": ... or when at least this percentage of the POSTED video's
+    #: own frames are found in the banked one (an excerpt of it). 0 switches it off.
+    vpdq_excerpt_percent: VpdqPercent = VPDQ_EXCERPT_PERCENT
+    #: Per-bank overrides: bank name -> {contains_percent, excerpt_percent}
+    #: (either may be left out), e.g. TOML ``[matching.vpdq_banks.ncmec]`` or
+    #: ``CHANWATCH_MATCHING__VPDQ_BANKS='{"ncmec": {"contains_percent": 90}}'``.
+    vpdq_banks: Annotated[
+        dict[str, VpdqBankSettings], NoDecode, BeforeValidator(_json_object)
+    ] = Field(default_factory=dict)
+
+    @field_validator("vpdq_banks")
+    @classmethod
+    def _bank_names(cls, value: dict[str, VpdqBankSettings]) -> dict[str, VpdqBankSettings]:
+        for name in value:
+            if not name or name != name.strip():
+                raise ValueError(
+                    f"a bank name must be non-empty without surrounding spaces: {name!r}"
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _vpdq_thresholds(self) -> MatchingSettings:
+        try:
+            VpdqThresholds(self.vpdq_contains_percent, self.vpdq_excerpt_percent)
+        except ValueError:
+            raise ValueError(
+                "vpdq_contains_percent and vpdq_excerpt_percent are both 0: no video "
+                "could match (0 switches one direction off, not both)"
+            ) from None
+        for name in self.vpdq_banks:
+            try:
+                self._vpdq_of(name)
+            except ValueError:
+                raise ValueError(
+                    f"vpdq_banks.{name}: contains_percent and excerpt_percent are both 0 "
+                    "(with the defaults): no video of this bank could match"
+                ) from None
+        return self
+
+    def _vpdq_of(self, bank: str) -> VpdqThresholds:
+        own = self.vpdq_banks[bank]
+        return VpdqThresholds(
+            self.vpdq_contains_percent if own.contains_percent is None else own.contains_percent,
+            self.vpdq_excerpt_percent if own.excerpt_percent is None else own.excerpt_percent,
+        )
+
+    def vpdq_policy(self) -> VpdqPolicy:
+        """The vPDQ thresholds: the defaults and each bank's overrides."""
+        return VpdqPolicy(
+            VpdqThresholds(self.vpdq_contains_percent, self.vpdq_excerpt_percent),
+            {name: self._vpdq_of(name) for name in self.vpdq_banks},
+        )
 
     @field_validator("category_priority")
     @classmethod

@@ -7,7 +7,7 @@ Each function runs inside ``store.transaction``; ``tx.now`` stamps the change.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from storage.changes import audited, require_actor
@@ -111,6 +111,19 @@ async def add_sighting(
         await records.media_seen(tx, medium, channel_id, message_id, authority, tx.now)
 
 
+def check_detail(detail: Mapping[str, str] | None) -> None:
+    """A match's detail is a flat mapping of strings (the ledger has no numbers)."""
+    if detail is None:
+        return
+    if not isinstance(detail, Mapping):
+        raise ValueError(f"a match detail is a mapping of strings, not {type(detail).__name__}")
+    for key, value in detail.items():
+        if not isinstance(key, str) or not isinstance(value, str):
+            raise ValueError(
+                f"a match detail holds only strings: {key!r}: {type(value).__name__}"
+            )
+
+
 async def raise_alert(
     tx: Transaction,
     channel_id: int,
@@ -127,6 +140,8 @@ async def raise_alert(
     require_actor(actor)
     if not matches:
         raise ValueError("an alert needs at least one match")
+    for match in matches:
+        check_detail(match.detail)
     raised = await tx.alerts.attach(channel_id, message_id, matches, priority, due_at, tx.now)
     alert_id = raised.alert.id
     added = list(raised.added)
@@ -149,5 +164,6 @@ async def raise_alert(
             **origin, "bank": entry.bank, "bank_entry": m.bank_entry_id,
             "bank_hash": entry.hash_value, "category": entry.category, "media": m.media_id,
             "hash_type": m.hash_type, "distance": m.distance,
+            **({"detail": dict(m.detail)} if m.detail else {}),
         }, at=tx.now)
     return raised.alert

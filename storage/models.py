@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -153,6 +154,9 @@ class MatchIn:
     media_id: int
     hash_type: HashType
     distance: int  # 0 for exact matches
+    #: Why it matched, as strings (vPDQ: ``direction``, ``banked_found``,
+    #: ``posted_found``); written into the match's ledger record, shown with the alert.
+    detail: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +172,8 @@ class Alert:
     decided_by: str | None
     decided_at: datetime | None
     note: str | None
-    matches: tuple[dict[str, Any], ...] = ()  # bank, entry id, hash type, distance, category
+    # bank, entry id, hash type, distance, category, detail (vPDQ: direction, percentages)
+    matches: tuple[dict[str, Any], ...] = ()
 
 
 #: Every state a watch can be in (the schema checks it).

@@ -17,6 +17,7 @@ from clocks import TestClock
 from PIL import Image
 
 from handlers.context import Context, PipelineConfig
+from handlers.hashing import VpdqPolicy
 from handlers.index.live import LiveBankIndex, load_index
 from handlers.pipeline import new_context
 from handlers.post import MediaKind, MediaRef, MediaTooLarge, Post
@@ -150,13 +151,16 @@ def config(**overrides: Any) -> PipelineConfig:
 
 
 @asynccontextmanager
-async def rig_at(tmp_path: Path, **overrides: Any) -> AsyncIterator[Rig]:
-    """A :class:`Rig` on ``tmp_path/chanwatch.db``, closed on exit."""
+async def rig_at(
+    tmp_path: Path, *, vpdq: VpdqPolicy | None = None, **overrides: Any
+) -> AsyncIterator[Rig]:
+    """A :class:`Rig` on ``tmp_path/chanwatch.db``, closed on exit (``vpdq``: the
+    index's vPDQ thresholds; ``overrides``: the pipeline config's)."""
     clock = TestClock(T0)
     store = SQLiteStore(tmp_path / "chanwatch.db", clock=clock)
     await store.open()
     try:
-        index = await load_index(store)
+        index = await load_index(store, vpdq)
         cfg = config(**overrides)
         ctx = new_context(store, index, cfg, clock=clock)
         yield Rig(store, index, clock, cfg, ctx)

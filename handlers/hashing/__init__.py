@@ -12,7 +12,16 @@ from handlers.hashing.pdq import (
     pdq_image,
     pdq_image_dihedral,
 )
-from handlers.hashing.vpdq import VpdqFrame, VpdqMatch, decode_frames, encode_frames, match_frames
+from handlers.hashing.vpdq import (
+    VpdqFrame,
+    VpdqMatch,
+    VpdqPolicy,
+    VpdqThresholds,
+    VpdqVerdict,
+    decode_frames,
+    encode_frames,
+    match_frames,
+)
 
 __all__ = [
     "ImageDecodeError",
@@ -20,6 +29,9 @@ __all__ = [
     "PdqResult",
     "VpdqFrame",
     "VpdqMatch",
+    "VpdqPolicy",
+    "VpdqThresholds",
+    "VpdqVerdict",
     "crypto_hashes",
     "decode_frames",
     "encode_frames",

@@ -5,24 +5,46 @@ vPDQ writes one frame per line as ``frame_number,quality,pdq_hex,timestamp``;
 chanwatch stores a video's frames in one bank entry value, the same records
 joined with ``;`` (see :func:`encode_frames`).
 
-Match rule (vPDQ's ``match_two_hash_brute`` with its defaults): drop frames of
-quality < 50 on both sides and de-duplicate identical hashes; a query frame is
-matched when some target frame is within distance 31; the videos match when at
-least 80 % of the query's frames are matched (and >= 0 % of the target's).
+Comparison (vPDQ's ``match_two_hash_brute``): drop frames of quality < 50 on
+both sides and de-duplicate identical hashes; a frame of one video is found in
+the other when some frame of the other is within distance 31. That gives two
+percentages: the share of the posted (query) video's frames found in the banked
+one, and the share of the banked (target) video's frames found in the posted one.
+
+Match rule (:class:`VpdqThresholds`), in both directions:
+
+- **contains**: at least ``contains_percent`` (default 80) of the *banked*
+  video's frames are found in the posted one: the post contains the banked clip
+  (a compilation, a longer re-upload);
+- **excerpt**: at least ``excerpt_percent`` (default 80, Meta's query default)
+  of the *posted* video's frames are found in the banked one: the post is an
+  excerpt of the banked video.
+
+Either is a match; the verdict (:class:`VpdqVerdict`) says which (``contains``,
+``excerpt`` or ``both``) and the two percentages. A threshold of 0 switches its
+direction off; both off is refused. Thresholds are settings with per-bank
+overrides (:class:`VpdqPolicy`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
 VPDQ_DISTANCE = 31
 VPDQ_QUALITY = 50
-VPDQ_QUERY_MATCH_PERCENT = 80.0
-VPDQ_TARGET_MATCH_PERCENT = 0.0
+#: Default share (percent) of the banked video's frames found in the post ("contains").
+VPDQ_CONTAINS_PERCENT = 80.0
+#: Default share (percent) of the posted video's frames found in the banked one ("excerpt").
+VPDQ_EXCERPT_PERCENT = 80.0
+
+Direction = Literal["contains", "excerpt", "both"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,18 +63,98 @@ class VpdqFrame:
 
 @dataclass(frozen=True, slots=True)
 class VpdqMatch:
-    """How much of each side matched, in percent."""
+    """How much of each side matched, in percent: ``query_percent`` of the posted
+    (query) video's frames were found in the banked (target) video, and
+    ``target_percent`` of the banked video's frames were found in the posted one."""
 
     query_percent: float
     target_percent: float
 
-    def is_match(
-        self,
-        query_threshold: float = VPDQ_QUERY_MATCH_PERCENT,
-        target_threshold: float = VPDQ_TARGET_MATCH_PERCENT,
-    ) -> bool:
-        """vPDQ's decision: both percentages reach their thresholds."""
-        return self.query_percent >= query_threshold and self.target_percent >= target_threshold
+    def verdict(self, thresholds: VpdqThresholds | None = None) -> VpdqVerdict | None:
+        """The match in either direction (default thresholds), or None."""
+        return (thresholds or DEFAULT_THRESHOLDS).decide(self)
+
+    def is_match(self, thresholds: VpdqThresholds | None = None) -> bool:
+        """True when :meth:`verdict` finds a match in either direction."""
+        return self.verdict(thresholds) is not None
+
+
+def _check_percent(name: str, value: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{name} must be a number of percent 0..100, not {value!r}")
+    if not math.isfinite(value) or not 0 <= value <= 100:
+        raise ValueError(f"{name} must be 0..100 percent (0 switches it off), not {value!r}")
+    return float(value)
+
+
+@dataclass(frozen=True, slots=True)
+class VpdqThresholds:
+    """When a posted video matches a banked one (see the module doc). Each value is
+    a percentage 0..100; 0 switches that direction off. Raises ValueError naming
+    the bad value."""
+
+    #: Share of the banked video's frames that must be found in the posted one.
+    contains_percent: float = VPDQ_CONTAINS_PERCENT
+    #: Share of the posted video's frames that must be found in the banked one.
+    excerpt_percent: float = VPDQ_EXCERPT_PERCENT
+
+    def __post_init__(self) -> None:
+        contains = _check_percent("contains_percent", self.contains_percent)
+        excerpt = _check_percent("excerpt_percent", self.excerpt_percent)
+        if contains == 0 and excerpt == 0:
+            raise ValueError(
+                "contains_percent and excerpt_percent are both 0: no video could match "
+                "(0 switches one direction off, not both)"
+            )
+        object.__setattr__(self, "contains_percent", contains)
+        object.__setattr__(self, "excerpt_percent", excerpt)
+
+    def decide(self, match: VpdqMatch) -> VpdqVerdict | None:
+        """The verdict for ``match``, or None when neither direction reaches its threshold."""
+        contains = 0 < self.contains_percent <= match.target_percent
+        excerpt = 0 < self.excerpt_percent <= match.query_percent
+        if not (contains or excerpt):
+            return None
+        direction: Direction = "both" if contains and excerpt else (
+            "contains" if contains else "excerpt")
+        return VpdqVerdict(direction, match.target_percent, match.query_percent)
+
+
+DEFAULT_THRESHOLDS = VpdqThresholds()
+
+
+@dataclass(frozen=True, slots=True)
+class VpdqVerdict:
+    """Why a posted video matched a banked one."""
+
+    direction: Direction
+    #: Percent of the banked video's frames found in the posted video.
+    banked_found: float
+    #: Percent of the posted video's frames found in the banked video.
+    posted_found: float
+
+    def detail(self) -> dict[str, str]:
+        """The verdict as a match record's detail: strings, one decimal."""
+        return {
+            "direction": self.direction,
+            "banked_found": f"{self.banked_found:.1f}",
+            "posted_found": f"{self.posted_found:.1f}",
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class VpdqPolicy:
+    """Thresholds for every bank: ``default``, or the bank's entry in ``banks``."""
+
+    default: VpdqThresholds = DEFAULT_THRESHOLDS
+    banks: Mapping[str, VpdqThresholds] = field(default_factory=lambda: MappingProxyType({}))
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "banks", MappingProxyType(dict(self.banks)))
+
+    def for_bank(self, bank: str) -> VpdqThresholds:
+        """The thresholds of ``bank``."""
+        return self.banks.get(bank, self.default)
 
 
 def parse_frame_line(line: str) -> VpdqFrame:

@@ -4,7 +4,10 @@
 - PDQ by Hamming distance within each bank's threshold (default 31), for
   query hashes of quality >= ``min_quality`` (default 50); all 8 dihedral
   variants of the query are looked up when given (rotated or flipped reposts);
-- vPDQ by vPDQ's rule (:class:`VpdqIndex`).
+- vPDQ by vPDQ's rule in both directions (:class:`VpdqIndex`): a posted video
+  matches a bank video it contains or is an excerpt of, by each bank's
+  thresholds (``vpdq``: a :class:`~handlers.hashing.vpdq.VpdqPolicy`, the
+  defaults and per-bank overrides from the settings).
 
 Entries carry their bank entry id, so a hit becomes a stored match. An entry can
 be disabled everywhere (withdrawn by its source) or only for one media (an
@@ -25,7 +28,14 @@ import structlog
 
 from handlers.hashing.media import MediaHashes
 from handlers.hashing.pdq import DIHEDRAL_NAMES
-from handlers.hashing.vpdq import VpdqFrame, decode_frames
+from handlers.hashing.vpdq import (
+    Direction,
+    VpdqFrame,
+    VpdqPolicy,
+    VpdqThresholds,
+    VpdqVerdict,
+    decode_frames,
+)
 from handlers.index.exact import DIGEST_SIZES, ExactIndex
 from handlers.index.mih import hex_to_words
 from handlers.index.pdq_index import PdqIndex
@@ -52,6 +62,15 @@ class IndexMatch:
     #: vPDQ: share of the query's / the bank video's frames that matched.
     query_percent: float | None = None
     target_percent: float | None = None
+    #: vPDQ: which direction matched: "contains", "excerpt" or "both".
+    direction: Direction | None = None
+
+    @property
+    def vpdq(self) -> VpdqVerdict | None:
+        """vPDQ: the verdict (direction and both percentages); None for other types."""
+        if self.direction is None or self.query_percent is None or self.target_percent is None:
+            return None
+        return VpdqVerdict(self.direction, self.target_percent, self.query_percent)
 
 
 class BankIndex:
@@ -63,13 +82,16 @@ class BankIndex:
         min_quality: int = DEFAULT_MIN_QUALITY,
         default_threshold: int = DEFAULT_THRESHOLD,
         threads: int = 2,
+        vpdq: VpdqPolicy | None = None,
     ) -> None:
         self.min_quality = min_quality
         self.default_threshold = default_threshold
+        self.vpdq_policy = vpdq or VpdqPolicy()
         self._threads = threads
         self._bank_codes: dict[str, int] = {}
         self._bank_names: list[str] = []
         self._thresholds: list[int] = []
+        self._vpdq_thresholds: list[VpdqThresholds] = []
         self._categories: dict[str | None, int] = {None: 0}
         self._category_names: list[str | None] = [None]
         self._exact = {t: ExactIndex(t) for t in DIGEST_SIZES}
@@ -81,14 +103,19 @@ class BankIndex:
 
     # ---- banks, tags -----------------------------------------------------
 
-    def set_bank(self, name: str, *, threshold: int | None = None) -> None:
-        """Declare a bank and its PDQ threshold (default ``default_threshold``)."""
+    def set_bank(
+        self, name: str, *, threshold: int | None = None, vpdq: VpdqThresholds | None = None
+    ) -> None:
+        """Declare a bank, its PDQ threshold (default ``default_threshold``) and
+        its vPDQ thresholds (default: the policy's for the bank)."""
         t = self.default_threshold if threshold is None else threshold
         if not 0 <= t <= 256:
             raise ValueError(f"bank {name!r}: threshold {t} outside 0..256")
         with self._lock:
             code = self._bank_code(name)
             self._thresholds[code] = t
+            if vpdq is not None:
+                self._vpdq_thresholds[code] = vpdq
 
     def _bank_code(self, name: str) -> int:
         code = self._bank_codes.get(name)
@@ -99,6 +126,7 @@ class BankIndex:
             self._bank_codes[name] = code
             self._bank_names.append(name)
             self._thresholds.append(self.default_threshold)
+            self._vpdq_thresholds.append(self.vpdq_policy.for_bank(name))
         return code
 
     def _tag(self, bank: str, category: str | None) -> int:
@@ -113,6 +141,9 @@ class BankIndex:
 
     def _untag(self, tag: int) -> tuple[str, str | None]:
         return self._bank_names[tag >> 16], self._category_names[tag & 0xFFFF]
+
+    def _vpdq_of(self, tag: int) -> VpdqThresholds:
+        return self._vpdq_thresholds[tag >> 16]
 
     # ---- loading ---------------------------------------------------------
 
@@ -283,7 +314,7 @@ class BankIndex:
             variants = list(pdq_variants) if pdq_variants else [pdq]
             out.extend(self._pdq_matches(variants, media_key)[0])
         if vpdq:
-            for hit in self._vpdq.lookup(vpdq):
+            for hit in self._vpdq.lookup(vpdq, self._vpdq_of):
                 if self._allowed(hit.entry_id, media_key):
                     bank, category = self._untag(hit.tag)
                     out.append(
@@ -295,6 +326,7 @@ class BankIndex:
                             category,
                             query_percent=hit.query_percent,
                             target_percent=hit.target_percent,
+                            direction=hit.verdict.direction,
                         )
                     )
         return out

@@ -10,7 +10,9 @@ values and categories per bank and hash type; PDQ chunks are turned into
 objects), each bank with its own PDQ threshold. Entries an operator disabled
 for one medium (a dismissed false positive) are applied with
 ``disable_for_media`` under the medium's key
-(:func:`handlers.builtin.match.media_key`).
+(:func:`handlers.builtin.match.media_key`). Each bank gets its vPDQ
+thresholds from the policy given to :func:`load_index` (settings
+``matching.vpdq_*``), kept by the index for every rebuild.
 
 :meth:`LiveBankIndex.reload_if_changed` compares the banks (name, threshold,
 enabled entries, all entries) and the per-media disables with the store. New disables alone
@@ -53,7 +55,7 @@ import structlog
 
 from handlers.builtin.match import media_key_of
 from handlers.context import Context, Hit
-from handlers.hashing import VpdqFrame, decode_frames
+from handlers.hashing import VpdqFrame, VpdqPolicy, decode_frames
 from handlers.index import BankIndex as HashIndex
 from handlers.index import IndexMatch
 from handlers.index.mih import hex_to_words
@@ -72,7 +74,7 @@ DELTA_LIMIT = 50_000
 
 def _hit(m: IndexMatch) -> Hit:
     return Hit(entry_id=m.entry_id, bank=m.bank, hash_type=m.hash_type,
-               distance=m.distance, category=m.category, variant=m.variant)
+               distance=m.distance, category=m.category, variant=m.variant, vpdq=m.vpdq)
 
 
 @dataclass
@@ -177,7 +179,7 @@ class LiveBankIndex:
             return True
         if await self._grow(store, banks, signature, disables):
             return True
-        loaded = await _build(store, banks, disables)
+        loaded = await _build(store, banks, disables, self._loaded.inner.vpdq_policy)
         before = {name: enabled for name, _t, enabled, _all in self._signature}
         self.grown = tuple(name for name, _t, enabled, _all in signature
                            if enabled > before.get(name, 0))
@@ -204,7 +206,7 @@ class LiveBankIndex:
         columns = old.delta_columns + new
         if sum(len(c.ids) for c in columns) > DELTA_LIMIT:
             return False
-        delta = await asyncio.to_thread(_build_delta, banks, columns)
+        delta = await asyncio.to_thread(_build_delta, banks, columns, old.inner.vpdq_policy)
         for part in (old.inner, delta):  # disables may name the new entries
             _apply_disables(part, disables)
         marks = dict(old.marks)
@@ -226,8 +228,10 @@ class LiveBankIndex:
         return True
 
 
-def _build_delta(banks: Sequence[BankInfo], columns: Sequence[BankColumns]) -> HashIndex:
-    delta = HashIndex(min_quality=0)
+def _build_delta(
+    banks: Sequence[BankInfo], columns: Sequence[BankColumns], vpdq: VpdqPolicy
+) -> HashIndex:
+    delta = HashIndex(min_quality=0, vpdq=vpdq)
     for info in banks:
         delta.set_bank(info.name, threshold=info.threshold)
     for c in columns:
@@ -245,9 +249,10 @@ def _signature(banks: Sequence[BankInfo]) -> BankSignature:
 
 
 async def _build(
-    store: Store, banks: Sequence[BankInfo], disables: Sequence[MediaDisable]
+    store: Store, banks: Sequence[BankInfo], disables: Sequence[MediaDisable],
+    vpdq: VpdqPolicy,
 ) -> _Loaded:
-    index = HashIndex(min_quality=0)
+    index = HashIndex(min_quality=0, vpdq=vpdq)
     for info in banks:
         index.set_bank(info.name, threshold=info.threshold)
     pdq: dict[str, _PdqColumns] = {}
@@ -276,11 +281,16 @@ async def _build(
     return _Loaded(index, None, (), max_id, marks)
 
 
-async def load_index(store: Store) -> LiveBankIndex:
-    """The index of every enabled entry of every bank in ``store``."""
+async def load_index(store: Store, vpdq: VpdqPolicy | None = None) -> LiveBankIndex:
+    """The index of every enabled entry of every bank in ``store``; ``vpdq``: the
+    vPDQ thresholds, default and per bank (default: vPDQ's defaults)."""
+    policy = vpdq or VpdqPolicy()
     banks = await store.list_banks()
+    unknown = sorted(set(policy.banks) - {b.name for b in banks})
+    if unknown:  # maybe a bank still to be created, maybe a typo
+        log.warning("vpdq_thresholds_for_unknown_banks", banks=unknown)
     disables = await store.media_disables()
-    loaded = await _build(store, banks, disables)
+    loaded = await _build(store, banks, disables, policy)
     return LiveBankIndex(loaded.inner, _signature(banks), len(disables),
                          max_id=loaded.max_id, marks=loaded.marks)
 

@@ -239,12 +239,12 @@ class PdqIndex:
     def search_batch(self, queries: U64, radius: int) -> PdqHits:
         """:meth:`search` for many queries, split over the thread pool."""
         starts = range(0, len(queries), SUB_BATCH)
-        if len(starts) <= 1 or self._threads == 1:
-            return _concat_hits([self.search(queries[s : s + SUB_BATCH], radius) for s in starts])
 
         def run(start: int) -> PdqHits:
             hits = self.search(queries[start : start + SUB_BATCH], radius)
             return PdqHits(hits.query + start, hits.ids, hits.distance, hits.tags)
 
+        if len(starts) <= 1 or self._threads == 1:
+            return _concat_hits([run(s) for s in starts])
         with ThreadPoolExecutor(max_workers=self._threads) as pool:
             return _concat_hits(list(pool.map(run, starts)))

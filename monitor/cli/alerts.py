@@ -9,7 +9,11 @@ supervisor). Every change is audited with who and when. The queue's logic is
 :mod:`hotline.queue`; this module parses and prints.
 
 ``alerts list`` shows each undecided alert's time left before its due time, or
-``OVERDUE``; ``--overdue`` lists only those.
+``OVERDUE``; ``--overdue`` lists only those. ``alerts show`` lists the matches;
+a vPDQ match also says which direction matched (``contains``: the post contains
+the banked video; ``excerpt``: the post is an excerpt of it; ``both``) and the
+two percentages (``banked_found``: of the banked video's frames, found in the
+post; ``posted_found``: of the post's frames, found in the banked video).
 
 Decisions teach the matcher (in the same transaction): ``confirm`` puts every
 hash of the alert's media into the local ``confirmed`` bank (source
@@ -105,6 +109,18 @@ def item_row(item: QueueItem) -> dict[str, Any]:
     return row
 
 
+def match_row(match: dict[str, Any]) -> dict[str, Any]:
+    """One match as ``alerts show`` prints it (a vPDQ verdict as three more keys)."""
+    row = {k: match.get(k) for k in ("bank", "bank_entry_id", "hash_type", "distance",
+                                     "category", "source_ref", "media_id")}
+    detail = match.get("detail") or {}
+    if match.get("hash_type") == "vpdq" and detail:
+        row["direction"] = detail.get("direction")
+        for key in ("banked_found", "posted_found"):
+            row[key] = f"{detail[key]}%" if detail.get(key) is not None else None
+    return row
+
+
 async def cmd_list(args: argparse.Namespace, ctx: CliContext) -> int:
     async with open_store(ctx) as store:
         items = await AlertQueue(store).items(args.state, overdue_only=args.overdue)
@@ -129,11 +145,7 @@ async def cmd_show(args: argparse.Namespace, ctx: CliContext) -> int:
         obj["post_date"] = post.get("date")
         obj["post_text"] = text[:TEXT_PREVIEW] + ("…" if len(text) > TEXT_PREVIEW else "")
         obj["post_deleted_at"] = post.get("deleted_at")
-    obj["match_list"] = [
-        {k: m.get(k) for k in ("bank", "bank_entry_id", "hash_type", "distance", "category",
-                               "source_ref", "media_id")}
-        for m in alert.matches
-    ]
+    obj["match_list"] = [match_row(m) for m in alert.matches]
     emit_object(args, ctx, obj)
     return 0
 

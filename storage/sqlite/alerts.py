@@ -8,13 +8,14 @@ change, as a last line of defence.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import aiosqlite
 
-from storage.codec import from_db, opt_from_db, to_db
+from storage.codec import dumps, from_db, opt_from_db, to_db
 from storage.errors import NotFound
 from storage.models import Alert, AlertState, MatchIn
 from storage.repos.review import RaisedAlert
@@ -24,7 +25,7 @@ from storage.sqlite.connect import execute, fetch_all, fetch_one
 ALERT_STATES: tuple[AlertState, ...] = ("open", "claimed", "confirmed", "dismissed")
 
 _MATCHES = (
-    "SELECT m.id, m.alert_id, m.media_id, m.hash_type, m.distance, m.matched_at, "
+    "SELECT m.id, m.alert_id, m.media_id, m.hash_type, m.distance, m.matched_at, m.detail_json, "
     "e.id AS bank_entry_id, e.hash_value, e.category, e.source_ref, b.name AS bank "
     "FROM matches m JOIN bank_entries e ON e.id = m.bank_entry_id "
     "JOIN banks b ON b.id = e.bank_id"
@@ -43,6 +44,7 @@ def _match(row: aiosqlite.Row) -> dict[str, Any]:
         "source_ref": row["source_ref"],
         "media_id": row["media_id"],
         "matched_at": from_db(row["matched_at"]),
+        "detail": json.loads(row["detail_json"]) if row["detail_json"] else None,
     }
 
 
@@ -148,9 +150,10 @@ async def attach(
         rowcount, _ = await execute(
             conn,
             "INSERT INTO matches (alert_id, bank_entry_id, media_id, hash_type, distance, "
-            "matched_at) VALUES (?, ?, ?, ?, ?, ?) "
+            "matched_at, detail_json) VALUES (?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (alert_id, bank_entry_id, media_id, hash_type) DO NOTHING",
-            (alert_id, m.bank_entry_id, m.media_id, m.hash_type, m.distance, stamp),
+            (alert_id, m.bank_entry_id, m.media_id, m.hash_type, m.distance, stamp,
+             dumps(dict(m.detail)) if m.detail else None),
         )
         if rowcount == 1:
             added.append(m)

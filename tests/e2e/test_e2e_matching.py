@@ -1,6 +1,7 @@
 """Matching end to end through tgsim (real Telethon, real SQLite): learning from a
-confirmed alert, vPDQ videos, a dismissed false positive, and spread with a forward
-chain shown by `chanwatch media spread`."""
+confirmed alert, vPDQ videos (a re-encode, and a compilation containing the
+banked clip), a dismissed false positive, and spread with a forward chain shown
+by `chanwatch media spread`."""
 
 from __future__ import annotations
 
@@ -104,19 +105,23 @@ async def _has_alert(store: SQLiteStore, channel_id: int, message_id: int) -> bo
 
 @pytest.fixture(scope="module")
 def videos() -> dict[str, bytes]:
-    """The bank video (640x400), a re-encode at 320x200, and an unrelated video."""
+    """The bank video (640x400), a re-encode at 320x200, an unrelated video, and a
+    compilation at 320x200: the unrelated video, the bank video, another one."""
     return {
         "bank": make_video(video_scenes(None), (640, 400)),
         "smaller": make_video(video_scenes(None), (320, 200)),
         "other": make_video(video_scenes(7), (320, 200)),
+        "compilation": make_video(
+            [*video_scenes(7), *video_scenes(None), *video_scenes(8)], (320, 200)),
     }
 
 
 async def test_reencoded_video_matches_its_vpdq_entry(
     sim: Server, start_monitor: MonitorFactory, store: SQLiteStore, videos: dict[str, bytes]
 ) -> None:
-    """A video re-encoded at another size matches the vPDQ bank entry of the original;
-    an unrelated video in the same channel raises nothing."""
+    """A video re-encoded at another size matches the vPDQ bank entry of the original
+    (both ways); a compilation containing it matches as "contains"; an unrelated
+    video in the same channel raises nothing."""
     ch = await sim.create_channel("Clips", username="clips")
     frames = await asyncio.to_thread(lambda: vpdq_video(videos["bank"]).frames)
     await store.create_bank("video-bank", 31, "test")
@@ -130,9 +135,17 @@ async def test_reencoded_video_matches_its_vpdq_entry(
                            duration=4.0)
     match = await sim.post(ch, video=videos["smaller"], text="clip", width=320, height=200,
                            duration=4.0)
+    compilation = await sim.post(ch, video=videos["compilation"], text="best of",
+                                 width=320, height=200, duration=12.0)
     await poll(lambda: _has_alert(store, ch.id, match), 30)
     alert = await alert_for(store, ch.id, match)
     assert alert is not None and [m["hash_type"] for m in alert.matches] == ["vpdq"]
+    assert alert.matches[0]["detail"]["direction"] == "both"
+    await poll(lambda: _has_alert(store, ch.id, compilation), 30)
+    caught = await alert_for(store, ch.id, compilation)
+    assert caught is not None and [m["hash_type"] for m in caught.matches] == ["vpdq"]
+    assert caught.matches[0]["detail"] == {
+        "direction": "contains", "banked_found": "100.0", "posted_found": "33.3"}
     await poll(lambda: _hashed(store, ch.id, other), 30)
     assert await alert_for(store, ch.id, other) is None
 

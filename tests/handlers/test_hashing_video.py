@@ -13,6 +13,8 @@ from PIL import Image
 from handlers.hashing.video import VideoDecodeError, vpdq_video
 from handlers.hashing.vpdq import (
     VpdqFrame,
+    VpdqThresholds,
+    VpdqVerdict,
     decode_frames,
     encode_frames,
     match_frames,
@@ -139,13 +141,18 @@ def test_frames_round_trip_and_line_errors() -> None:
 
 
 def test_match_rule_thresholds() -> None:
-    """80 % of query frames must match; low-quality frames are ignored on both sides."""
+    """Both percentages are measured; low-quality frames are ignored on both sides.
+    A query holding the whole (one-frame) target matches as "contains" even when
+    only 60 % of its own frames are found; as an excerpt it needs 80 %."""
     a, b = "00" * 32, "ff" * 32
     target = [VpdqFrame(0, 100, a, 0.0)]
     four_of_five = [VpdqFrame(i, 100, (f"{i:02x}" + "00" * 31), float(i)) for i in range(4)]
     assert match_frames([*four_of_five, VpdqFrame(9, 100, b, 9.0)], target).query_percent == 80.0
     three_of_five = [*four_of_five[:3], VpdqFrame(8, 100, "f0" * 32, 8.0), VpdqFrame(9, 100, b, 9)]
-    assert not match_frames(three_of_five, target).is_match()
+    result = match_frames(three_of_five, target)
+    assert (result.query_percent, result.target_percent) == (60.0, 100.0)
+    assert result.verdict() == VpdqVerdict("contains", 100.0, 60.0)
+    assert not result.is_match(VpdqThresholds(contains_percent=0, excerpt_percent=80))
     low = [VpdqFrame(0, 10, b, 0.0), VpdqFrame(1, 100, a, 1.0)]
     assert match_frames(low, target).query_percent == 100.0
     assert match_frames([], target).query_percent == 0.0

@@ -11,7 +11,7 @@ from PIL import Image
 
 from handlers.hashing.media import hash_media
 from handlers.hashing.pdq import pdq_image
-from handlers.hashing.vpdq import VpdqFrame, encode_frames
+from handlers.hashing.vpdq import VpdqFrame, VpdqPolicy, VpdqThresholds, encode_frames
 from handlers.index.bank_index import BankIndex
 from handlers.index.mih import words_to_hex
 from storage.models import BankEntry
@@ -146,8 +146,17 @@ def test_vpdq_entries_match_by_rule() -> None:
     assert matches[0].query_percent == 100.0
     noise = [VpdqFrame(i, 100, h, float(i)) for i, h in enumerate(_noise(5, seed=3))]
     assert idx.lookup_values(vpdq=noise) == []
+    # One query frame is near every frame of this bank video (all four are the
+    # same picture): the query contains the whole banked video, but only 20 % of
+    # it is an excerpt of the bank video.
     half = [*query[:1], *noise[:4]]
-    assert idx.lookup_values(vpdq=half) == []
+    (contains,) = idx.lookup_values(vpdq=half)
+    assert (contains.direction, contains.query_percent, contains.target_percent) == (
+        "contains", 20.0, 100.0)
+    excerpts_only = BankIndex(vpdq=VpdqPolicy(VpdqThresholds(contains_percent=0)))
+    excerpts_only.load([entry(77, "vpdq", encode_frames(target), bank="videos")])
+    assert excerpts_only.lookup_values(vpdq=half) == []
+    assert [m.direction for m in excerpts_only.lookup_values(vpdq=query)] == ["excerpt"]
 
 
 def test_batch_lookup(index: BankIndex) -> None:

@@ -12,9 +12,11 @@ from pathlib import Path
 
 import pytest
 from pipeline_support import Source, expected_pdq, image_bytes, media, post, rig_at
+from structlog.testing import capture_logs
 
 from handlers.builtin.media import handle_media
 from handlers.builtin.record import handle_record
+from handlers.hashing import VpdqFrame, VpdqPolicy, VpdqThresholds, encode_frames
 from handlers.index import live as bankindex
 from handlers.index.live import load_index, refresh
 from hotline.decisions import transition_alert
@@ -265,3 +267,46 @@ async def test_refresh_rematches_after_incremental_growth(tmp_path: Path) -> Non
         result = await refresh(rig.index, rig.ctx)
         assert (rig.index.full_loads, rig.index.incremental_loads) == (loads[0], loads[1] + 1)
         assert result is not None and result.alerts_raised == 1 and rig.index.grown == ("late",)
+
+
+def _frames(rng: random.Random, n: int) -> list[VpdqFrame]:
+    return [VpdqFrame(i, 100, f"{rng.getrandbits(256):064x}", float(i)) for i in range(n)]
+
+
+async def test_vpdq_thresholds_per_bank_survive_growth_and_reloads(store: SQLiteStore) -> None:
+    """A bank's vPDQ thresholds from the settings apply to entries loaded at
+    start, grown in incrementally, and rebuilt after a disable; an override for
+    a bank the store does not have is logged once at start."""
+    rng = random.Random(11)
+    clip, other, filler = _frames(rng, 4), _frames(rng, 4), _frames(rng, 12)
+    compilation = [*clip, *filler]  # holds all of ``clip``: a quarter of its own frames
+    policy = VpdqPolicy(banks={"excerpts": VpdqThresholds(contains_percent=0),
+                               "typo": VpdqThresholds(excerpt_percent=10)})
+    await store.create_bank("excerpts", 31, "t")
+    await store.create_bank("all", 31, "t")
+    await store.import_bank_entries("excerpts", [BankEntryIn("vpdq", encode_frames(clip))],
+                                    "t", "t")
+    with capture_logs() as logs:
+        index = await load_index(store, policy)
+    assert [(e["event"], e["banks"]) for e in logs if "banks" in e] == [
+        ("vpdq_thresholds_for_unknown_banks", ["typo"])]
+
+    def directions(frames: list[VpdqFrame]) -> dict[str, str | None]:
+        return {h.bank: h.vpdq.direction if h.vpdq else None
+                for h in index.lookup_values(vpdq=frames)}
+
+    assert directions(compilation) == {}
+    assert directions(clip[:3]) == {"excerpts": "excerpt"}
+    await store.import_bank_entries("excerpts", [BankEntryIn("vpdq", encode_frames(other))],
+                                    "t", "t")
+    await store.import_bank_entries("all", [BankEntryIn("vpdq", encode_frames(clip))], "t", "t")
+    assert await index.reload_if_changed(store)
+    assert (index.full_loads, index.incremental_loads) == (0, 1)
+    assert directions([*other, *filler]) == {}  # grown into "excerpts": contains is off
+    assert directions(compilation) == {"all": "contains"}
+    (first,) = [e async for e in store.iter_bank_entries() if e.bank == "excerpts"][:1]
+    await store.disable_bank_entry(first.id, "t", "test: a full load")
+    assert await index.reload_if_changed(store)
+    assert index.full_loads == 1
+    assert directions(compilation) == {"all": "contains"}
+    assert directions(other[:3]) == {"excerpts": "excerpt"}

@@ -46,9 +46,10 @@ def test_bulk_and_incremental_agree_with_brute_force(words: np.ndarray) -> None:
     assert sorted(after.ids.tolist()) == sorted(hits.ids.tolist())
 
 
-def test_search_batch_matches_search(words: np.ndarray) -> None:
-    """Batched (threaded) search returns the same pairs as one plain search."""
-    index = PdqIndex(threads=2)
+@pytest.mark.parametrize("threads", [1, 2])
+def test_search_batch_matches_search(words: np.ndarray, threads: int) -> None:
+    """Batched search (threaded or not) returns the same pairs as one plain search."""
+    index = PdqIndex(threads=threads)
     index.add_bulk(np.arange(len(words)), words)
     rng = np.random.default_rng(1)
     queries = words[rng.integers(0, len(words), 300)] ^ np.array([0xF0F0, 0, 0, 1], dtype=np.uint64)

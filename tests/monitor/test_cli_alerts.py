@@ -139,6 +139,44 @@ def test_show(db: Path) -> None:
     assert code == 0 and "match_list:" in text and "bank=ncmec" in text
 
 
+async def _seed_video_alert(path: Path) -> int:
+    """Post 12 with a video that matched a banked clip it contains: the alert's id."""
+    store = SQLiteStore(path)
+    await store.open()
+    try:
+        frames = ";".join(f"{i},100,{f'{i:02x}' * 32},{i}.000" for i in range(4))
+        await store.import_bank_entries("ncmec", [BankEntryIn("vpdq", frames, category="A1")],
+                                        "local:test", "videos.csv")
+        entry = {e.hash_type: e.id async for e in store.iter_bank_entries()}["vpdq"]
+        await store.record_post(_post(12))
+        media = await store.add_media(NewMedia(
+            file_id="video:12", kind="video", size=100, mime="video/mp4", width=10, height=10,
+            duration=12.0, sha256=None, md5=None, pdq=None, pdq_quality=None, status="hashed"))
+        detail = {"direction": "contains", "banked_found": "100.0", "posted_found": "33.3"}
+        alert = await store.raise_alert(777, 12, [MatchIn(entry, media.id, "vpdq", 9, detail)],
+                                        1, T0 + timedelta(hours=24))
+        return alert.id
+    finally:
+        await store.close()
+
+
+def test_show_says_which_vpdq_direction_matched(db: Path) -> None:
+    """A vPDQ match shows its direction and both percentages (text and --json)."""
+    alert_id = asyncio.run(_seed_video_alert(db))
+    code, out, _ = run("alerts", "show", str(alert_id), "--json")
+    assert code == 0
+    (match,) = json_lines(out)[0]["match_list"]  # type: ignore[misc]
+    assert match == {"bank": "ncmec", "bank_entry_id": 3, "hash_type": "vpdq", "distance": 9,
+                     "category": "A1", "source_ref": None, "media_id": 3,
+                     "direction": "contains", "banked_found": "100.0%", "posted_found": "33.3%"}
+    code, text, _ = run("alerts", "show", str(alert_id))
+    assert code == 0
+    assert "hash_type=vpdq" in text
+    assert "direction=contains, banked_found=100.0%, posted_found=33.3%" in text
+    code, text, _ = run("alerts", "show", "2")  # a PDQ match: no vPDQ keys
+    assert code == 0 and "direction=" not in text
+
+
 def test_claim_then_confirm_is_audited(db: Path) -> None:
     """claim then confirm: the state moves, who and why are kept and audited."""
     actor = "tester"

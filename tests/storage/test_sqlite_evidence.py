@@ -1,4 +1,4 @@
-"""The store's ledger records (storage.sqlite.evidence): one record of the right
+"""The store's ledger records (storage.ledger.records): one record of the right
 type per change, in the change's own transaction, on a real SQLite store."""
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ from typing import Any
 import aiosqlite
 import pytest
 from sqlite_support import T0
-from storage.sqlite.evidence import ledger_type
 
 from hotline.decisions import transition_alert
 from storage.errors import IllegalTransition, NotFound
 from storage.ledger import canonical
 from storage.ledger.ledger import LedgerError, check_type
+from storage.ledger.records import ledger_type
 from storage.ledger.selection import select_case
 from storage.models import Authority, BankEntryIn, Capture, MatchIn, NewMedia, PostRecord
 from storage.sqlite import SQLiteStore, posts
