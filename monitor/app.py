@@ -168,6 +168,7 @@ class MonitorApp:
         self._watches = WatchManager(
             client, self.store, account=account, gate=gate,
             reporter=self.access.pool if self.access is not None else None,
+            on_active=self._watch_active if self.access is not None else None,
         )
         self._reconciler = Reconciler(
             client, self.store, sink, account=account,
@@ -203,6 +204,11 @@ class MonitorApp:
         self._scheduler = scheduler
         log.info("monitor_started", channels=len(self._reconciler.channel_ids()),
                  reconcile_every_s=interval)
+
+    def _watch_active(self, watch: WatchRecord) -> None:
+        """A watch got its channel id: the gate judges the first posts on fresh data."""
+        if self.access is not None:
+            self.access.gate.invalidate()
 
     async def _account_lost(self, error: str) -> None:
         """Telegram ended this account's session (banned, deactivated, logged out)."""
