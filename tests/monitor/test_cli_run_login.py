@@ -19,6 +19,8 @@ from tgsim_support import sim_phone
 
 from tgsim import Server
 
+REPO = Path(__file__).resolve().parents[2]
+
 
 @pytest.fixture
 async def sim(tmp_path: Path) -> AsyncIterator[Server]:
@@ -34,6 +36,7 @@ async def chanwatch(
 ) -> tuple[int, str, str]:
     full = {k: v for k, v in os.environ.items() if not k.startswith("CHANWATCH_")}
     full.update(env)
+    full["PYTHONPATH"] = str(REPO)  # this checkout's code, not the installed one
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "monitor.cli", *args, cwd=cwd, env=full,
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
