@@ -70,7 +70,7 @@ _FIXED_TYPES = frozenset(
         "setting.change",
     }
 )
-# Administrative changes mirrored from the audit trail (storage.sqlite.evidence).
+# Administrative changes mirrored from the audit trail (storage.ledger.records).
 _OPEN_TYPES = re.compile(
     r"^(alert|watch|authorization|case|request|bank|account|user|token|access|auth|record)"
     r"\.[a-z][a-z0-9_]*$"

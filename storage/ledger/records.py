@@ -36,10 +36,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from storage.codec import dumps
 from storage.ledger import canonical
 from storage.ledger.ledger import append_record
 from storage.models import Authority, Capture, MediaRecord, PostRecord
-from storage.codec import dumps
 from storage.repos import Transaction
 
 #: The actor of the pipeline's captures.

@@ -19,7 +19,7 @@ from storage.ledger.ledger import LedgerError, check_type
 from storage.ledger.selection import select_case
 from storage.models import Authority, BankEntryIn, Capture, MatchIn, NewMedia, PostRecord
 from storage.sqlite import SQLiteStore, posts
-from storage.sqlite.evidence import ledger_type
+from storage.ledger.records import ledger_type
 
 AUTH = Authority(7, "K-1")
 OTHER = Authority(8, "K-2")
@@ -257,14 +257,14 @@ async def test_export_selection_takes_a_cases_captures_and_not_another_cases(
     await store.record_post(post_factory(message_id=2, authority=AUTH))
     await store.mark_deleted(100, [2], T0, AUTH)
 
-    selection = await store.read(partial(select_case, case="K-1"))
+    selection = await store.snapshot(partial(select_case, case="K-1"))
     picked = [canonical.loads(r.record) for r in selection.rows]
     assert [r["type"] for r in picked] == [
         "authorization.create", "post.captured", "media.hashed", "alert.raised", "match",
         "match", "post.captured", "post.deleted",
     ]
     assert all(r.get("case") == "K-1" for r in picked)
-    other = await store.read(partial(select_case, case="K-2"))
+    other = await store.snapshot(partial(select_case, case="K-2"))
     assert [canonical.loads(r.record)["type"] for r in other.rows] == [
         "authorization.create", "post.captured",
     ]
