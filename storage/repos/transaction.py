@@ -15,7 +15,7 @@ from storage.repos.access import (
     UsersRepo,
 )
 from storage.repos.capture import ChannelsRepo, MediaRepo, PostsRepo, WatchesRepo
-from storage.repos.records import AuditRepo, LedgerRepo
+from storage.repos.records import AuditRepo, CheckpointsRepo, LedgerRepo, WitnessAcksRepo
 from storage.repos.review import AlertsRepo, BanksRepo, NoticesRepo
 
 
@@ -56,6 +56,10 @@ class Transaction(Protocol):
     def audit(self) -> AuditRepo: ...
     @property
     def ledger(self) -> LedgerRepo: ...
+    @property
+    def checkpoints(self) -> CheckpointsRepo: ...
+    @property
+    def witness_acks(self) -> WitnessAcksRepo: ...
 
     # people and authority
     @property
