@@ -6,37 +6,27 @@ another backend's ``store``."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import pytest
-
+from storage.api import Store
 from storage.ledger.checkpoint import sign_checkpoint
 from storage.ledger.ledger import append_records
 from storage.ledger.note import Signer
 from storage.repos import Transaction
 from storage.repos.records import StoredCheckpoint, WitnessAck
-from storage.sqlite import SQLiteStore
 
 AT = datetime(2026, 5, 1, tzinfo=UTC)
 ORIGIN = "chanwatch.test/ledger"
 
 
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
-    async with SQLiteStore(tmp_path / "ledger.db") as s:
-        yield s
-
-
-async def _append(store: SQLiteStore, *items: tuple[str, dict[str, Any]]) -> list[int]:
+async def _append(store: Store, *items: tuple[str, dict[str, Any]]) -> list[int]:
     return await store.transaction(
         lambda tx: append_records(tx, [(t, "x", f) for t, f in items], at=AT)
     )
 
 
-async def test_rows_by_case_and_exact_type_prefix(store: SQLiteStore) -> None:
+async def test_rows_by_case_and_exact_type_prefix(store: Store) -> None:
     """type_prefix is an exact prefix (``_`` is no wildcard) and combines with case_ref."""
     await _append(
         store,
@@ -56,7 +46,7 @@ async def test_rows_by_case_and_exact_type_prefix(store: SQLiteStore) -> None:
     assert await store.snapshot(q) == ([0], [1], [4, 2])
 
 
-async def test_for_case_candidates_and_their_channel(store: SQLiteStore) -> None:
+async def test_for_case_candidates_and_their_channel(store: Store) -> None:
     """for_case: rows naming the case, one of the authorizations, or nothing but a
     listed channel; only the last kind come with their channel."""
     await _append(
@@ -79,7 +69,7 @@ async def test_for_case_candidates_and_their_channel(store: SQLiteStore) -> None
     assert [row.seq for row, _ in only_case] == [0]
 
 
-async def test_checkpoint_insert_only_after_the_expected_one(store: SQLiteStore) -> None:
+async def test_checkpoint_insert_only_after_the_expected_one(store: Store) -> None:
     """insert(after=) appends only when the newest checkpoint is the one expected."""
     cp = StoredCheckpoint(0, 1, b"\x01" * 32, ORIGIN, "0a0b0c0d", "note\n", "2026-05-01")
 
@@ -96,7 +86,7 @@ async def test_checkpoint_insert_only_after_the_expected_one(store: SQLiteStore)
     assert await store.snapshot(read) == (second, [first.id, second.id])
 
 
-async def test_concurrent_signers_store_one_checkpoint(store: SQLiteStore) -> None:
+async def test_concurrent_signers_store_one_checkpoint(store: Store) -> None:
     """Three signers of the same grown tree at once: one checkpoint is stored, the
     others find it and return it."""
     await _append(store, ("login", {}), ("login", {}))
@@ -107,7 +97,7 @@ async def test_concurrent_signers_store_one_checkpoint(store: SQLiteStore) -> No
     assert {r[0] for r in results} == {stored[0]} and sum(r[2] for r in results) == 1
 
 
-async def test_witness_acks_and_last_acknowledged_size(store: SQLiteStore) -> None:
+async def test_witness_acks_and_last_acknowledged_size(store: Store) -> None:
     """last_acked_size: the size of the newest checkpoint a witness answered 200 for."""
     url, other = "http://w.test/add", "http://v.test/add"
 
