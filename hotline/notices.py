@@ -28,7 +28,7 @@ import structlog
 
 from hotline.notify import Notifier, tell
 from hotline.queue import AlertQueue, QueueItem, format_time_left, summary, utc_now
-from storage import access as access_queries
+from storage.sqlite import access_sql as access_queries
 from storage.sqlite import SQLiteStore
 from storage.codec import to_db
 from storage.sqlite.connect import execute, fetch_all

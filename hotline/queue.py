@@ -26,10 +26,10 @@ from typing import Any, Final, get_args
 
 import aiosqlite
 
-from storage import access as access_queries
 from storage.errors import IllegalTransition, NotFound
 from storage.models import Alert, AlertState
 from storage.sqlite import SQLiteStore
+from storage.sqlite import access_sql as access_queries
 from storage.sqlite import alerts as alert_ops
 
 STATES: Final[tuple[str, ...]] = get_args(AlertState)

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
-from storage import access as access_queries
 from storage.models import Alert, BankEntryIn, ChannelRecord, MatchIn, NewMedia, PostRecord
 from storage.sqlite import SQLiteStore
+from storage.sqlite import access_sql as access_queries
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 CHANNEL = 777
