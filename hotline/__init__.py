@@ -1,4 +1,4 @@
 """The review side: queue operations, notifiers and takedown requests.
 
-``hotline`` may import ``storage``; never ``monitor`` or ``handlers``.
+``hotline`` may import ``access`` and ``storage``; never ``monitor`` or ``handlers``.
 """
