@@ -15,6 +15,7 @@ import pytest
 from access_support import lawful_watch
 from e2e_support import has_posts, logged_in_session, make_settings, poll
 
+from monitor.access_control import AccessOptions
 from monitor.app import MonitorApp, NotLoggedIn
 from storage.sqlite import SQLiteStore
 from tgsim import Server
@@ -49,7 +50,9 @@ async def test_sigterm_stops_run_cleanly(sim: Server, tmp_path: Path) -> None:
     await store.open()
     try:
         await lawful_watch(store, "@sig_chan")
-        app = MonitorApp(make_settings(sim, session, db), watch_sync_every=timedelta(seconds=0.3))
+        # the gate reads afresh: its snapshot from before the join knows no channel id
+        app = MonitorApp(make_settings(sim, session, db), watch_sync_every=timedelta(seconds=0.3),
+                         access=AccessOptions(gate_ttl=timedelta(0)))
         runner = asyncio.create_task(app.run())
         first = await sim.post(ch, text="while running")
         await poll(lambda: has_posts(store, ch.id, [first]))
