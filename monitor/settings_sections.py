@@ -32,6 +32,7 @@ from pydantic_settings import (
 
 from handlers.banks.categories import DEFAULT_PRIORITIES, DEFAULT_PRIORITY
 from handlers.post import MediaKind
+from monitor.settings_ledger import TimestampSettings, VerifySettings
 from monitor.settings_values import (
     DOTTED,
     ByteSize,
@@ -292,6 +293,13 @@ class LedgerSettings(_Section):
     #: Optional witness: each new checkpoint is POSTed there (C2SP tlog-witness
     #: add-checkpoint) and its answer is recorded.
     witness_url: str | None = None
+    #: Optional: verifier keys (C2SP vkeys, one per line, ``#`` comments) that
+    #: ``evidence verify`` trusts besides ``--key`` and this installation's own key.
+    trusted_keys_file: Path | None = None
+    #: RFC 3161 timestamps of checkpoints (off unless ``url`` is set).
+    timestamp: TimestampSettings = TimestampSettings()
+    #: Limits of ``evidence verify`` on a bundle from elsewhere.
+    verify: VerifySettings = VerifySettings()
 
     @field_validator("signing_key_file")
     @classmethod

@@ -1,4 +1,4 @@
-"""Which ledger records belong to a case.
+"""Which ledger records belong to a case (selection rule ``chanwatch-case/2``).
 
 A record belongs to case ``REF`` when
 
@@ -10,18 +10,27 @@ A record belongs to case ``REF`` when
    lies inside that authorization's window: from the earliest ``valid_from``
    (else its first record) to the latest ``valid_until``, cut short by an
    ``authorization.revoked`` / ``authorization.expired`` record (for example
-   ``media.hashed`` and ``match`` records, which are about a channel, not a case).
+   ``media.hashed`` and ``match`` records, which are about a channel, not a case),
+   or
+4. it is a ``watch.*`` record naming no case about a watch (``watch`` field, or
+   subject ``watch:W``) that a ``request.*`` or ``watch.*`` record of the case
+   links to the case (its ``watch`` field), from that first link on (``seq`` not
+   below it): the watch's assignment, join, channel binding, state changes and
+   end. A watch shared by two cases' requests is in both bundles from the
+   moment each case linked it.
 
 A record that names another case or another case's authorization is never
-selected, even when its channel is shared: rule 3 only applies to records that
-name no case at all. ``--from``/``--to`` restrict the selection by ``at``, except
-for the case's ``authorization.*`` records, which are always included because
-the rest cannot be judged without them.
+selected, even when its channel or watch is shared: rules 3 and 4 only apply to
+records that name no case at all. ``--from``/``--to`` restrict the selection by
+``at``, except for the legal basis: the case's ``authorization.*``,
+``request.*`` and ``watch.*`` records and those of rule 4 are always included,
+because the rest cannot be judged without them.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,6 +98,10 @@ class Selection:
     scopes: dict[str, AuthScope]
 
 
+SELECTION_RULE = "chanwatch-case/2"
+_LEGAL_BASIS = ("authorization.", "request.", "watch.")
+
+
 async def select_case(
     conn: aiosqlite.Connection,
     case: str,
@@ -109,10 +122,50 @@ async def select_case(
         where.append("(case_ref IS NULL AND authz IS NULL AND channel IN "
                      f"({','.join('?' * len(channels))}))")
         args += channels
-    auth_seqs = {r.seq for r in auth_rows}
     fetched = await _fetch(conn, " OR ".join(where), args)
-    rows = await asyncio.to_thread(_filter, fetched, auth_seqs, scopes, date_from, date_to)
+    always = {r[0] for r in fetched if r[6] == case and str(r[1]).startswith(_LEGAL_BASIS)}
+    links = watch_links(r for r in fetched if r[0] in always)
+    if links:
+        watch_rows = [r for r in await _fetch(
+            conn, "case_ref IS NULL AND type LIKE 'watch.%'", []) if _linked(r, links)]
+        always.update(r[0] for r in watch_rows)
+        known = {r[0] for r in fetched}
+        fetched = sorted([*fetched, *(r for r in watch_rows if r[0] not in known)],
+                         key=lambda r: int(r[0]))
+    rows = await asyncio.to_thread(_filter, fetched, always, scopes, date_from, date_to)
     return Selection(case, rows, scopes)
+
+
+def _watch_of(record: dict[str, Any]) -> str | None:
+    watch = record.get("watch")
+    if isinstance(watch, str):
+        return watch
+    subject = record.get("subject")
+    if isinstance(subject, str) and subject.startswith("watch:"):
+        return subject[len("watch:"):]
+    return None
+
+
+def watch_links(rows: Iterable[Any]) -> dict[str, int]:
+    """Watch id -> seq of the first of ``rows`` (the case's legal-basis records)
+    that names it."""
+    links: dict[str, int] = {}
+    for row in rows:
+        try:
+            watch = _watch_of(canonical.loads(blob(row[4])))
+        except canonical.CanonicalError:
+            continue
+        if watch is not None and watch not in links:
+            links[watch] = int(row[0])
+    return links
+
+
+def _linked(row: Any, links: dict[str, int]) -> bool:
+    try:
+        watch = _watch_of(canonical.loads(blob(row[4])))
+    except canonical.CanonicalError:
+        return False
+    return watch is not None and watch in links and int(row[0]) >= links[watch]
 
 
 async def _fetch(conn: aiosqlite.Connection, where: str, args: list[str]) -> list[Any]:
@@ -123,16 +176,17 @@ async def _fetch(conn: aiosqlite.Connection, where: str, args: list[str]) -> lis
 
 def _filter(
     fetched: list[Any],
-    auth_seqs: set[int],
+    always: set[int],
     scopes: dict[str, AuthScope],
     date_from: str | None,
     date_to: str | None,
 ) -> list[LedgerRow]:
-    """Apply the time limits and the channel windows (in a worker thread)."""
+    """Apply the time limits and the channel windows (in a worker thread) to all
+    but the legal basis (``always``)."""
     rows: list[LedgerRow] = []
     with gc_paused():
         for seq, rtype, at, actor, record, leaf, case_ref, authz, channel in fetched:
-            if seq not in auth_seqs:
+            if seq not in always:
                 if date_from is not None and at < date_from:
                     continue
                 if date_to is not None and at > date_to:

@@ -114,15 +114,19 @@ def test_key_checkpoint_export_verify(
     assert "exported case K-1: 5 records" in out
     monkeypatch.delenv("CHANWATCH_TOKEN")  # verifying needs no account
 
-    code, out, _ = run("evidence", "verify", "k1.zip", "--key", vkey)
+    code, out, _ = run("evidence", "verify", "k1.zip", "--key", vkey, "--case", "K-1")
     assert code == 0 and out.splitlines()[-1].startswith("VERIFIED: case K-1, 5 records")
     (env / "trusted.vkey").write_text(vkey + "\n")
     assert run("evidence", "verify", "k1.zip", "--key", "trusted.vkey")[0] == 0
-    code, out, _ = run("evidence", "verify", "k1.zip")  # pinned: this installation's key
-    assert code == 0 and "NOT pinned" not in out
+    code, out, _ = run("evidence", "verify", "k1.zip")  # trusted: this installation's key
+    assert code == 0 and "not checked" not in out
     monkeypatch.setenv("CHANWATCH_LEDGER__SIGNING_KEY_FILE", str(env / "elsewhere.key"))
     code, out, _ = run("evidence", "verify", "k1.zip")  # a machine without the key
-    assert code == 0 and "key NOT pinned" in out and "compare it with the vkey" in out
+    assert code == 3 and "not checked: no trusted key" in out
+    (env / "keys.txt").write_text(f"# the unit's ledger\n{vkey}\n")
+    monkeypatch.setenv("CHANWATCH_LEDGER__TRUSTED_KEYS_FILE", str(env / "keys.txt"))
+    assert run("evidence", "verify", "k1.zip")[0] == 0  # the trusted-keys file of settings
+    monkeypatch.delenv("CHANWATCH_LEDGER__TRUSTED_KEYS_FILE")
     monkeypatch.setenv("CHANWATCH_LEDGER__SIGNING_KEY_FILE", str(env / "ledger.key"))
 
     code, out, _ = run("evidence", "verify-db")
@@ -149,7 +153,8 @@ def test_verify_fails_with_status_1_and_names_the_problem(
     assert code == 1
     assert "FAIL: records.jsonl: SHA-256 is" in out
     assert "FAIL: records.jsonl line 3: its leaf hash is" in out
-    assert out.splitlines()[-1].startswith("NOT VERIFIED")
+    assert "have selection_sha256" in out
+    assert out.splitlines()[-1].startswith("NOT VERIFIED: 3 problems (listed above)")
 
 
 def test_only_a_supervisor_exports(
