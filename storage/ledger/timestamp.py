@@ -19,6 +19,7 @@ line), so the token shows that this signed tree head existed at its time.
 from __future__ import annotations
 
 import hashlib
+import re
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -85,6 +86,15 @@ def _signer_name(resp: TimeStampResponse) -> str:
     return "unknown TSA"
 
 
+def _reason(exc: Exception) -> str:
+    """The readable part of a verification error (OpenSSL's error stack is long)."""
+    text = " ".join(str(exc).split())
+    found = re.findall(r'Verify error: ([^"]+)"', text)
+    if found:
+        return str(found[-1])
+    return text if len(text) <= 200 else text[:200] + "..."
+
+
 def check(response: bytes, data: bytes, roots: tuple[x509.Certificate, ...],
           nonce: int | None = None) -> TokenInfo:
     """Accept ``response`` (a DER TimeStampResp) as a timestamp of ``data``
@@ -115,8 +125,8 @@ def check(response: bytes, data: bytes, roots: tuple[x509.Certificate, ...],
     try:
         builder.build().verify(resp, expected)
     except VerificationError as exc:
-        raise TimestampError(f"the token's signature or TSA certificate is not trusted: "
-                             f"{' '.join(str(exc).split())}") from None
+        raise TimestampError(f"the token's signature or TSA certificate is not trusted at the "
+                             f"token's time {info.gen_time.isoformat()}: {_reason(exc)}") from None
     return TokenInfo(info.gen_time.astimezone(UTC), _signer_name(resp), info.serial_number)
 
 
