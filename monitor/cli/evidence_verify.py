@@ -134,8 +134,9 @@ def write_report(ctx: CliContext, report: VerifyReport) -> None:
             say(ctx, f"FAIL: {problem}")
         if report.more:
             say(ctx, f"FAIL: ... and {report.more} more problems")
-    for item in report.unchecked:
-        say(ctx, f"not checked: {item}")
+    if report.status == UNCHECKED:
+        for item in report.unchecked:
+            say(ctx, f"not checked: {item}")
     if report.status == VERIFIED:
         say(ctx, f"VERIFIED: {what}")
     elif report.status == NOT_VERIFIED and problems == 1:
