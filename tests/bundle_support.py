@@ -70,6 +70,7 @@ def resign(files: dict[str, bytes], signer: Signer, **declared: int) -> dict[str
     """The manifest's file list made to match ``files`` (sizes from ``declared`` where
     given) and signed by ``signer``: what a forger holding that key would do."""
     manifest = json.loads(files["manifest.json"])
+    manifest["key"] = signer.vkey()
     manifest["files"] = {
         n: {"bytes": str(declared.get(n.replace(".", "_"), len(d))),
             "sha256": hashlib.sha256(d).hexdigest()}
@@ -77,6 +78,16 @@ def resign(files: dict[str, bytes], signer: Signer, **declared: int) -> dict[str
     files["manifest.json"] = json.dumps(manifest, indent=1).encode()
     files["manifest.sig"] = signer.sign(manifest_note_text(files["manifest.json"])).encode()
     return files
+
+
+def forge(files: dict[str, bytes], forger: Signer, **declared: int) -> dict[str, bytes]:
+    """Everything a forger with their own key would redo: the shipped key, the
+    checkpoint's signature, the manifest's key, file list and signature."""
+    checkpoint = files["checkpoint.txt"].decode()
+    files = dict(files, **{
+        "public_key.txt": (forger.vkey() + "\n").encode(),
+        "checkpoint.txt": forger.sign(checkpoint[: checkpoint.index("\n\n") + 1]).encode()})
+    return resign(files, forger, **declared)
 
 
 def deep_json(levels: int) -> bytes:

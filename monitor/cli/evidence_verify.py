@@ -126,9 +126,10 @@ def write_report(ctx: CliContext, report: VerifyReport) -> None:
             f"key {report.key}")
     if report.timestamp:
         what += f", timestamp {report.timestamp}"
-    for note in report.notes:
-        say(ctx, f"note: {note}")
     problems = len(report.problems) + report.more
+    if not problems:
+        for note in report.notes:
+            say(ctx, f"note: {note}")
     if problems > 1:
         for problem in report.problems:
             say(ctx, f"FAIL: {problem}")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import aiosqlite
 import pytest
+from tsa_support import closed_port_url, make_tsa, serve
 
 from monitor.access.users import Users
 from monitor.cli import main
@@ -188,3 +189,39 @@ def test_clear_errors(env: Path, tokens: dict[str, str], monkeypatch: pytest.Mon
     assert code == 2 and "case 'K-404' has no records" in err
     code, _, err = run("evidence", "export", "--case", "K-1", "--from", "yesterday", "-o", "x.zip")
     assert code == 2 and "not a date or time" in err
+
+
+def test_timestamps_status_and_a_tsa_that_was_down(
+    env: Path, tokens: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the TSA down, `evidence checkpoint` still signs and `evidence status` shows the
+    gap (exit 1); once the TSA answers, `checkpoint` retries it and status is clean; an
+    export is then timestamped and verifies with the TSA's CA (exit 0), without it exit 3."""
+    as_user(monkeypatch, tokens["adm"])
+    vkey = run("evidence", "key", "--generate")[1].strip()
+    seed(env / "cw.db")
+    tsa = make_tsa(env / "tsa")
+    monkeypatch.setenv("CHANWATCH_LEDGER__TIMESTAMP__URL", closed_port_url())
+    monkeypatch.setenv("CHANWATCH_LEDGER__TIMESTAMP__CA_FILE", str(tsa.ca.pem))
+    monkeypatch.setenv("CHANWATCH_LEDGER__TIMESTAMP__TIMEOUT", "2s")
+    as_user(monkeypatch, tokens["sue"])
+    code, out, err = run("evidence", "checkpoint")
+    assert code == 0 and out.startswith("unit.test/chanwatch\n"), err
+    code, out, _ = run("evidence", "status")
+    assert code == 1
+    assert "timestamp gap: checkpoint #1" in out and "TSA unreachable" in out, out
+    with serve(tsa):
+        monkeypatch.setenv("CHANWATCH_LEDGER__TIMESTAMP__URL", tsa.url)
+        assert run("evidence", "checkpoint")[0] == 0
+        code, out, _ = run("evidence", "status")
+        assert code == 0 and "gap" not in out and "newest timestamp: checkpoint #" in out, out
+        code, out, err = run("evidence", "export", "--case", "K-1", "-o", "k1.zip")
+        assert code == 0 and "timestamp: 20" in out, err
+    monkeypatch.delenv("CHANWATCH_TOKEN")
+    monkeypatch.delenv("CHANWATCH_LEDGER__TIMESTAMP__CA_FILE")
+    monkeypatch.delenv("CHANWATCH_LEDGER__TIMESTAMP__URL")
+    code, out, _ = run("evidence", "verify", "k1.zip", "--key", vkey, "--tsa-ca",
+                       str(tsa.ca.pem))
+    assert code == 0 and "timestamp 20" in out and "by CN=Test TSA" in out, out
+    code, out, _ = run("evidence", "verify", "k1.zip", "--key", vkey)
+    assert code == 3 and "not checked: timestamp: checkpoint.tsr (by CN=Test TSA)" in out, out
