@@ -136,6 +136,8 @@ def write_report(ctx: CliContext, report: VerifyReport) -> None:
         if report.more:
             say(ctx, f"FAIL: ... and {report.more} more problems")
     if report.status == UNCHECKED:
+        for item in report.checked:
+            say(ctx, f"checked: {item}")
         for item in report.unchecked:
             say(ctx, f"not checked: {item}")
     if report.status == VERIFIED:

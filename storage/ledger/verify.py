@@ -65,7 +65,9 @@ class VerifyReport(Findings):
     key: str | None = None
     pinned: bool = False
     timestamp: str | None = None
-    #: What could not be checked against something the user trusts.
+    #: What was checked (however far it got), and what could not be checked
+    #: against something the user trusts.
+    checked: list[str] = field(default_factory=list)
     unchecked: list[str] = field(default_factory=list)
     #: Why the file could not be read at all (then nothing was checked).
     unreadable: str | None = None
@@ -140,6 +142,8 @@ def _claims(bz: BundleZip, trusted: Sequence[Verifier], report: VerifyReport,
         report.fail(f"manifest.json: not a valid manifest ({exc})")
         raise _Stop from None
     report.case = claims.case
+    report.checked.append(f"the ZIP's structure within the limits; manifest.sig over "
+                          f"manifest.json under key {signer.name}+{signer.key_id.hex()}")
     if claims.key != signer.vkey():
         report.fail(f"manifest.json: names key {claims.key}, but was signed by {signer.vkey()}")
     return claims, signer
@@ -172,6 +176,7 @@ def _read_files(bz: BundleZip, claims: Claims, report: VerifyReport) -> dict[str
             continue
         if got != digest:
             report.fail(f"{name}: SHA-256 is {got}, manifest.json says {digest}")
+    report.checked.append(f"{len(claims.files)} files against the manifest's sizes and SHA-256")
     return files
 
 
@@ -232,6 +237,7 @@ def _check_timestamp(files: dict[str, bytes], claims: Claims,
         report.fail(f"{TIMESTAMP}: {exc}")
         return
     report.timestamp = f"{info.time.isoformat()} by {info.tsa}"
+    report.checked.append(f"the RFC 3161 timestamp of {report.timestamp}")
 
 
 def _verify(bz: BundleZip, trusted: Sequence[Verifier], previous: str | None,
@@ -254,6 +260,7 @@ def _verify(bz: BundleZip, trusted: Sequence[Verifier], previous: str | None,
         report.fail(f"checkpoint.txt: {exc}")
         return
     report.tree_size = cp.size
+    report.checked.append(f"checkpoint.txt's signature (tree size {cp.size})")
     if (cp.size, cp.root.hex()) != (claims.checkpoint_size, claims.checkpoint_root):
         report.fail(f"checkpoint.txt: size {cp.size}, root {cp.root.hex()}; the signed manifest "
                     f"claims size {claims.checkpoint_size}, root {claims.checkpoint_root}")
@@ -264,9 +271,12 @@ def _verify(bz: BundleZip, trusted: Sequence[Verifier], previous: str | None,
         with gc_paused():
             parsed = check_records(lines, files["proofs.jsonl"], cp, report, depth)
         _check_claimed_records(parsed, lines, claims, report)
+        report.checked.append(f"{len(lines)} records: canonical form, leaf hashes, inclusion "
+                              "proofs, ledger order, and that they are the claimed selection")
         if previous is not None:
             check_previous(files.get("consistency.jsonl", b""), cp, previous, signer, report,
                            depth)
+            report.checked.append("consistency with the previous checkpoint")
     _check_timestamp(files, claims, tsa_roots, report)
 
 
