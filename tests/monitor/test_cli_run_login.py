@@ -32,6 +32,7 @@ async def chanwatch(
 ) -> tuple[int, str, str]:
     full = {k: v for k, v in os.environ.items() if not k.startswith("CHANWATCH_")}
     full.update(env)
+    full["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])  # the code under test
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "monitor.cli", *args, cwd=cwd, env=full,
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
