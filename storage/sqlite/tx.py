@@ -19,6 +19,7 @@ from storage.sqlite.access_repos import (
 from storage.sqlite.capture_repos import SQLiteChannels, SQLiteMedia, SQLitePosts, SQLiteWatches
 from storage.sqlite.ledger_checkpoints import SQLiteCheckpoints, SQLiteWitnessAcks
 from storage.sqlite.ledger_rows import SQLiteLedger
+from storage.sqlite.ledger_timestamps import SQLiteTimestamps
 from storage.sqlite.review_repos import SQLiteAlerts, SQLiteAudit, SQLiteBanks, SQLiteNotices
 
 
@@ -26,7 +27,7 @@ class SQLiteTransaction:
     __slots__ = (
         "_conn", "_now", "_read_only", "accounts", "alerts", "audit", "authorizations", "banks",
         "cases", "channels", "checkpoints", "ledger", "media", "notices", "posts", "requests",
-        "tokens", "users", "watches", "witness_acks",
+        "timestamps", "tokens", "users", "watches", "witness_acks",
     )
 
     def __init__(self, conn: aiosqlite.Connection, now: datetime, *, read_only: bool) -> None:
@@ -50,6 +51,7 @@ class SQLiteTransaction:
         self.accounts = SQLiteAccounts(conn)
         self.checkpoints = SQLiteCheckpoints(conn)
         self.witness_acks = SQLiteWitnessAcks(conn)
+        self.timestamps = SQLiteTimestamps(conn)
 
     @property
     def now(self) -> datetime:
