@@ -11,7 +11,6 @@ import subprocess
 import zipfile
 from pathlib import Path
 
-import aiosqlite
 import pytest
 from tsa_support import closed_port_url, make_ca, make_tsa, serve
 
@@ -23,16 +22,17 @@ from storage.ledger.note import Signer
 from storage.ledger.status import ledger_status, status_lines
 from storage.ledger.timestamp import Tsa
 from storage.ledger.verify import verify_bundle
+from storage.repos import Transaction
 from storage.sqlite import SQLiteStore
 
 ORIGIN = "chanwatch.test/ledger"
 
 
-async def fill(conn: aiosqlite.Connection) -> None:
-    await append_record(conn, "authorization.granted", "sup1", {
+async def fill(tx: Transaction) -> None:
+    await append_record(tx, "authorization.granted", "sup1", {
         "case": "K-1", "authorization": "A-1", "channels": [100]})
     for i in range(3):
-        await append_record(conn, "post.captured", "service:monitor", {
+        await append_record(tx, "post.captured", "service:monitor", {
             "channel": 100, "message": i, "authorization": "A-1", "text_sha256": "00"})
 
 
@@ -47,22 +47,22 @@ async def test_tsa_down_leaves_a_visible_gap_that_the_job_fills(
     """With the TSA down the checkpoint is still signed; status names the gap and why;
     when the TSA is back the next job run (no new records) stamps it and the gap goes."""
     tsa = make_tsa(tmp_path / "tsa")
-    await store.write(fill)
+    await store.transaction(fill)
     down = Tsa(closed_port_url(), (tsa.ca.cert,), timeout=2)
     first = await checkpoint_job(store, signer, ORIGIN, tsa=down)
     assert first.tree_size == 4
-    status = await store.read(ledger_status)
+    status = await store.snapshot(ledger_status)
     assert [g.checkpoint_id for g in status.gaps] == [first.id] and status.unstamped_latest
     lines = status_lines(status, down.url)
     assert any(f"timestamp gap: checkpoint #{first.id} (size 4" in ln and "TSA unreachable" in ln
                for ln in lines), lines
     await checkpoint_job(store, signer, ORIGIN, tsa=down)  # still down: one more attempt
-    assert (await store.read(ledger_status)).gaps[0].attempts == 2
+    assert (await store.snapshot(ledger_status)).gaps[0].attempts == 2
 
-    await store.write(lambda c: append_record(c, "login", "op1", {}))
+    await store.transaction(lambda tx: append_record(tx, "login", "op1", {}))
     with serve(tsa):
         second = await checkpoint_job(store, signer, ORIGIN, tsa=Tsa(tsa.url, (tsa.ca.cert,)))
-    status = await store.read(ledger_status)
+    status = await store.snapshot(ledger_status)
     assert second.id != first.id and not status.gaps and not status.unstamped_latest
     assert tsa.requests == 2  # the new checkpoint, then the earlier gap
     assert status.newest_token is not None and status.newest_token.tsa_name == "CN=Test TSA"
@@ -76,7 +76,7 @@ async def test_a_timestamped_bundle_verifies_and_openssl_agrees(
     TSA's CA here and with `openssl ts -verify`; without the CA it is 'not checked'
     (exit 3), under another CA it fails."""
     tsa = make_tsa(tmp_path / "tsa")
-    await store.write(fill)
+    await store.transaction(fill)
     out = tmp_path / "k1.zip"
     with serve(tsa):
         result = await export_case(store, signer, ORIGIN, case="K-1", actor="sup1", out=out,
@@ -102,7 +102,7 @@ async def test_a_timestamped_bundle_verifies_and_openssl_agrees(
                            "-data", str(tmp_path / "stamped.txt"), "-CAfile", str(tsa.ca.pem)],
                           capture_output=True, text=True, check=False)
     assert "Verification: OK" in done.stdout, done.stdout + done.stderr
-    stored = await store.read(latest_checkpoint)
+    stored = await store.snapshot(latest_checkpoint)
     assert stored is not None and stored.note == note
 
 
@@ -113,7 +113,7 @@ async def test_a_token_of_another_checkpoint_is_caught(
     re-signed with the ledger key) fails on the imprint; an export while the TSA is
     down carries no token, says why, and notes it."""
     tsa = make_tsa(tmp_path / "tsa")
-    await store.write(fill)
+    await store.transaction(fill)
     with serve(tsa):
         cfg = Tsa(tsa.url, (tsa.ca.cert,))
         await export_case(store, signer, ORIGIN, case="K-1", actor="sup1",
