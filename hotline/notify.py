@@ -24,6 +24,8 @@ from typing import Any, Protocol
 
 import structlog
 
+from storage.errors import ChanwatchError
+
 log = structlog.get_logger(__name__)
 
 #: The webhook request's User-Agent and content type.
@@ -77,7 +79,7 @@ def webhook_body(recipients: Sequence[str], subject: str, details: Mapping[str, 
     return json.dumps(doc, sort_keys=True, ensure_ascii=False).encode()
 
 
-class WebhookError(Exception):
+class WebhookError(ChanwatchError):
     """The webhook did not accept a notification (its status or why it failed)."""
 
 
@@ -100,6 +102,8 @@ def _post(url: str, body: bytes, timeout: float) -> int:
     except (urllib.error.URLError, OSError, TimeoutError) as exc:
         reason = getattr(exc, "reason", exc)
         raise WebhookError(f"{type(reason).__name__}: {reason}") from None
+    except ValueError:  # http.client.InvalidURL: its text quotes the URL, a secret
+        raise WebhookError("the webhook URL cannot be used (its host or port is invalid)") from None
     if not 200 <= status < 300:
         raise WebhookError(f"status {status}")
     return status

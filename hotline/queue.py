@@ -27,7 +27,7 @@ from typing import Any, Final, get_args
 import aiosqlite
 
 from storage import access as access_queries
-from storage.errors import IllegalTransition, NotFound
+from storage.errors import NotFound, Refused
 from storage.models import Alert, AlertState
 from storage.sqlite import SQLiteStore
 from storage.sqlite import alerts as alert_ops
@@ -41,7 +41,7 @@ DECISIONS: Final[dict[str, AlertState]] = {"confirm": "confirmed", "dismiss": "d
 OVERRULING_ROLE: Final = "supervisor"
 
 
-class DecisionRefused(IllegalTransition):
+class DecisionRefused(Refused, ValueError):
     """A change the queue's rules refuse (no note, someone else's claim)."""
 
 

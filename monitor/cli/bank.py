@@ -24,7 +24,9 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from handlers.banks import FORMATS, ParseResult, UnknownFormatError, parse_bank
+from handlers.banks import FORMATS, ParseResult, UnknownFormatError
+from handlers.banks.model import check_bank_name
+from handlers.banks.reader import read_bank
 from monitor.cli.common import (
     CliContext,
     SubParsers,
@@ -99,13 +101,6 @@ def bank_row(info: BankInfo, feedback: BankFeedback | None = None) -> dict[str, 
     }
 
 
-def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"cannot read bank file {path}: {exc.strerror or exc}") from None
-
-
 def _errors_line(path: Path, result: ParseResult) -> str:
     shown = "; ".join(str(e) for e in result.errors[:SHOW_ERRORS])
     more = len(result.errors) - SHOW_ERRORS
@@ -150,10 +145,15 @@ async def _withdrawn_entries(
 async def cmd_import(args: argparse.Namespace, ctx: CliContext) -> int:
     if args.threshold is not None and not 0 <= args.threshold <= 256:
         raise UsageError(f"--threshold must be a Hamming distance 0..256, not {args.threshold}")
-    data = _read(args.file)
+    check_bank_name(args.name, ctx.settings.limits.name_chars)
     try:
         result = await asyncio.to_thread(
-            parse_bank, data, args.format, category=args.category, source_ref=args.source_ref
+            read_bank,
+            args.file,
+            args.format,
+            category=args.category,
+            source_ref=args.source_ref,
+            limits=ctx.settings.limits.bank(),
         )
     except UnknownFormatError as exc:
         raise UsageError(f"{args.file}: {exc}") from None

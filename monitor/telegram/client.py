@@ -22,6 +22,7 @@ from telethon.sessions import SQLiteSession, StringSession
 from telethon.sessions.abstract import Session
 
 from monitor.settings import Settings
+from storage.errors import Refused
 
 log = structlog.get_logger(__name__)
 
@@ -29,7 +30,7 @@ SESSION_SUFFIX = ".session"
 ReconnectHook = Callable[[], Awaitable[None]]
 
 
-class SessionError(Exception):
+class SessionError(Refused):
     """The session cannot be used (unsafe permissions, missing, unreadable)."""
 
 

@@ -24,6 +24,7 @@ from telethon.sessions import StringSession
 from telethon.tl import functions
 
 from monitor.telegram.client import ClientConfig, build_client, secure_session_after_login
+from storage.errors import Refused
 
 log = structlog.get_logger(__name__)
 
@@ -31,7 +32,7 @@ Ask = Callable[[str], Awaitable[str]]
 ATTEMPTS = 3
 
 
-class LoginError(Exception):
+class LoginError(Refused):
     """Login did not succeed; the message says why."""
 
 

@@ -23,6 +23,7 @@ from typing import Any
 import aiosqlite
 import structlog
 
+from storage.errors import ChanwatchError
 from storage.ledger.canonical import format_time
 from storage.ledger.db import TxRunner
 from storage.ledger.ledger import read_leaf_hashes
@@ -33,7 +34,7 @@ from storage.ledger.witness import submit_checkpoint
 log = structlog.get_logger(__name__)
 
 
-class InconsistentLedger(RuntimeError):
+class InconsistentLedger(ChanwatchError, RuntimeError):
     """The stored ledger no longer extends the last signed checkpoint."""
 
 

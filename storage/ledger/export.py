@@ -35,6 +35,7 @@ from pathlib import Path
 import aiosqlite
 import structlog
 
+from storage.errors import InvalidInput
 from storage.ledger import canonical
 from storage.ledger.checkpoint import StoredCheckpoint, list_checkpoints, sign_checkpoint
 from storage.ledger.db import TxRunner
@@ -52,7 +53,7 @@ BUNDLE_FORMAT = "chanwatch-evidence-bundle/1"
 MANIFEST = "manifest.json"
 
 
-class ExportError(RuntimeError):
+class ExportError(InvalidInput, RuntimeError):
     """Nothing to export, or the bundle cannot be written."""
 
 

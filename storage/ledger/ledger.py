@@ -46,6 +46,7 @@ from typing import Any
 import aiosqlite
 import structlog
 
+from storage.errors import InvalidInput
 from storage.ledger import canonical
 from storage.ledger.merkle import leaf_hash
 
@@ -86,7 +87,7 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
-class LedgerError(ValueError):
+class LedgerError(InvalidInput, ValueError):
     """A record that cannot be appended; the message says which field is wrong."""
 
 

@@ -15,7 +15,7 @@ from datetime import datetime
 
 import aiosqlite
 
-from storage.errors import InvalidBankEntry, NotFound, StoreError
+from storage.errors import AlreadyExists, InvalidBankEntry, NotFound
 from storage.models import BankEntry, BankEntryIn, BankInfo
 from storage.sqlite import audit
 from storage.sqlite.codec import from_db, to_db
@@ -120,7 +120,7 @@ async def create_bank(
             (name, threshold, to_db(now), actor),
         )
     except sqlite3.IntegrityError as exc:
-        raise StoreError(f"a hash bank named {name!r} already exists") from exc
+        raise AlreadyExists(f"a hash bank named {name!r} already exists") from exc
     info = await get_bank(conn, name)
     assert info is not None
     await audit.append(

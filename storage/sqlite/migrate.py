@@ -22,8 +22,9 @@ from pathlib import Path
 import aiosqlite
 import structlog
 
-from storage.errors import MigrationError
+from storage.errors import DatabaseError, MigrationError, setting_label
 from storage.sqlite.codec import to_db
+from storage.sqlite.errors import database_error
 
 log = structlog.get_logger(__name__)
 
@@ -128,12 +129,15 @@ async def apply_migrations(
     conn: aiosqlite.Connection,
     migrations: list[Migration],
     now: Callable[[], datetime],
+    path: Path | str = "the database",
 ) -> list[int]:
     """Apply the pending ``migrations`` on ``conn`` (autocommit mode) in order.
 
     Returns the versions this call applied (another process may have applied
-    some of them meanwhile; those are skipped).
+    some of them meanwhile; those are skipped). A database ``path`` that holds
+    tables but no ``schema_migrations`` belongs to another program: refused.
     """
+    await _refuse_foreign(conn, path)
     await conn.execute(_CREATE_TABLE)
     applied = await _applied(conn)
     _check_known(applied, migrations)
@@ -159,10 +163,28 @@ async def apply_migrations(
             raise MigrationError(f"migration {m.file} failed: {exc}") from exc
         except sqlite3.Error as exc:
             await _rollback(conn)
+            about_file = database_error(exc, path)
+            if about_file is not None:
+                raise about_file from exc
             raise MigrationError(f"migration {m.file} failed: {exc}") from exc
         log.info("migration applied", version=m.version, file=m.file)
         done.append(m.version)
     return done
+
+
+async def _refuse_foreign(conn: aiosqlite.Connection, path: Path | str) -> None:
+    rows = await conn.execute_fetchall(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%' "
+        "ORDER BY name"
+    )
+    tables = [str(r[0]) for r in rows]
+    if tables and "schema_migrations" not in tables:
+        shown = ", ".join(tables[:5]) + (", ..." if len(tables) > 5 else "")
+        raise DatabaseError(
+            f"database {path} is not a chanwatch database (it holds tables of another "
+            f"program: {shown}): check {setting_label('database.path')} and --config",
+            str(path),
+        )
 
 
 async def _rollback(conn: aiosqlite.Connection) -> None:
