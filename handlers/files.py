@@ -52,12 +52,8 @@ class BoundedFile:
     def _count(self, data: bytes, max_bytes: int, setting: str) -> bytes:
         self.consumed += len(data)
         if self.consumed > max_bytes:
-            raise LimitExceeded(
-                self.name,
-                f"more than {format_size(max_bytes)}",
-                format_size(max_bytes),
-                setting,
-            )
+            limit = format_size(max_bytes)
+            raise LimitExceeded(self.name, "more bytes than allowed", limit, setting)
         return data
 
     def readline(self, limit: int) -> bytes:

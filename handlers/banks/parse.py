@@ -87,10 +87,9 @@ def detect_format(text: str, json_depth: int = DEFAULT_JSON_DEPTH) -> str:
     if not lines:
         raise UnknownFormatError("empty file")
     first = lines[0]
-    if first.lower().replace(" ", "").startswith("hash_type,") or first.lower().startswith(
-        "hash_value,"
-    ):
-        return "csv"
+    cells = [c.strip().strip('"').lower() for c in first.split(",")]
+    if cells[0] in ("hash_type", "hash_value") or {"hash_type", "hash_value"} <= set(cells):
+        return "csv"  # the header; its columns in any order, others ignored
     parts = first.split(",")
     if len(parts) == 4 and parts[0].strip().isdigit() and len(parts[2].strip()) == 64:
         return "vpdq"

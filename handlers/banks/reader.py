@@ -89,7 +89,7 @@ class _Reading:
         most = self.limits.line_bytes
         return LimitExceeded(
             f"{self.file.name} line {self.number}",
-            f"a line longer than {format_size(most)}",
+            "a line longer than allowed",
             f"{format_size(most)} per line",
             "limits.line_bytes",
         )

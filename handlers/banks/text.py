@@ -74,7 +74,7 @@ def parse_csv(
             if "field limit" in str(exc):
                 raise LimitExceeded(
                     f"line {end + 1}",
-                    f"a field longer than {line_bytes} characters",
+                    "a field longer than allowed (a quoted field spanning lines?)",
                     f"{line_bytes} bytes per line",
                     "limits.line_bytes",
                 ) from None

@@ -137,7 +137,7 @@ async def apply_migrations(
     some of them meanwhile; those are skipped). A database ``path`` that holds
     tables but no ``schema_migrations`` belongs to another program: refused.
     """
-    await _refuse_foreign(conn, path)
+    await refuse_foreign(conn, path)
     await conn.execute(_CREATE_TABLE)
     applied = await _applied(conn)
     _check_known(applied, migrations)
@@ -172,7 +172,9 @@ async def apply_migrations(
     return done
 
 
-async def _refuse_foreign(conn: aiosqlite.Connection, path: Path | str) -> None:
+async def refuse_foreign(conn: aiosqlite.Connection, path: Path | str) -> None:
+    """DatabaseError when the database holds tables but not ``schema_migrations``:
+    it belongs to another program (checked before anything is written to it)."""
     rows = await conn.execute_fetchall(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%' "
         "ORDER BY name"

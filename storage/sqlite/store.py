@@ -39,7 +39,12 @@ from storage.sqlite.connect import FileMode, Synchronous, connect, enable_wal
 from storage.sqlite.errors import read_only as read_only_error
 from storage.sqlite.errors import translated
 from storage.sqlite.matching_ops import MatchingOperations
-from storage.sqlite.migrate import Migration, apply_migrations, load_migrations
+from storage.sqlite.migrate import (
+    Migration,
+    apply_migrations,
+    load_migrations,
+    refuse_foreign,
+)
 from storage.sqlite.operations import StoreOperations
 from storage.sqlite.read_only import check_read_only_schema, read_only_mode, unwritable
 from storage.sqlite.readers import ReaderPool
@@ -111,6 +116,7 @@ class SQLiteStore(StoreOperations, MatchingOperations):
             self.path, busy_timeout=self._busy_timeout, synchronous=self._synchronous
         )
         try:
+            await refuse_foreign(conn, self.path)  # before WAL: leave another's file alone
             await enable_wal(conn, self.path)
             applied = await apply_migrations(conn, migrations, self.clock, self.path)
         except sqlite3.Error as exc:
