@@ -15,6 +15,7 @@ never post text. The webhook's URL is never logged (it often carries a token).
 from __future__ import annotations
 
 import asyncio
+import http.client
 import json
 import urllib.error
 import urllib.request
@@ -102,8 +103,10 @@ def _post(url: str, body: bytes, timeout: float) -> int:
     except (urllib.error.URLError, OSError, TimeoutError) as exc:
         reason = getattr(exc, "reason", exc)
         raise WebhookError(f"{type(reason).__name__}: {reason}") from None
-    except ValueError:  # http.client.InvalidURL: its text quotes the URL, a secret
+    except (ValueError, http.client.InvalidURL):  # their text quotes the URL, a secret
         raise WebhookError("the webhook URL cannot be used (its host or port is invalid)") from None
+    except http.client.HTTPException as exc:  # a broken answer
+        raise WebhookError(f"{type(exc).__name__}: {exc}") from None
     if not 200 <= status < 300:
         raise WebhookError(f"status {status}")
     return status

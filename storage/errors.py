@@ -21,9 +21,10 @@ to HTTP statuses (``hotline/http_errors.py``). Anything that is not a
 ``ChanwatchError`` reaching an interface is a bug: the CLI's last-resort
 handler reports it with an incident id.
 
-Categories come first in a class's bases only after the package's own base, and
-the built-in bases callers catch (``ValueError``, ``LookupError``) stay where
-they were, so ``except ValueError`` keeps working.
+A class names its category among its bases (after a base of its own such as
+:class:`StoreError`, if any) and keeps the built-in bases callers catch
+(``ValueError``, ``LookupError``, ``RuntimeError``), so ``except ValueError``
+keeps working. ``tests/storage/test_errors.py`` checks every class.
 
 ``storage`` is the ground floor, so every package may import this module.
 """

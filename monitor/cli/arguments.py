@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from monitor.settings import LimitSettings
-from storage.errors import LimitExceeded
+from storage.errors import InvalidInput, LimitExceeded
 
 #: Ids are SQLite INTEGER row ids: 1 .. 2^63-1.
 MAX_ROW_ID = 2**63 - 1
@@ -53,24 +53,32 @@ def _shown(text: str, most: int = 40) -> str:
 
 
 def check_arguments(args: argparse.Namespace, limits: LimitSettings) -> None:
-    """Refuse any argument longer than ``limits.argument_chars`` (LimitExceeded)."""
+    """Refuse any argument longer than ``limits.argument_chars`` (LimitExceeded),
+    and text that is not UTF-8 (a file name may be any bytes; a name or a note not)."""
     limit = limits.argument_chars
     for name, value in vars(args).items():
         if name in _NOT_ARGUMENTS:
             continue
         for text in _texts(value):
-            if len(text) > limit:
+            if len(str(text)) > limit:
                 raise LimitExceeded(
                     f"argument {name}",
-                    f"{len(text)} characters",
+                    f"{len(str(text))} characters",
                     f"{limit} characters",
                     "limits.argument_chars",
                 )
+            if isinstance(text, str):
+                try:
+                    text.encode("utf-8")
+                except UnicodeEncodeError as exc:
+                    raise InvalidInput(
+                        f"argument {name}: not UTF-8 text (byte {exc.start + 1})"
+                    ) from None
 
 
-def _texts(value: object) -> Iterable[str]:
+def _texts(value: object) -> Iterable[str | Path]:
     if isinstance(value, str | Path):
-        yield str(value)
+        yield value
     elif isinstance(value, list | tuple):
         for item in value:
             yield from _texts(item)

@@ -67,6 +67,8 @@ ARGUMENTS: list[tuple[str, list[str], str]] = [
     ("threshold", ["bank", "import", "b", "x.csv", "--threshold", str(10**30)],
      "--threshold must be a Hamming distance 0..256"),
     ("command", ["frobnicate"], "invalid choice: 'frobnicate'"),
+    ("not-utf8", ["case", "open", "K-\udcff", "--title", "t", "--supervisor", "sam"],
+     "argument reference: not UTF-8 text (byte 3)"),
 ]
 
 
@@ -82,3 +84,16 @@ def test_bad_argument(ws: Workspace, name: str, argv: list[str], says: str,
     assert len(lines) == 1 and ": error: " in lines[0] and "Traceback" not in err, err
     assert says in lines[0], lines[0]
     assert ws.snapshot(ignore=("audit", "ledger")) == before
+
+
+def test_a_wrong_token_is_not_echoed(ws: Workspace, capsys: pytest.CaptureFixture[str]) -> None:
+    """A refused token: exit 1 (refused), one line, the token in neither it nor the log."""
+    token = f"cw_{SECRET}_0123456789abcdef"
+    bank = ws.file("ok.csv", "hash_type,hash_value\nmd5," + "3" * 32 + "\n")
+    before = ws.snapshot(ignore=("audit", "ledger"))
+    result = ws.cli("bank", "import", "b", str(bank), env={"CHANWATCH_TOKEN": token})
+    assert result.code == 1
+    assert "refused: the API token is unknown or was revoked" in result.error_line()
+    assert SECRET not in result.err + capsys.readouterr().err
+    assert ws.snapshot(ignore=("audit", "ledger")) == before
+    assert not [row for row in ws.snapshot() if SECRET in row]  # nor in the audit trail
