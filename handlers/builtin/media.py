@@ -36,11 +36,14 @@ from typing import Any
 
 from handlers.context import Context, PipelineConfig
 from handlers.hashing import MediaHashes, encode_frames, hash_media
+from handlers.hashing.pdq import DEFAULT_MAX_PIXELS
+from handlers.hashing.video import DEFAULT_MAX_FRAMES
 from handlers.post import MediaRef, MediaTooLarge, Post
+from storage.errors import ChanwatchError
 from storage.models import Capture, MediaRecord, NewMedia
 
 
-class MediaDownloadFailed(Exception):
+class MediaDownloadFailed(ChanwatchError):
     """Carries the ``failed`` media row and the download's error out of the download."""
 
     def __init__(self, record: MediaRecord, error: Exception) -> None:
@@ -79,13 +82,21 @@ def metadata_only(ref: MediaRef, status: str, reason: str) -> NewMedia:
     )
 
 
-def hashed(ref: MediaRef, data: bytes) -> tuple[NewMedia, MediaHashes]:
+def hashed(
+    ref: MediaRef,
+    data: bytes,
+    *,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_frames: int = DEFAULT_MAX_FRAMES,
+) -> tuple[NewMedia, MediaHashes]:
     """Hash ``data`` (CPU work: call it in a thread): the row to store, and every hash.
 
     Images get their 8 dihedral PDQ variants too, so ``match`` finds rotated or
     flipped reposts.
     """
-    result = hash_media(data, ref.kind, want_dihedral=True)
+    result = hash_media(
+        data, ref.kind, want_dihedral=True, max_pixels=max_pixels, max_frames=max_frames
+    )
     extra: dict[str, Any] = {"sha1": result.sha1}
     if result.vpdq:
         extra["vpdq"] = encode_frames(result.vpdq)
@@ -145,7 +156,13 @@ async def _download_and_hash(ref: MediaRef, post: Post, ctx: Context) -> MediaRe
         ctx.state.media_reused = True
         ctx.log.debug("media_same_bytes", media_id=same.id, file_id=ref.file_id)
         return same
-    new, hashes = await asyncio.to_thread(hashed, ref, data)
+    new, hashes = await asyncio.to_thread(
+        hashed,
+        ref,
+        data,
+        max_pixels=ctx.config.media_max_pixels,
+        max_frames=ctx.config.media_max_frames,
+    )
     record = await ctx.store.add_media(new, capture)
     ctx.state.hashes = hashes
     ctx.log.info(

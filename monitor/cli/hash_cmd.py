@@ -16,8 +16,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+from handlers.files import read_bounded
 from handlers.hashing import MediaHashes, hash_media
 from monitor.cli.common import CliContext, SubParsers
+from monitor.cli.exits import report
+from storage.errors import ChanwatchError
 
 KINDS = ("auto", "photo", "video", "animation", "document", "audio")
 
@@ -65,17 +68,27 @@ def describe(name: str, h: MediaHashes, *, vpdq: bool, dihedral: bool) -> dict[s
 
 
 def run_hash(args: argparse.Namespace, ctx: CliContext) -> int:
-    """Hash each file; a file that cannot be read is reported on stderr (exit 2)."""
+    """Hash each file; a file that cannot be read, or is larger than the setting
+    ``limits.hash_file_bytes``, is reported on stderr (exit 2) and the others
+    are still hashed."""
     status = 0
     kind = "document" if args.kind == "auto" else args.kind
+    media = ctx.settings.media
     for path in args.files:
         try:
-            data = path.read_bytes()
-        except OSError as exc:
-            ctx.stderr.write(f"chanwatch: error: {path}: {exc.strerror or exc}\n")
-            status = 2
+            data = read_bounded(
+                path, ctx.settings.limits.hash_file_bytes, "limits.hash_file_bytes", "file"
+            )
+        except ChanwatchError as exc:
+            status = report(ctx.stderr, exc)
             continue
-        hashes = hash_media(data, kind, want_dihedral=args.dihedral)
+        hashes = hash_media(
+            data,
+            kind,
+            want_dihedral=args.dihedral,
+            max_pixels=media.max_pixels,
+            max_frames=media.max_video_frames,
+        )
         line = describe(str(path), hashes, vpdq=args.vpdq, dihedral=args.dihedral)
         ctx.stdout.write(json.dumps(line, sort_keys=False) + "\n")
     return status

@@ -40,6 +40,7 @@ from typing import Any
 
 import structlog
 
+from storage.errors import InvalidInput
 from storage.ledger import canonical
 from storage.ledger.merkle import leaf_hash
 from storage.ledger.rows import blob, gc_paused
@@ -88,7 +89,7 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
-class LedgerError(ValueError):
+class LedgerError(InvalidInput, ValueError):
     """A record that cannot be appended; the message says which field is wrong."""
 
 
