@@ -36,6 +36,8 @@ FAILURES = {
     "handlers.builtin.media.MediaDownloadFailed",
     "monitor.reconcile.NotCommitted",
     "monitor.cli.common.CliError",
+    "monitor.telegram.layer.LayerMismatchError",
+    "storage.ledger.timestamp.TimestampError",
 }
 #: Control flow that never leaves its module.
 PRIVATE = {"storage.ledger.verify._Stop"}
