@@ -35,6 +35,7 @@ from storage.sqlite.matching_ops import MatchingOperations
 from storage.sqlite.migrate import apply_migrations, load_migrations
 from storage.sqlite.operations import StoreOperations
 from storage.sqlite.readers import ReaderPool
+from storage.sqlite.sweep import SweepOperations
 from storage.sqlite.writer import Writer
 
 log = structlog.get_logger(__name__)
@@ -42,7 +43,7 @@ log = structlog.get_logger(__name__)
 T = TypeVar("T")
 
 
-class SQLiteStore(StoreOperations, MatchingOperations):
+class SQLiteStore(StoreOperations, MatchingOperations, SweepOperations):
     """The store on one SQLite file.
 
     ``batch_size``: most write operations committed together. ``max_batch_delay``
