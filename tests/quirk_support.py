@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +42,7 @@ class Rig:
 @asynccontextmanager
 async def rig(tmp_path: Path, quirks: Quirks) -> AsyncIterator[Rig]:
     """A quirky tgsim, a logged-in monitor client, the store and the pipeline."""
-    sim = await Server.start(tmp_path / "tgsim-state", quirks=quirks)
+    sim = await Server.start(tmp_path / "tgsim-state", quirks=replace(quirks))
     try:
         session = await logged_in_session(sim, tmp_path / "m.session")
         settings = make_settings(sim, session, tmp_path / "r.db")

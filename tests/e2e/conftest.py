@@ -4,12 +4,14 @@ point chanwatch at both, and a running monitor (real Telethon, real SQLite)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from e2e_support import MonitorFactory, logged_in_session, make_settings
+from quirk_support import QUIRKS
 
 from monitor.app import MonitorApp
 from storage.sqlite import SQLiteStore
@@ -17,9 +19,14 @@ from tgsim import Server
 
 
 @pytest.fixture
-async def sim(tmp_path: Path) -> AsyncIterator[Server]:
-    """A tgsim server on a free loopback port with a fresh state directory."""
-    server = await Server.start(tmp_path / "tgsim-state")
+async def sim(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Server]:
+    """A tgsim server on a free loopback port with a fresh state directory.
+
+    Parametrized indirectly with a preset of ``quirk_support.QUIRKS``
+    (``@pytest.mark.parametrize("sim", list(QUIRKS), indirect=True)``) it has
+    that server's quirks; by default it answers as Telegram does."""
+    preset = getattr(request, "param", "telegram")
+    server = await Server.start(tmp_path / "tgsim-state", quirks=replace(QUIRKS[preset]))
     try:
         yield server
     finally:
@@ -44,12 +51,14 @@ async def start_monitor(
     """Factory: ``await start_monitor()`` -> a started MonitorApp (stopped at teardown)."""
     apps: list[MonitorApp] = []
 
-    async def factory(reconcile_interval: str = "2s", **kw: Any) -> MonitorApp:
+    async def factory(
+        reconcile_interval: str = "2s", monitor: dict[str, Any] | None = None, **kw: Any
+    ) -> MonitorApp:
         # These tests exercise the monitor's mechanics on plain watches; the
         # authorization gate is tested with it on in test_authorization_*.py.
         kw.setdefault("access", None)
         settings = make_settings(sim, session_file, db_path,
-                                 reconcile_interval=reconcile_interval)
+                                 reconcile_interval=reconcile_interval, **(monitor or {}))
         app = MonitorApp(settings, watch_sync_every=timedelta(seconds=0.3), **kw)
         apps.append(app)
         await app.start()
