@@ -94,6 +94,7 @@ READ_ONLY = {
     "evidence verify",
     "evidence verify-db",
     "hash",
+    "sweep",
 }
 #: Commands that need no logged-in user, and why.
 NO_USER = {
