@@ -74,6 +74,13 @@ async def recorded_channel(r: Rig, username: str, n: int) -> tuple[Any, Any, lis
             await r.sim.post(other, text="elsewhere")
     await r.client(JoinChannelRequest(InputChannel(ch.id, ch.access_hash)))
     peer = InputPeerChannel(ch.id, ch.access_hash)
-    async for message in r.client.iter_messages(peer, reverse=True, wait_time=0):
-        await r.pipeline.process(to_post(message, account="a"))
+    last, more = 0, True
+    while more:  # Telethon 1.36 ends a reverse iteration from id 0 after one page
+        more = False
+        async for message in r.client.iter_messages(peer, reverse=True, min_id=last,
+                                                     wait_time=0):
+            if message.id > last:
+                await r.pipeline.process(to_post(message, account="a"))
+                last, more = message.id, True
+    assert last == ids[-1]
     return ch, peer, ids
