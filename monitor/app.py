@@ -1,5 +1,5 @@
 """Application wiring: settings -> store -> bank index -> pipeline -> Telegram
-client -> watches, reconciliation, live intake -> scheduler (and the evidence
+client -> watches, reconciliation, live intake, history sweep -> scheduler (and the evidence
 ledger's settings record and checkpoint job, :mod:`monitor.ledger`; the
 hotline's new-alert announcements and due-time job, :mod:`monitor.alerting`).
 
@@ -32,6 +32,7 @@ from monitor.intake import Intake
 from monitor.ledger import LedgerService
 from monitor.reconcile import PostSink, Reconciler
 from monitor.settings import Settings, SettingsError, env_name
+from monitor.sweep import HistorySweep
 from monitor.telegram.client import MonitorClient, build_client, config_from_settings
 from monitor.telegram.layer import layer_checked
 from monitor.telegram.media import MediaDownloader
@@ -98,6 +99,7 @@ class MonitorApp:
         self._watches: WatchManager | None = None
         self._reconciler: Reconciler | None = None
         self._intake: Intake | None = None
+        self.sweep: HistorySweep | None = None
         self._scheduler: AsyncIOScheduler | None = None
         self._stopping = False
         self._index: LiveBankIndex | None = None
@@ -191,6 +193,14 @@ class MonitorApp:
 
         await access.enforcer.run_once()  # ended authorizations take effect before any join
         await self.sync_watches()
+        self.sweep = HistorySweep(
+            client, self.store, sink, account=account, peers=self._reconciler.peers,
+            lock_of=self._reconciler.lock_of, fetcher_factory=downloader.fetcher,
+            authority_of=gated.authority_of, batch=settings.monitor.sweep_batch,
+            interval=settings.monitor.sweep_interval.total_seconds(),
+            once=self._reconciler.once,
+        )
+        self.sweep.start()
 
         scheduler = AsyncIOScheduler(timezone="UTC")
         interval = settings.monitor.reconcile_interval.total_seconds()
@@ -243,6 +253,8 @@ class MonitorApp:
             self._scheduler.shutdown(wait=False)
         if self._intake is not None:
             self._intake.unregister()
+        if self.sweep is not None:  # its progress is saved after every batch
+            await self.sweep.stop()
         if self._reconciler is not None:
             await self._reconciler.stop()
         if self.alerting is not None:  # announcements in flight

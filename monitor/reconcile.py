@@ -10,7 +10,11 @@ skips a post: the next run starts again from the last committed cursor and the
 store's idempotent ``record_post`` absorbs the replays.
 
 A FloodWait blocks only the channel that met it: its worker sleeps for the wait
-(logged with its length) and tries again; the other workers go on.
+(logged with its length) and tries again; the other workers go on. A failure is
+logged once (a warning) and again only after the channel recovered; an error
+the worker did not expect (an answer it cannot read) backs off exponentially
+from ``retry_delay`` up to :data:`MAX_BACKOFF`. A failed revisit of recent posts
+(:mod:`monitor.revisit`) waits for the next revisit and never holds up history.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from telethon.errors import (
 )
 
 from handlers.post import Post
+from monitor.history_check import OnceLog
 from monitor.revisit import AuthorityOf, revisit
 from monitor.telegram.convert import FetcherFactory, is_post, to_post
 from storage.api import Store
@@ -50,6 +55,8 @@ CONCURRENCY = 8
 MEDIA_ATTEMPTS = 3
 #: Wait before retrying a channel whose reconciliation failed.
 RETRY_DELAY = 5.0
+#: Longest wait between retries of a channel that keeps failing unexpectedly.
+MAX_BACKOFF = 300.0
 
 
 class Outcome(Protocol):
@@ -81,6 +88,8 @@ class _Channel:
     revisited_at: float = float("-inf")
     #: Message id -> failed media downloads so far (retried up to MEDIA_ATTEMPTS).
     media_failures: dict[int, int] = field(default_factory=dict)
+    #: Unexpected failures in a row (exponential backoff).
+    crashes: int = 0
 
 
 @dataclass
@@ -147,6 +156,8 @@ class Reconciler:
         self.authority_of = authority_of
         self._channels: dict[int, _Channel] = {}
         self._idle = asyncio.Condition()
+        #: Each channel's failures are logged once until it recovers.
+        self.once = OnceLog()
 
     # -- which channels ---------------------------------------------------
     def set_channels(self, peers: dict[int, Any]) -> None:
@@ -166,6 +177,15 @@ class Reconciler:
 
     def channel_ids(self) -> set[int]:
         return set(self._channels)
+
+    def peers(self) -> dict[int, Any]:
+        """Channel id -> input peer of every channel with a worker."""
+        return {cid: ch.peer for cid, ch in self._channels.items()}
+
+    def lock_of(self, channel_id: int) -> asyncio.Lock | None:
+        """The lock held while a channel's posts are processed (None: not watched)."""
+        ch = self._channels.get(channel_id)
+        return ch.lock if ch is not None else None
 
     def request(self, channel_id: int) -> None:
         """Ask for a reconciliation of one channel soon (coalesced)."""
@@ -313,7 +333,7 @@ class Reconciler:
                 await self.reconcile(channel_id)
                 if loop.time() - ch.revisited_at >= self._revisit_every:
                     await self._revisit(channel_id, ch)
-                    ch.revisited_at = loop.time()
+                self._recovered(channel_id, ch)
             except FloodWaitError as exc:
                 seconds = int(exc.seconds)
                 log.warning(
@@ -334,29 +354,52 @@ class Reconciler:
                     await self._on_lost(channel_id, f"channel unreachable: {exc.message}")
                 return
             except (TimeoutError, NotCommitted, RPCError, ConnectionError, OSError) as exc:
-                log.warning(
-                    "reconcile_failed", channel_id=channel_id,
+                self.once.warning(
+                    (channel_id, "reconcile"), "reconcile_failed", channel_id=channel_id,
                     error=f"{type(exc).__name__}: {exc}", retry_in=self._retry_delay,
                 )
                 ch.blocked_until = loop.time() + self._retry_delay
                 ch.wake.set()
-            except Exception:  # a worker must survive a bad post: logged, retried
-                log.exception(
-                    "reconcile_crashed", channel_id=channel_id, retry_in=self._retry_delay
-                )
-                ch.blocked_until = loop.time() + self._retry_delay
+            except Exception as exc:  # noqa: BLE001 - survives what it did not expect, backs off
+                ch.crashes += 1
+                wait = min(self._retry_delay * 2 ** min(ch.crashes - 1, 16), MAX_BACKOFF)
+                self.once.warning((channel_id, "reconcile"), "reconcile_crashed", exc_info=True,
+                                  channel_id=channel_id, retry_in=wait,
+                                  error=f"{type(exc).__name__}: {exc}")
+                ch.blocked_until = loop.time() + wait
                 ch.wake.set()
             ch.passes += 1
             async with self._idle:
                 self._idle.notify_all()
 
+    def _recovered(self, channel_id: int, ch: _Channel) -> None:
+        if self.once.clear((channel_id, "reconcile")):
+            log.info("reconcile_recovered", channel_id=channel_id)
+        ch.crashes = 0
+
     async def _revisit(self, channel_id: int, ch: _Channel) -> None:
+        """Revisit recent posts; a failure other than a FloodWait or a lost channel or
+        account is logged once and waits for the next revisit."""
         async with ch.lock:
-            await revisit(
-                self._client, self._store, self._sink, channel_id=channel_id, peer=ch.peer,
-                account=self._account, fetcher_factory=self._fetchers,
-                authority_of=self.authority_of,
-            )
+            try:
+                await revisit(
+                    self._client, self._store, self._sink, channel_id=channel_id,
+                    peer=ch.peer, account=self._account, fetcher_factory=self._fetchers,
+                    authority_of=self.authority_of, once=self.once,
+                )
+            except (FloodWaitError, UnauthorizedError, AuthKeyError, ChannelPrivateError,
+                    ChannelInvalidError):
+                raise
+            except Exception as exc:  # noqa: BLE001 - an answer it cannot use: logged once
+                self.once.warning(
+                    (channel_id, "revisit"), "revisit_failed", exc_info=True,
+                    channel_id=channel_id, error=f"{type(exc).__name__}: {exc}",
+                    retry_in=self._revisit_every,
+                )
+            else:
+                if self.once.clear((channel_id, "revisit")):
+                    log.info("revisit_recovered", channel_id=channel_id)
+            ch.revisited_at = asyncio.get_running_loop().time()
 
     async def wait_idle(self, within: float) -> None:
         """Wait until every worker finished a pass with nothing left to do (tests, demo)."""

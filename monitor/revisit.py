@@ -3,15 +3,18 @@ the monitor was down, or whose updates never came.
 
 History reconciliation only moves forward from the cursor, so it cannot see an
 older post being edited or deleted. Every ``reconcile_interval`` each channel's
-last ``window`` stored posts are fetched again by id (``channels.getMessages``):
-a post Telegram no longer has (``MessageEmpty``) is marked deleted; a post with a
-later edit date than the stored one goes through the pipeline again, which
-keeps the previous text in ``edits``.
+last ``window`` stored posts are fetched again by id (``channels.getMessages``)
+and the answer is read by message id (:func:`monitor.history_check.check_ids`):
+a post the server says is gone (``MessageEmpty``, or absent from a complete
+history listing of its range) is marked deleted; a post with a later edit date
+than the stored one goes through the pipeline again, which keeps the previous
+text in ``edits``; a post the server did not account for is left as it is. The
+slower :mod:`monitor.sweep` does the same for every older stored post.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -20,7 +23,8 @@ import structlog
 from telethon import TelegramClient
 
 from handlers.post import Post
-from monitor.telegram.convert import FetcherFactory, is_post, to_post
+from monitor.history_check import Checked, OnceLog, check_ids
+from monitor.telegram.convert import FetcherFactory, to_post
 from storage.api import Store
 from storage.models import Authority
 
@@ -44,6 +48,13 @@ class Revisited:
     deleted: tuple[int, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Settled(Revisited):
+    #: Posts newly marked deleted; None when no valid authorization covered the
+    #: channel (then none was recorded).
+    marked: int | None = 0
+
+
 async def revisit(
     client: TelegramClient,
     store: Store,
@@ -55,32 +66,58 @@ async def revisit(
     fetcher_factory: FetcherFactory | None = None,
     window: int = WINDOW,
     authority_of: AuthorityOf | None = None,
+    once: OnceLog | None = None,
 ) -> Revisited:
     """Look at the last ``window`` stored posts of one channel again (see module doc)."""
     recent = [p for p in await store.list_posts(channel_id, limit=window)
               if p.get("deleted_at") is None]
     if not recent:
         return Revisited((), ())
-    ids = [int(p["message_id"]) for p in recent]
-    messages = await client.get_messages(peer, ids=ids)
-    deleted: list[int] = []
+    checked = await check_ids(client, peer, channel_id, [int(p["message_id"]) for p in recent],
+                              once=once or OnceLog())
+    outcome = await settle(
+        checked, recent, store, sink, channel_id=channel_id, account=account,
+        fetcher_factory=fetcher_factory, authority_of=authority_of,
+    )
+    if outcome.deleted or outcome.edited or checked.unsettled:
+        log.info("channel_revisited", channel_id=channel_id, edited=list(outcome.edited),
+                 deleted=list(outcome.deleted), unsettled=sorted(checked.unsettled))
+    return outcome
+
+
+async def settle(
+    checked: Checked,
+    stored: Sequence[Mapping[str, Any]],
+    store: Store,
+    sink: Sink,
+    *,
+    channel_id: int,
+    account: str,
+    fetcher_factory: FetcherFactory | None,
+    authority_of: AuthorityOf | None,
+) -> Settled:
+    """Act on what :func:`check_ids` found for ``stored`` posts (dicts with
+    ``message_id`` and ``edit_date``): later edits go through ``sink``, posts the
+    server says are gone are marked deleted under the channel's authority."""
     edited: list[int] = []
-    for stored, message in zip(recent, messages, strict=True):
-        mid = int(stored["message_id"])
-        if message is None or not is_post(message):
-            deleted.append(mid)
+    for post in stored:
+        mid = int(post["message_id"])
+        message = checked.found.get(mid)
+        if message is None:
             continue
         new_edit = message.edit_date
-        old_edit = stored.get("edit_date")
+        old_edit = post.get("edit_date")
         if new_edit is not None and (old_edit is None or new_edit > old_edit):
-            post = to_post(message, account=account, fetcher_factory=fetcher_factory)
-            await sink.process(post)
+            await sink.process(to_post(message, account=account, fetcher_factory=fetcher_factory))
             edited.append(mid)
+    asked = {int(p["message_id"]) for p in stored}
+    deleted = sorted(m for m in checked.gone if m in asked)
+    marked: int | None = 0
     if deleted:
-        await record_deletions(store, channel_id, deleted, authority_of)
-    if deleted or edited:
-        log.info("channel_revisited", channel_id=channel_id, edited=edited, deleted=deleted)
-    return Revisited(tuple(edited), tuple(deleted))
+        marked = await record_deletions(store, channel_id, deleted, authority_of)
+        log.info("posts_gone", channel_id=channel_id, message_ids=deleted,
+                 evidence=sorted({checked.gone[m] for m in deleted}), marked=marked)
+    return Settled(tuple(edited), tuple(deleted), marked)
 
 
 async def record_deletions(

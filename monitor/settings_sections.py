@@ -320,12 +320,24 @@ class AlertSettings(_Section):
 class MonitorSettings(_Section):
     #: How often every watched channel is reconciled with its history.
     reconcile_interval: Duration = timedelta(minutes=5)
+    #: The history sweep (monitor/sweep.py): stored posts asked about per request
+    #: (``channels.getMessages`` takes at most 100); 0 switches the sweep off.
+    sweep_batch: int = Field(default=100, ge=0, le=100)
+    #: The sweep's rate limit: least time between two of its requests (per account).
+    sweep_interval: Duration = timedelta(seconds=5)
 
     @field_validator("reconcile_interval")
     @classmethod
     def _at_least_a_second(cls, value: timedelta) -> timedelta:
         if value < timedelta(seconds=1):
             raise ValueError("must be at least 1s")
+        return value
+
+    @field_validator("sweep_interval")
+    @classmethod
+    def _sweep_interval(cls, value: timedelta) -> timedelta:
+        if value < timedelta(milliseconds=100):
+            raise ValueError("must be at least 100ms")
         return value
 
 

@@ -35,6 +35,7 @@ from storage.models import (
     PostRecord,
     Sighting,
     StoredHashes,
+    SweepProgress,
     WatchRecord,
 )
 from storage.repos import Transaction
@@ -164,6 +165,15 @@ class Store(Protocol):
     async def bank_feedback(self) -> list[BankFeedback]: ...
     def iter_bank_columns(self, after_id: int = 0) -> AsyncIterator[BankColumns]: ...
     async def bank_marks(self, upto_id: int) -> dict[str, tuple[int, int]]: ...
+
+    # the history sweep (storage.sqlite.sweep): stored, not deleted posts under a
+    # message id, newest first (message_id, edit_date); each channel's progress
+    async def posts_to_sweep(
+        self, channel_id: int, below: int | None, limit: int
+    ) -> list[dict[str, Any]]: ...
+    async def sweep_progress(self, channel_id: int) -> SweepProgress | None: ...
+    async def list_sweep_progress(self) -> list[SweepProgress]: ...
+    async def save_sweep_progress(self, progress: SweepProgress) -> SweepProgress: ...
 
     # audit: append-only
     async def audit(

@@ -266,3 +266,24 @@ class BankColumns:
     ids: list[int]
     values: list[str]
     categories: list[str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class SweepProgress:
+    """Where the history sweep of one channel stands (monitor/sweep.py).
+
+    A pass checks the channel's stored, not deleted posts from the newest down;
+    ``below`` is the message id it continues under (None: a new pass starts at
+    the newest post). ``last_pass_*`` describe the previous complete pass.
+    """
+
+    channel_id: int
+    pass_no: int
+    below: int | None
+    checked: int
+    deleted: int
+    pass_started_at: datetime
+    updated_at: datetime
+    last_pass_at: datetime | None = None
+    last_pass_checked: int | None = None
+    last_pass_deleted: int | None = None

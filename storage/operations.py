@@ -35,6 +35,7 @@ from storage.models import (
     PostRecord,
     Sighting,
     StoredHashes,
+    SweepProgress,
     WatchRecord,
 )
 from storage.repos import Transaction
@@ -135,6 +136,24 @@ class StoreOperations(ABC):
         await self.transaction(
             lambda tx: tx.channels.advance_cursor(channel_id, message_id, tx.now)
         )
+
+    # ---------------------------------------------------------------- the sweep
+
+    async def posts_to_sweep(
+        self, channel_id: int, below: int | None, limit: int
+    ) -> list[dict[str, Any]]:
+        """Stored, not deleted posts of a channel under ``below`` (None: any),
+        newest first: their ``message_id`` and ``edit_date``."""
+        return await self.snapshot(lambda tx: tx.sweep.posts_to_check(channel_id, below, limit))
+
+    async def sweep_progress(self, channel_id: int) -> SweepProgress | None:
+        return await self.snapshot(lambda tx: tx.sweep.progress(channel_id))
+
+    async def list_sweep_progress(self) -> list[SweepProgress]:
+        return await self.snapshot(lambda tx: tx.sweep.list_progress())
+
+    async def save_sweep_progress(self, progress: SweepProgress) -> SweepProgress:
+        return await self.transaction(lambda tx: tx.sweep.save_progress(progress, tx.now))
 
     # ---------------------------------------------------------------------- media
 

@@ -48,7 +48,8 @@ def settings_env(sim: Server | dict[str, Any], session: Path, db: Path, key_file
 
 
 def make_settings(sim: Server, session: Path, db: Path, **monitor: Any) -> Settings:
-    """Settings pointing chanwatch at ``sim`` with ``session`` and the SQLite file ``db``."""
+    """Settings pointing chanwatch at ``sim`` with ``session`` and the SQLite file ``db``;
+    ``monitor`` sets keys of the ``[monitor]`` section (reconcile_interval: 2s)."""
     return Settings(
         telegram={
             "api_id": API_ID,
@@ -61,7 +62,7 @@ def make_settings(sim: Server, session: Path, db: Path, **monitor: Any) -> Setti
             },
         },
         database={"path": db},
-        monitor={"reconcile_interval": monitor.get("reconcile_interval", "2s")},
+        monitor={"reconcile_interval": "2s", **monitor},
     )
 
 

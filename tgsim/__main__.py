@@ -1,14 +1,17 @@
-"""Command line: ``python -m tgsim --port 0 --state-dir DIR --info-file PATH [--scenario FILE]``.
+"""Command line: ``python -m tgsim --port 0 --state-dir DIR --info-file PATH [--scenario FILE]
+[--get-messages MODE] [--message-ids MODE] [--id-stride N] [--layer N]``.
 
 Once listening it writes PATH as JSON ``{"host", "port", "dc_id", "public_key",
 "channels"}`` (channels of the scenario by key: id, username, invite_hash) and
-runs until SIGTERM or Ctrl-C, then stops cleanly.
+runs until SIGTERM or Ctrl-C, then stops cleanly. The quirk options (see
+:mod:`tgsim.quirks`) override the scenario's ``[quirks]`` table.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import logging
 import os
@@ -18,6 +21,7 @@ from pathlib import Path
 
 import structlog
 
+from tgsim.quirks import GET_MESSAGES_MODES, MESSAGE_IDS_MODES, Quirks
 from tgsim.scenario import Runner, ScenarioError, load
 from tgsim.server import Server
 
@@ -35,7 +39,29 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--info-file", type=Path, required=True, help="JSON written when ready")
     parser.add_argument("--scenario", type=Path, help="scenario file (.toml or .json)")
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
+    quirks = parser.add_argument_group("quirks", "behave like another server implementation")
+    quirks.add_argument("--get-messages", choices=GET_MESSAGES_MODES,
+                        help="getMessages answers: in_order (Telegram) or sorted_sparse")
+    quirks.add_argument("--message-ids", choices=MESSAGE_IDS_MODES,
+                        help="message id counters: per_channel (Telegram) or shared")
+    quirks.add_argument("--id-stride", type=int, metavar="N",
+                        help="each new message id is N above the previous one (1: no gaps)")
+    quirks.add_argument("--layer", type=int, metavar="N",
+                        help="serve TL layer N: clients of a newer layer cannot read answers")
     return parser.parse_args(argv)
+
+
+def _quirks(args: argparse.Namespace, base: Quirks | None) -> Quirks:
+    """The scenario's quirks with the command line's on top; ValueError names the option."""
+    quirks = base if base is not None else Quirks()
+    for option in ("get_messages", "message_ids", "id_stride", "layer"):
+        value = getattr(args, option)
+        if value is not None:
+            try:
+                setattr(quirks, option, value)
+            except ValueError as exc:
+                raise ValueError(f"--{option.replace('_', '-')}: {exc}") from None
+    return quirks
 
 
 def _configure_logging(level: str) -> None:
@@ -53,7 +79,10 @@ def _write_info(path: Path, info: dict[str, object]) -> None:
 
 async def _main(args: argparse.Namespace) -> int:
     scenario = await asyncio.to_thread(load, args.scenario) if args.scenario else None
-    sim = await Server.start(args.state_dir, host=args.host, port=args.port, dc_id=args.dc_id)
+    quirks = _quirks(args, scenario.quirks if scenario is not None else None)
+    sim = await Server.start(
+        args.state_dir, host=args.host, port=args.port, dc_id=args.dc_id, quirks=quirks
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -76,6 +105,7 @@ async def _main(args: argparse.Namespace) -> int:
             "dc_id": sim.dc_id,
             "public_key": sim.public_key_pem,
             "channels": channels,
+            "quirks": dataclasses.asdict(sim.quirks),
         }
         await asyncio.to_thread(_write_info, args.info_file, info)
         log.info("ready", info_file=str(args.info_file))

@@ -17,6 +17,7 @@ from telethon.tl import TLObject, TLRequest
 
 from tgsim.faults import error_code
 from tgsim.handshake import Handshake, HandshakeError, frame_plain, unframe_plain
+from tgsim.quirks import as_older_layer
 from tgsim.rpc import Ctx, qualname
 from tgsim.session import (
     AuthKey,
@@ -128,7 +129,13 @@ class Connection:
 
     def push(self, updates: Any) -> None:
         """Queue a server-initiated Updates object."""
+        if self._older_layer():
+            updates = as_older_layer(updates)
         self._queue.put_nowait((bytes(updates), True, False))
+
+    def _older_layer(self) -> bool:
+        """Whether this client gets answers of an older layer (quirk ``layer``)."""
+        return self.hub.quirks.older_layer_for(self.key.layer if self.key is not None else 0)
 
     def _send(self, body: bytes, *, content: bool = True, answer: bool = True) -> None:
         self._queue.put_nowait((body, content, answer))
@@ -286,11 +293,12 @@ class Connection:
         while type(req).__name__ in WRAPPERS:
             name = type(req).__name__
             if name == "InvokeWithLayerRequest" and self.key is not None:
-                if req.layer != LAYER and self.key.layer != req.layer:
+                served = self.hub.quirks.layer or LAYER
+                if req.layer != served and self.key.layer != req.layer:
                     self.log.warning(
                         "client layer differs; run tgsim with the client's Telethon",
                         client_layer=req.layer,
-                        server_layer=LAYER,
+                        server_layer=served,
                     )
                 self.key.layer = req.layer
             elif name == "InvokeWithoutUpdatesRequest":
@@ -320,6 +328,8 @@ class Connection:
                 raise TLError(error_code(fault), fault)
             ctx = Ctx(self.hub, self.key, self.id)
             result = await self.hub.registry.dispatch(ctx, req)
+            if self._older_layer():
+                result = as_older_layer(result)
             body = serialize_result(result)
         except TLError as err:
             self.log.debug("rpc error", request=qname, error=err.message)

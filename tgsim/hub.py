@@ -10,6 +10,7 @@ from tgsim import render
 from tgsim.crypto import ServerKey
 from tgsim.faults import Faults
 from tgsim.media import StoredFile
+from tgsim.quirks import Quirks
 from tgsim.rpc import Registry, updates_of
 from tgsim.session import AuthKey
 from tgsim.tlkit import mk, tl
@@ -53,6 +54,11 @@ class Hub:
         self._file_ids = itertools.count(5_000_000_000_001)
         self._group_ids = itertools.count(13_000_000_000_000_001)
         self.on_keys_changed: list[Any] = []
+
+    @property
+    def quirks(self) -> Quirks:
+        """The server's quirks (the world's: ids are allocated there)."""
+        return self.world.quirks
 
     def new_file_id(self) -> int:
         """A fresh photo/document id."""

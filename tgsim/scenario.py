@@ -22,6 +22,7 @@ from typing import Any
 import structlog
 from PIL import Image
 
+from tgsim.quirks import Quirks
 from tgsim.server import ChannelHandle, Server
 
 log = structlog.get_logger(__name__)
@@ -63,6 +64,8 @@ class Scenario:
     base_dir: Path
     channels: list[ChannelSpec]
     steps: list[Step]
+    #: The ``[quirks]`` table (None when the file has none).
+    quirks: Quirks | None = None
 
 
 def _where(i: int, what: str) -> str:
@@ -99,9 +102,19 @@ def parse(text: str, base_dir: Path, fmt: str = "toml") -> Scenario:
         raise ScenarioError(f"not valid {fmt.upper()}: {exc}") from exc
     if not isinstance(doc, dict):
         raise ScenarioError("the scenario must be a table/object")
-    unknown = set(doc) - {"channel", "step"}
+    unknown = set(doc) - {"channel", "step", "quirks"}
     if unknown:
-        raise ScenarioError(f"unknown top-level keys: {sorted(unknown)} (expected channel, step)")
+        raise ScenarioError(
+            f"unknown top-level keys: {sorted(unknown)} (expected channel, step, quirks)"
+        )
+    quirks = None
+    if "quirks" in doc:
+        if not isinstance(doc["quirks"], dict):
+            raise ScenarioError("quirks: must be a table")
+        try:
+            quirks = Quirks.from_mapping(doc["quirks"])
+        except ValueError as exc:
+            raise ScenarioError(str(exc)) from None
     channels: list[ChannelSpec] = []
     for i, table in enumerate(doc.get("channel", [])):
         where = f"channel {i + 1}"
@@ -141,7 +154,7 @@ def parse(text: str, base_dir: Path, fmt: str = "toml") -> Scenario:
             labels.add(str(args["id"]))
         steps.append(Step(i, float(at), action, args))
     steps.sort(key=lambda s: (s.at, s.index))
-    return Scenario(base_dir, channels, steps)
+    return Scenario(base_dir, channels, steps, quirks)
 
 
 def _check_media(args: dict[str, Any], where: str, base_dir: Path) -> None:

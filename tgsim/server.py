@@ -21,6 +21,7 @@ from tgsim.crypto import ServerKey
 from tgsim.faults import Faults
 from tgsim.hub import Hub
 from tgsim.persist import accounts_doc, load_accounts, load_secret, save_accounts
+from tgsim.quirks import Quirks
 from tgsim.world import Channel, ChannelEvent, Post, World, utcnow
 
 log = structlog.get_logger(__name__)
@@ -101,15 +102,20 @@ class Server:
         host: str = "127.0.0.1",
         port: int = 0,
         dc_id: int = 2,
+        quirks: Quirks | None = None,
     ) -> Server:
-        """Start listening; returns once the socket accepts connections."""
+        """Start listening; returns once the socket accepts connections.
+
+        ``quirks``: behaviours of other server implementations (default: none,
+        the server answers as Telegram does); see :mod:`tgsim.quirks`.
+        """
         if not 1 <= dc_id <= 9:
             raise ValueError(f"dc_id must be a single digit 1..9, got {dc_id}")
         state = Path(state_dir)
         await asyncio.to_thread(state.mkdir, mode=0o700, parents=True, exist_ok=True)
         server_key = await asyncio.to_thread(ServerKey.load_or_create, state)
         secret = await asyncio.to_thread(load_secret, state)
-        world = World(dc_id, secret)
+        world = World(dc_id, secret, quirks if quirks is not None else Quirks())
         keys = await asyncio.to_thread(load_accounts, state, world)
         hub = Hub(world, Faults(), server_key, log.bind(dc=dc_id))
         hub.keys.update(keys)
@@ -120,8 +126,14 @@ class Server:
         sim.host, sim.port = str(sockname[0]), int(sockname[1])
         hub.host, hub.port = sim.host, sim.port
         sim._saver = asyncio.create_task(sim._save_loop())
-        log.info("tgsim listening", host=sim.host, port=sim.port, dc_id=dc_id)
+        log.info("tgsim listening", host=sim.host, port=sim.port, dc_id=dc_id,
+                 quirks=world.quirks.active)
         return sim
+
+    @property
+    def quirks(self) -> Quirks:
+        """The server's quirks; change them per test (from the next request on)."""
+        return self.hub.quirks
 
     @property
     def public_key_pem(self) -> str:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from tgsim.media import StoredFile
+from tgsim.quirks import Quirks
 
 USER_ID_BASE = 7_100_000_000
 CHANNEL_ID_BASE = 1_900_000_000
@@ -82,7 +83,8 @@ class Channel:
     invite_hash: str
     date: dt.datetime
     pts: int = 1
-    next_msg_id: int = 1
+    next_msg_id: int = 1  # this channel's id counter (``message_ids = "per_channel"``)
+    top_msg_id: int = 0  # the highest id a post of this channel ever had
     last_activity: int = 0
     posts: dict[int, Post] = field(default_factory=dict)
     members: set[int] = field(default_factory=set)
@@ -119,9 +121,11 @@ class Channel:
 class World:
     """All state of one simulated data centre."""
 
-    def __init__(self, dc_id: int, secret: bytes) -> None:
+    def __init__(self, dc_id: int, secret: bytes, quirks: Quirks | None = None) -> None:
         self.dc_id = dc_id
         self.secret = secret
+        self.quirks = quirks if quirks is not None else Quirks()
+        self.next_shared_id = 1  # the one counter of ``message_ids = "shared"``
         self.accounts: dict[int, Account] = {}
         self.by_phone: dict[str, int] = {}
         self.channels: dict[int, Channel] = {}
@@ -230,9 +234,16 @@ class World:
         return ch.add_event("new", (post.id,))
 
     def next_id(self, ch: Channel) -> int:
-        """Reserve the next message id of a channel."""
-        msg_id = ch.next_msg_id
-        ch.next_msg_id += 1
+        """Reserve the next message id of a channel: from its own counter, or from
+        the one shared by all channels (quirk ``message_ids``), ``id_stride`` apart."""
+        stride = self.quirks.id_stride
+        if self.quirks.message_ids == "shared":
+            msg_id = max(self.next_shared_id, ch.top_msg_id + 1)
+            self.next_shared_id = msg_id + stride
+        else:
+            msg_id = max(ch.next_msg_id, ch.top_msg_id + 1)
+            ch.next_msg_id = msg_id + stride
+        ch.top_msg_id = msg_id
         return msg_id
 
     def edit_post(self, ch: Channel, msg_id: int, text: str, entities: list[Any]) -> ChannelEvent:

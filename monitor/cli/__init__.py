@@ -42,6 +42,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "monitor.cli.account",
     "monitor.cli.watch",
     "monitor.cli.case",  # after watch: adds `watch request|approve|refuse|requests`
+    "monitor.cli.sweep",
     "monitor.cli.bank",
     "monitor.cli.alerts",
     "monitor.cli.media",

@@ -111,6 +111,8 @@ class MediaDownloader:
     async def refetch(self, peer: Any, msg_id: int, want: type) -> Any:
         """Fetch the message again (fresh file reference) and return its media."""
         fresh = await self._client.get_messages(peer, ids=msg_id)
+        if fresh is not None and getattr(fresh, "id", None) != msg_id:
+            fresh = None  # matched by id: an answer for another message is not this one
         obj = _media_object(fresh) if fresh is not None else None
         if obj is None or not isinstance(obj, want):
             raise MediaUnavailable(f"message {msg_id} no longer has its media")

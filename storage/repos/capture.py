@@ -19,6 +19,7 @@ from storage.models import (
     PostRecord,
     Sighting,
     StoredHashes,
+    SweepProgress,
     WatchRecord,
 )
 
@@ -93,3 +94,15 @@ class MediaRepo(Protocol):
     ) -> list[Sighting]: ...
     async def sharing_hashes(self, sha256: str | None, md5: str | None) -> list[int]: ...
     async def all_pdq(self) -> list[tuple[int, str, int | None]]: ...
+
+
+class SweepRepo(Protocol):
+    """The history sweep's rows: stored, not deleted posts to check again, and
+    each channel's progress (:mod:`monitor.sweep`)."""
+
+    async def posts_to_check(
+        self, channel_id: int, below: int | None, limit: int
+    ) -> list[dict[str, Any]]: ...  # (message_id, edit_date) under ``below``, newest first
+    async def progress(self, channel_id: int) -> SweepProgress | None: ...
+    async def list_progress(self) -> list[SweepProgress]: ...
+    async def save_progress(self, progress: SweepProgress, now: datetime) -> SweepProgress: ...

@@ -14,7 +14,7 @@ from storage.repos.access import (
     TokensRepo,
     UsersRepo,
 )
-from storage.repos.capture import ChannelsRepo, MediaRepo, PostsRepo, WatchesRepo
+from storage.repos.capture import ChannelsRepo, MediaRepo, PostsRepo, SweepRepo, WatchesRepo
 from storage.repos.records import (
     AuditRepo,
     CheckpointsRepo,
@@ -48,6 +48,8 @@ class Transaction(Protocol):
     def posts(self) -> PostsRepo: ...
     @property
     def media(self) -> MediaRepo: ...
+    @property
+    def sweep(self) -> SweepRepo: ...
 
     # review
     @property

@@ -21,13 +21,14 @@ from storage.sqlite.ledger_checkpoints import SQLiteCheckpoints, SQLiteWitnessAc
 from storage.sqlite.ledger_rows import SQLiteLedger
 from storage.sqlite.ledger_timestamps import SQLiteTimestamps
 from storage.sqlite.review_repos import SQLiteAlerts, SQLiteAudit, SQLiteBanks, SQLiteNotices
+from storage.sqlite.sweep import SQLiteSweep
 
 
 class SQLiteTransaction:
     __slots__ = (
         "_conn", "_now", "_read_only", "accounts", "alerts", "audit", "authorizations", "banks",
         "cases", "channels", "checkpoints", "ledger", "media", "notices", "posts", "requests",
-        "timestamps", "tokens", "users", "watches", "witness_acks",
+        "sweep", "timestamps", "tokens", "users", "watches", "witness_acks",
     )
 
     def __init__(self, conn: aiosqlite.Connection, now: datetime, *, read_only: bool) -> None:
@@ -38,6 +39,7 @@ class SQLiteTransaction:
         self.watches = SQLiteWatches(conn)
         self.posts = SQLitePosts(conn)
         self.media = SQLiteMedia(conn)
+        self.sweep = SQLiteSweep(conn)
         self.banks = SQLiteBanks(conn)
         self.alerts = SQLiteAlerts(conn)
         self.notices = SQLiteNotices(conn)

@@ -4,12 +4,14 @@ point chanwatch at both, and a running monitor (real Telethon, real SQLite)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from e2e_support import MonitorFactory, logged_in_session, make_settings
+from quirk_support import QUIRKS
 
 from monitor.access_control import AccessOptions
 from monitor.app import MonitorApp
@@ -19,9 +21,14 @@ from tgsim import Server
 
 
 @pytest.fixture
-async def sim(tmp_path: Path) -> AsyncIterator[Server]:
-    """A tgsim server on a free loopback port with a fresh state directory."""
-    server = await Server.start(tmp_path / "tgsim-state")
+async def sim(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Server]:
+    """A tgsim server on a free loopback port with a fresh state directory.
+
+    Parametrized indirectly with a preset of ``quirk_support.QUIRKS``
+    (``@pytest.mark.parametrize("sim", list(QUIRKS), indirect=True)``) it has
+    that server's quirks; by default it answers as Telegram does."""
+    preset = getattr(request, "param", "telegram")
+    server = await Server.start(tmp_path / "tgsim-state", quirks=replace(QUIRKS[preset]))
     try:
         yield server
     finally:
@@ -46,13 +53,16 @@ async def start_monitor(
     """Factory: ``await start_monitor()`` -> a started MonitorApp (stopped at teardown)."""
     apps: list[MonitorApp] = []
 
-    async def factory(reconcile_interval: str = "2s", **kw: Any) -> MonitorApp:
+    async def factory(
+        reconcile_interval: str = "2s", monitor: dict[str, Any] | None = None, **kw: Any
+    ) -> MonitorApp:
         # These tests exercise the monitor's mechanics on lawful watches
         # (access_support.lawful_watch): the gate answers from fresh reads and the
         # one account may join every channel at once; the gate's and the pacing's
         # own rules are tested in test_authorization_*.py.
         kw.setdefault("access", AccessOptions(gate_ttl=timedelta(0)))
-        base = make_settings(sim, session_file, db_path, reconcile_interval=reconcile_interval)
+        base = make_settings(sim, session_file, db_path,
+                             reconcile_interval=reconcile_interval, **(monitor or {}))
         unpaced = {"join_min_gap": "0s", "join_daily_limit": 500}
         settings = Settings(**{**base.model_dump(), "accounts": unpaced})
         app = MonitorApp(settings, watch_sync_every=timedelta(seconds=0.3), **kw)

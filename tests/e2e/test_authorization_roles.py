@@ -95,6 +95,7 @@ READ_ONLY = {
     "evidence verify-db",
     "evidence status",
     "hash",
+    "sweep",
 }
 #: Commands that need no logged-in user, and why.
 NO_USER = {

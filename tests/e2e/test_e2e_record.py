@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from access_support import lawful_watch
 from e2e_support import (
     MonitorFactory,
@@ -14,12 +15,14 @@ from e2e_support import (
     monitor_user,
     poll,
 )
+from quirk_support import QUIRKS
 from tgsim_support import wait_for
 
 from storage.sqlite import SQLiteStore
 from tgsim import Server
 
 
+@pytest.mark.parametrize("sim", list(QUIRKS), indirect=True)
 async def test_posts_and_their_metadata(
     sim: Server, start_monitor: MonitorFactory, store: SQLiteStore
 ) -> None:

@@ -150,3 +150,58 @@ async def test_uncommitted_post_is_never_skipped(
     assert await stored_ids(store, ch.id) == [*ids, later]
     assert sink.seen.count(later) == 1  # done live: reconciliation does not redo it
     await rec.stop()
+
+
+class Unreadable(FailingOn):
+    """The real pipeline, except that the posts in ``fail`` of one channel raise an
+    error the worker does not expect (an answer it cannot read)."""
+
+    def __init__(self, pipeline: Pipeline, fail: set[int], channel_id: int) -> None:
+        super().__init__(pipeline, fail)
+        self.channel_id = channel_id
+
+    async def process(self, post: Post) -> PostOutcome:
+        if post.channel_id == self.channel_id:
+            self.seen.append(post.message_id)
+            if post.message_id in self.fail:
+                raise ValueError(f"cannot read message {post.message_id}")
+        return await self.pipeline.process(post)
+
+
+async def test_unexpected_failure_is_logged_once_and_backs_off(
+    sim: Server, client: MonitorClient, store: SQLiteStore, pipeline: Pipeline
+) -> None:
+    """A channel whose history keeps failing with an error nobody expected is
+    logged once (then at DEBUG), retried with a growing wait, and recovers once
+    the cause is gone; the other channel is recorded meanwhile."""
+    from structlog.testing import capture_logs
+    from telethon.tl.functions.channels import JoinChannelRequest
+    from telethon.tl.types import InputChannel, InputPeerChannel
+
+    ch, peer, ids = await _channel(sim, client, 5)
+    other = await sim.create_channel("Other", username="other_ch")
+    other_ids = [await sim.post(other, text=f"o{i}") for i in range(3)]
+    await client(JoinChannelRequest(InputChannel(other.id, other.access_hash)))
+    sink = Unreadable(pipeline, {ids[2]}, ch.id)
+    rec = Reconciler(client, store, sink, account="a", retry_delay=0.01)
+    with capture_logs() as logs:
+        rec.set_channels({ch.id: peer, other.id: InputPeerChannel(other.id, other.access_hash)})
+        await wait_for(lambda: sink.seen.count(ids[2]) >= 4, timeout=30)
+
+        async def other_recorded() -> bool:
+            return await stored_ids(store, other.id) == other_ids
+
+        await poll(other_recorded, timeout=30)
+        sink.fail.clear()
+
+        async def recovered() -> bool:
+            return await store.get_cursor(ch.id) == ids[-1]
+
+        await poll(recovered, timeout=30)
+    crashed = [e for e in logs if e["event"] == "reconcile_crashed"]
+    assert [e["log_level"] for e in crashed][:1] == ["warning"]
+    assert all(e["log_level"] == "debug" for e in crashed[1:]) and len(crashed) >= 3
+    waits = [e["retry_in"] for e in crashed]
+    assert waits == sorted(waits) and waits[-1] > waits[0]  # backing off
+    assert [e["channel_id"] for e in logs if e["event"] == "reconcile_recovered"] == [ch.id]
+    await rec.stop()

@@ -2,72 +2,66 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_support import logged_in_session, make_settings
-from telethon.tl.functions.channels import JoinChannelRequest
-from telethon.tl.types import InputChannel, InputPeerChannel
+from quirk_support import QUIRKS, recorded_channel, rig
+from structlog.testing import capture_logs
+from telethon.errors import RPCError
 
-from handlers.index.live import load_index
-from handlers.pipeline import Pipeline, Registry, new_context
 from monitor.revisit import record_deletions, revisit
-from monitor.telegram.client import MonitorClient, build_client, config_from_settings
-from monitor.telegram.convert import to_post
 from storage.ledger import canonical
 from storage.models import Authority, PostRecord
 from storage.sqlite import SQLiteStore
-from tgsim import Server
 
 
-@pytest.fixture
-async def sim(tmp_path: Path) -> AsyncIterator[Server]:
-    server = await Server.start(tmp_path / "tgsim-state")
-    try:
-        yield server
-    finally:
-        await server.stop()
-
-
-async def test_revisit_records_missed_edit_and_deletion(sim: Server, tmp_path: Path) -> None:
-    """Posts stored earlier are fetched again by id: an edit goes through the
-    pipeline (previous text kept), a deleted post is marked, an unchanged one is
-    left alone."""
-    session = await logged_in_session(sim, tmp_path / "m.session")
-    settings = make_settings(sim, session, tmp_path / "r.db")
-    store = SQLiteStore(settings.database.path)
-    await store.open()
-    client: MonitorClient = build_client(config_from_settings(settings))
-    await client.connect()
-    try:
-        ch = await sim.create_channel("Rev", username="rev_chan")
-        await client(JoinChannelRequest(InputChannel(ch.id, ch.access_hash)))
-        peer = InputPeerChannel(ch.id, ch.access_hash)
-        ids = [await sim.post(ch, text=f"v1 {i}") for i in range(3)]
-        pipeline = Pipeline(Registry.default(), new_context(
-            store, await load_index(store), settings.pipeline_config()))
-        for message in await client.get_messages(peer, ids=ids):
-            await pipeline.process(to_post(message, account="a"))
-
-        await sim.edit(ch, ids[0], text="v2 0")
-        await sim.delete(ch, [ids[1]])
-        result = await revisit(client, store, pipeline, channel_id=ch.id, peer=peer,
-                               account="a")
-        assert (result.edited, result.deleted) == ((ids[0],), (ids[1],))
-        edited = await store.get_post(ch.id, ids[0])
-        assert edited is not None and edited["text"] == "v2 0"
-        assert [e["previous_text"] for e in edited["edits"]] == ["v1 0"]
-        gone = await store.get_post(ch.id, ids[1])
-        assert gone is not None and gone["deleted_at"] is not None
-        again = await revisit(client, store, pipeline, channel_id=ch.id, peer=peer,
+@pytest.mark.parametrize("preset", list(QUIRKS))
+async def test_revisit_records_missed_edit_and_deletion(tmp_path: Path, preset: str) -> None:
+    """Posts stored earlier are fetched again by id and the answer is read by id,
+    whatever its order and completeness: an edit goes through the pipeline
+    (previous text kept) for the right post, a deleted post is marked, an
+    unchanged one is left alone, and nothing is logged as unexpected."""
+    async with rig(tmp_path, QUIRKS[preset]) as r:
+        ch, peer, ids = await recorded_channel(r, "rev_chan", 6)
+        await r.sim.edit(ch, ids[4], text="v2 4")
+        await r.sim.delete(ch, [ids[1], ids[2]])
+        with capture_logs() as logs:
+            result = await revisit(r.client, r.store, r.pipeline, channel_id=ch.id,
+                                   peer=peer, account="a")
+        assert (result.edited, result.deleted) == ((ids[4],), (ids[1], ids[2]))
+        edited = await r.store.get_post(ch.id, ids[4])
+        assert edited is not None and edited["text"] == "v2 4"
+        assert [e["previous_text"] for e in edited["edits"]] == ["v1 4"]
+        for mid in (ids[0], ids[3], ids[5]):
+            kept = await r.store.get_post(ch.id, mid)
+            assert kept is not None and kept["deleted_at"] is None and not kept["edits"]
+        for mid in (ids[1], ids[2]):
+            gone = await r.store.get_post(ch.id, mid)
+            assert gone is not None and gone["deleted_at"] is not None
+        assert not [e for e in logs if e["log_level"] in ("warning", "error")]
+        again = await revisit(r.client, r.store, r.pipeline, channel_id=ch.id, peer=peer,
                               account="a")
         assert (again.edited, again.deleted) == ((), ())
-    finally:
-        await client.disconnect()
-        await store.close()
+
+
+async def test_revisit_does_not_take_silence_for_a_deletion(tmp_path: Path) -> None:
+    """A post the server leaves out of a sparse answer and whose history cannot be
+    listed is neither deleted nor fatal: it stays unsettled for the next time."""
+    async with rig(tmp_path, QUIRKS["sorted_sparse"]) as r:
+        ch, peer, ids = await recorded_channel(r, "silent_chan", 3)
+        await r.sim.delete(ch, [ids[1]])
+        # The history listing that would settle the left-out id fails once.
+        r.sim.faults.add(request="GetHistoryRequest", error="PEER_ID_INVALID", times=1)
+        with pytest.raises(RPCError):
+            await revisit(r.client, r.store, r.pipeline, channel_id=ch.id, peer=peer,
+                          account="a")
+        post = await r.store.get_post(ch.id, ids[1])
+        assert post is not None and post["deleted_at"] is None
+        result = await revisit(r.client, r.store, r.pipeline, channel_id=ch.id, peer=peer,
+                               account="a")
+        assert result.deleted == (ids[1],)
 
 
 async def test_deletions_recorded_only_under_an_authority(tmp_path: Path) -> None:

@@ -67,6 +67,7 @@ def test_defaults() -> None:
     assert s.matching.default_priority == 3
     assert s.alerts.due == timedelta(hours=24)
     assert s.monitor.reconcile_interval == timedelta(minutes=5)
+    assert s.monitor.sweep_batch == 100 and s.monitor.sweep_interval == timedelta(seconds=5)
     assert s.handlers.extra == ()
     assert s.log.level == "INFO" and s.log.format == "auto"
 
@@ -307,6 +308,9 @@ def test_unknown_media_kind(monkeypatch: pytest.MonkeyPatch) -> None:
         ("CHANWATCH_MATCHING__CATEGORY_PRIORITY", "A1=0", "priority must be >= 1"),
         ("CHANWATCH_LOG__FORMAT", "xml", "log.format"),
         ("CHANWATCH_MONITOR__RECONCILE_INTERVAL", "0", "at least 1s"),
+        ("CHANWATCH_MONITOR__SWEEP_INTERVAL", "10ms", "at least 100ms"),
+        ("CHANWATCH_MONITOR__SWEEP_BATCH", "101", "less than or equal to 100"),
+        ("CHANWATCH_MONITOR__SWEEP_BATCH", "-1", "greater than or equal to 0"),
     ],
 )
 def test_other_bad_values(

@@ -50,7 +50,7 @@ async def get_full_channel(ctx: Ctx, req: Any) -> Any:
         tl.ChannelFull,
         id=ch.id,
         about=ch.about,
-        read_inbox_max_id=ch.next_msg_id - 1 if member else 0,
+        read_inbox_max_id=ch.top_msg_id if member else 0,
         read_outbox_max_id=0,
         unread_count=0,
         chat_photo=mk(tl.PhotoEmpty, id=0),

@@ -66,12 +66,18 @@ def _wanted_id(ch: Channel, ref: Any) -> int:
 
 
 async def get_channel_messages(ctx: Ctx, req: Any) -> Any:
+    """One entry per requested id in request order, ``messageEmpty`` for a missing
+    one; with the quirk ``get_messages = "sorted_sparse"`` sorted by id, each id
+    once, missing ids left out."""
     ch = ctx.channel(req.channel)
     world = ctx.hub.world
+    wanted = [_wanted_id(ch, ref) for ref in req.id]
+    sparse = world.quirks.get_messages == "sorted_sparse"
+    if sparse:
+        wanted = sorted({mid for mid in wanted if mid in ch.posts})
     messages: list[Any] = []
     posts: list[Post] = []
-    for ref in req.id:
-        mid = _wanted_id(ch, ref)
+    for mid in wanted:
         post = ch.posts.get(mid)
         if post is None:
             messages.append(render.message_empty(ch, mid))
@@ -90,7 +96,8 @@ async def get_channel_messages(ctx: Ctx, req: Any) -> Any:
 
 
 async def get_messages(ctx: Ctx, req: Any) -> Any:
-    # Private chats and basic groups do not exist in the simulated world.
+    # Private chats and basic groups do not exist in the simulated world: every
+    # id is missing, so both quirk modes answer an empty list here.
     return mk(tl.messages.Messages, messages=[], chats=[], users=[], topics=[])
 
 
