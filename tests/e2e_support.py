@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from db_backends import raw_for
 from PIL import Image, ImageDraw
 from tgsim_support import API_HASH, API_ID, login, make_client, sim_phone
 
@@ -121,18 +122,16 @@ async def poll(predicate: Callable[[], Awaitable[bool]], timeout: float = 20.0,
 async def media_of(store: SQLiteStore, channel_id: int, message_id: int) -> dict[str, Any] | None:
     """The media row sighted in a post (None when the post has no sighting)."""
 
-    async def q(conn: Any) -> dict[str, Any] | None:
-        cur = await conn.execute(
-            "SELECT m.* FROM sightings s JOIN media m ON m.id = s.media_id "
-            "WHERE s.channel_id = ? AND s.message_id = ?",
-            (channel_id, message_id),
-        )
-        row = await cur.fetchone()
-        if row is None:
-            return None
-        return {d[0]: row[i] for i, d in enumerate(cur.description)}
-
-    return await store.read(q)
+    raw = raw_for(store)
+    rows = raw.query(
+        "SELECT m.* FROM sightings s JOIN media m ON m.id = s.media_id "
+        "WHERE s.channel_id = ? AND s.message_id = ?",
+        (channel_id, message_id),
+    )
+    if not rows:
+        return None
+    names = [r[1] for r in raw.query("PRAGMA table_info(media)")]
+    return dict(zip(names, rows[0], strict=True))
 
 
 async def has_posts(store: SQLiteStore, channel_id: int, ids: list[int]) -> bool:
@@ -146,10 +145,7 @@ async def has_posts(store: SQLiteStore, channel_id: int, ids: list[int]) -> bool
 async def stored_ids(store: SQLiteStore, channel_id: int) -> list[int]:
     """Every stored message id of a channel, ascending (duplicates would show)."""
 
-    async def q(conn: Any) -> list[int]:
-        cur = await conn.execute(
-            "SELECT message_id FROM posts WHERE channel_id = ? ORDER BY message_id", (channel_id,)
-        )
-        return [int(r[0]) for r in await cur.fetchall()]
-
-    return await store.read(q)
+    rows = raw_for(store).query(
+        "SELECT message_id FROM posts WHERE channel_id = ? ORDER BY message_id", (channel_id,)
+    )
+    return [int(r[0]) for r in rows]

@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from e2e_support import logged_in_session, make_settings
-from monitor.bankindex import load_index
 from telethon.tl.functions.channels import JoinChannelRequest
 from telethon.tl.types import InputChannel, InputPeerChannel
 
+from handlers.index.live import load_index
 from handlers.pipeline import Pipeline, Registry, new_context
 from monitor.telegram.client import MonitorClient, build_client, config_from_settings
 from monitor.telegram.convert import to_post

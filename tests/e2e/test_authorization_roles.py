@@ -12,10 +12,10 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from access_support import CLI_USERS, seed_cli_users
+from db_backends import SQLiteRaw
 
 from monitor.cli import build_parser, main
 from storage.sqlite import SQLiteStore
@@ -170,30 +170,16 @@ def fingerprint(db: Path) -> str:
     """A digest of every row of every table, except the audit rows of refusals
     (and their ledger records)."""
 
-    async def read() -> str:
-        store = SQLiteStore(db)
-        await store.open()
-
-        async def op(conn: Any) -> str:
-            digest = hashlib.sha256()
-            cur = await conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
-            )
-            for (table,) in await cur.fetchall():
-                where = {
-                    "audit": " WHERE action <> 'access.refused'",
-                    "ledger": " WHERE type <> 'access.refused'",
-                }.get(table, "")
-                rows = await (await conn.execute(f"SELECT * FROM {table}{where}")).fetchall()
-                digest.update(f"{table}:{sorted(map(tuple, rows))!r}".encode())
-            return digest.hexdigest()
-
-        try:
-            return await store.read(op)
-        finally:
-            await store.close()
-
-    return asyncio.run(read())
+    raw = SQLiteRaw(db)
+    digest = hashlib.sha256()
+    for (table,) in raw.query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"):
+        where = {
+            "audit": " WHERE action <> 'access.refused'",
+            "ledger": " WHERE type <> 'access.refused'",
+        }.get(table, "")
+        rows = raw.query(f"SELECT * FROM {table}{where}")
+        digest.update(f"{table}:{sorted(rows)!r}".encode())
+    return digest.hexdigest()
 
 
 def test_every_command_is_classified() -> None:

@@ -6,7 +6,6 @@ a restart is recorded under the channel's authorization and case."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from access_support import World, approved_watch, authorize
 from authz_fixtures import (  # noqa: F401 - fixtures
@@ -49,11 +48,7 @@ async def test_sweep_records_an_old_deletion_under_the_authorization(
 
     await poll(recorded, timeout=60)
 
-    async def deleted(conn: Any) -> list[dict[str, Any]]:
-        rows = await conn.execute_fetchall(
-            "SELECT record FROM ledger WHERE type = 'post.deleted' ORDER BY seq")
-        return [canonical.loads(bytes(r[0])) for r in rows]
-
-    records = await store.read(deleted)
+    rows = await store.snapshot(lambda tx: tx.ledger.rows(types=["post.deleted"]))
+    records = [canonical.loads(r.record) for r in rows]
     assert [(r["message"], r["authorization"], r["case"]) for r in records] == [
         (str(ids[2]), str(authz_id), "K-SW")]

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from access_support import lawful_watch
+from db_backends import raw_for
 from e2e_support import (
     PDQ_DIR,
     MonitorFactory,
@@ -152,14 +153,10 @@ async def test_reencoded_video_matches_its_vpdq_entry(
 
 
 async def _hashed(store: SQLiteStore, channel_id: int, message_id: int) -> bool:
-    async def q(conn: Any) -> bool:
-        cur = await conn.execute(
-            "SELECT 1 FROM sightings s JOIN media m ON m.id = s.media_id WHERE "
-            "s.channel_id = ? AND s.message_id = ? AND m.status = 'hashed'",
-            (channel_id, message_id))
-        return await cur.fetchone() is not None
-
-    return await store.read(q)
+    return bool(raw_for(store).query(
+        "SELECT 1 FROM sightings s JOIN media m ON m.id = s.media_id WHERE "
+        "s.channel_id = ? AND s.message_id = ? AND m.status = 'hashed'",
+        (channel_id, message_id)))
 
 
 async def test_dismissed_media_does_not_alert_again_on_that_entry(

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from access_support import approved_watch, authorize, e2e_clock, e2e_world
+from db_backends import raw_for
 from e2e_support import drawing, logged_in_session, monitor_user, poll, settings_env, stored_ids
 from tgsim_support import wait_for
 
@@ -31,14 +32,10 @@ async def _spawn(env: dict[str, str], cwd: Path, log: Path) -> asyncio.subproces
 
 
 async def _count_media(store: SQLiteStore) -> tuple[int, int]:
-    async def q(conn: object) -> tuple[int, int]:
-        cur = await conn.execute(  # type: ignore[attr-defined]
-            "SELECT (SELECT count(*) FROM media), (SELECT count(*) FROM sightings)"
-        )
-        row = await cur.fetchone()
-        return int(row[0]), int(row[1])
-
-    return await store.read(q)
+    ((media, sightings),) = raw_for(store).query(
+        "SELECT (SELECT count(*) FROM media), (SELECT count(*) FROM sightings)"
+    )
+    return int(media), int(sightings)
 
 
 async def test_sigkill_mid_burst_loses_and_duplicates_nothing(

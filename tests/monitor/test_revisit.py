@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 from quirk_support import QUIRKS, recorded_channel, rig
@@ -87,12 +86,8 @@ async def test_deletions_recorded_only_under_an_authority(tmp_path: Path) -> Non
         assert (await store.get_post(100, 1) or {})["deleted_at"] is None
         assert await record_deletions(store, 100, [1, 2], k1) == 2
 
-        async def deleted(conn: Any) -> list[dict[str, Any]]:
-            rows = await conn.execute_fetchall(
-                "SELECT record FROM ledger WHERE type = 'post.deleted' ORDER BY seq")
-            return [canonical.loads(bytes(r[0])) for r in rows]
-
-        found = await store.read(deleted)
+        rows = await store.snapshot(lambda tx: tx.ledger.rows(types=["post.deleted"]))
+        found = [canonical.loads(r.record) for r in rows]
         assert [(r["message"], r["authorization"], r["case"]) for r in found] == [
             ("1", "3", "K-1"), ("2", "3", "K-1")]
     finally:

@@ -30,12 +30,8 @@ def sweeper(r: Rig, peers: dict[int, Any], *, batch: int = 50,
 
 
 async def _deleted_records(r: Rig) -> list[dict[str, Any]]:
-    async def q(conn: Any) -> list[dict[str, Any]]:
-        rows = await conn.execute_fetchall(
-            "SELECT record FROM ledger WHERE type = 'post.deleted' ORDER BY seq")
-        return [canonical.loads(bytes(row[0])) for row in rows]
-
-    return await r.store.read(q)
+    rows = await r.store.snapshot(lambda tx: tx.ledger.rows(types=["post.deleted"]))
+    return [canonical.loads(row.record) for row in rows]
 
 
 @pytest.mark.parametrize("preset", list(QUIRKS))
