@@ -138,6 +138,12 @@ class StateConflict(StoreError, Conflict):
     """A change the stored state does not allow (a watch bound to another channel...)."""
 
 
+class ConstraintViolation(StoreError, Conflict):
+    """The database itself refused a change (a constraint or a trigger: a
+    duplicate, a decided request flipped, an append-only row changed); the
+    message is the database's. The rules above it should have refused first."""
+
+
 class IllegalTransition(StoreError, Conflict, ValueError):
     """An alert state change the state machine does not allow."""
 

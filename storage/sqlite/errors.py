@@ -3,7 +3,8 @@
 A damaged, foreign, read-only or full database, or one that cannot be opened,
 becomes a :class:`~storage.errors.DatabaseError` whose one line names the file
 and the next step. Errors about the data (a constraint, a trigger's refusal)
-are the caller's business and stay as they are; so does everything else.
+become :class:`~storage.errors.ConstraintViolation` (a conflict, whatever the
+backend); everything else stays as it is.
 A Python integer too large for SQLite's INTEGER becomes
 :class:`~storage.errors.InvalidInput`.
 """
@@ -14,6 +15,7 @@ import sqlite3
 from pathlib import Path
 
 from storage.errors import (
+    ConstraintViolation,
     DatabaseError,
     DatabaseFull,
     DatabaseReadOnly,
@@ -54,6 +56,8 @@ def database_error(
         )
     if not isinstance(exc, sqlite3.Error):
         return None
+    if isinstance(exc, sqlite3.IntegrityError):
+        return ConstraintViolation(f"the database refused the change: {exc}")
     code = primary_code(exc)
     detail = str(exc)
     where = str(path)

@@ -3,18 +3,19 @@ posts a pass checks next and each channel's progress."""
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from sqlite_support import T0, FakeClock, make_post
+from clocks import TestClock
+from sqlite_support import T0, make_post
 
+from storage.api import Store
+from storage.errors import ConstraintViolation
 from storage.models import SweepProgress
-from storage.sqlite import SQLiteStore
 
 
-async def test_posts_to_sweep_newest_first_below_and_not_deleted(store: SQLiteStore) -> None:
+async def test_posts_to_sweep_newest_first_below_and_not_deleted(store: Store) -> None:
     """Stored posts under ``below`` (all when None), newest first, at most
     ``limit``, deleted ones and other channels' left out; edit dates come along."""
     for mid in (2, 5, 9, 14, 20):
@@ -31,7 +32,7 @@ async def test_posts_to_sweep_newest_first_below_and_not_deleted(store: SQLiteSt
     assert await store.posts_to_sweep(300, None, 3) == []
 
 
-async def test_progress_round_trip(store: SQLiteStore, clock: FakeClock) -> None:
+async def test_progress_round_trip(store: Store, clock: TestClock) -> None:
     """Progress is inserted, replaced and listed by channel; updated_at is the
     store's clock."""
     assert await store.sweep_progress(100) is None
@@ -50,11 +51,11 @@ async def test_progress_round_trip(store: SQLiteStore, clock: FakeClock) -> None
     assert listed[1].last_pass_at == T0 + timedelta(minutes=3)
 
 
-async def test_progress_refuses_nonsense(store: SQLiteStore) -> None:
+async def test_progress_refuses_nonsense(store: Store) -> None:
     """The table's checks refuse a pass 0, a negative count or a below of 0."""
     p = SweepProgress(channel_id=1, pass_no=1, below=None, checked=0, deleted=0,
                       pass_started_at=T0, updated_at=T0)
     for bad in (replace(p, pass_no=0), replace(p, checked=-1), replace(p, below=0)):
-        with pytest.raises(sqlite3.IntegrityError):
+        with pytest.raises(ConstraintViolation):
             await store.save_sweep_progress(bad)
     assert await store.list_sweep_progress() == []
