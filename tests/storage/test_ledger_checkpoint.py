@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from storage.errors import ConstraintViolation
 from storage.ledger.checkpoint import (
     InconsistentLedger,
     add_checkpoint_job,
@@ -98,9 +97,9 @@ async def test_checkpoint_rows_are_append_only(
     await sign_checkpoint(store, signer, ORIGIN)
     db = sqlite3.connect(tmp_path / "ledger.db")
     try:
-        with pytest.raises(ConstraintViolation, match="UPDATE refused"):
+        with pytest.raises(sqlite3.IntegrityError, match="UPDATE refused"):
             db.execute("UPDATE ledger_checkpoints SET tree_size = 0")
-        with pytest.raises(ConstraintViolation, match="DELETE refused"):
+        with pytest.raises(sqlite3.IntegrityError, match="DELETE refused"):
             db.execute("DELETE FROM ledger_checkpoints")
     finally:
         db.close()

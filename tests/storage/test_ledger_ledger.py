@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from storage.errors import ConstraintViolation
 from storage.ledger import canonical
 from storage.ledger.ledger import LedgerError, append_record, append_records
 from storage.ledger.merkle import leaf_hash
@@ -117,11 +116,11 @@ async def test_database_refuses_update_delete_and_gaps(store: SQLiteStore) -> No
     await store.transaction(lambda tx: append_record(tx, "login", "alice", {}))
     db = sqlite3.connect(store.path)  # a second, plain connection: no code of ours involved
     try:
-        with pytest.raises(ConstraintViolation, match="UPDATE refused"):
+        with pytest.raises(sqlite3.IntegrityError, match="UPDATE refused"):
             db.execute("UPDATE ledger SET actor = 'mallory'")
-        with pytest.raises(ConstraintViolation, match="DELETE refused"):
+        with pytest.raises(sqlite3.IntegrityError, match="DELETE refused"):
             db.execute("DELETE FROM ledger")
-        with pytest.raises(ConstraintViolation, match="seq must be the next index"):
+        with pytest.raises(sqlite3.IntegrityError, match="seq must be the next index"):
             db.execute("INSERT INTO ledger (seq, type, at, actor, record, leaf_hash) "
                        "VALUES (5, 'login', 'x', 'm', x'00', zeroblob(32))")
     finally:

@@ -10,7 +10,7 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
-from storage.errors import StoreClosed, StoreError
+from storage.errors import ConstraintViolation, StoreClosed, StoreError
 from storage.sqlite import SQLiteStore
 
 
@@ -112,7 +112,7 @@ async def test_constraint_error_reaches_only_its_caller(
         batching_store.write(_insert(3)),
         return_exceptions=True,
     )
-    assert isinstance(results[1], sqlite3.IntegrityError)
+    assert isinstance(results[1], ConstraintViolation)
     assert _outside(db_path) == {1, 2, 3}
 
 
