@@ -47,6 +47,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "monitor.cli.evidence",
     "monitor.cli.hash_cmd",
     "monitor.cli.sim",
+    "monitor.cli.health",
 )
 
 PROG = "chanwatch"
