@@ -164,3 +164,20 @@ async def test_bad_arguments_are_one_line(tmp_path: Path) -> None:
     code, _out, err = await chanwatch(["sim", "--port", "70000"], {}, tmp_path)
     assert code == 2 and "is not a TCP port" in err
     assert not (tmp_path / "chanwatch-sim").exists()
+
+
+def test_readme_walkthrough_uses_what_sim_prints() -> None:
+    """The README's `chanwatch sim` walkthrough names the settings file, test
+    number, login code and channels `chanwatch sim` prints (default folder)."""
+    from monitor.cli import sim as sim_module
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### By hand, with `chanwatch sim`", 1)[1].split("\n## ", 1)[0]
+    assert "source chanwatch-sim/chanwatch.env" in section
+    assert "chanwatch login --phone +9996620001 --sign-up" in section
+    assert "login code 22222" in section
+    assert f"t.me/+{sim_module.INVITE}" in section
+    for channel in ("@sim_news", "@sim_photos"):
+        assert channel in section
+    assert "chanwatch bank import demo monitor/demo_data/demo_bank.csv" in section
+    assert (ROOT / "monitor" / "demo_data" / "demo_bank.csv").exists()
