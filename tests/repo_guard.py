@@ -10,7 +10,8 @@ whether or not such files exist on this machine. Each refusal is also kept in
 left, even if the code that met it swallowed the error.
 
 Paths of the running Python (its prefixes, so a virtualenv beside the
-repository) and the temporary folder are allowed. When the repository sits
+repository) and the temporary folder are allowed, unless they hold the
+repository's parent (a clone in /tmp is still watched). When the repository sits
 directly under ``/`` there is no "beside" to watch, and the guard stays off;
 ``.ci/run`` covers that case by running the suite in a fresh clone.
 """
@@ -41,9 +42,14 @@ def _prefix(path: str | Path) -> str:
 
 
 def _allowed_prefixes() -> tuple[str, ...]:
+    """The allowed places inside the watched parent (the others do not matter;
+    one that holds the parent, such as /tmp for a clone in /tmp, must not open
+    the whole parent)."""
+    parent = watched_parent()
     places = {sys.prefix, sys.base_prefix, sys.exec_prefix, tempfile.gettempdir(), ROOT}
     places.update(p for p in sysconfig.get_paths().values() if p)
-    return tuple(_prefix(p) for p in places)
+    found = (_prefix(p) for p in places)
+    return tuple(p for p in found if parent is None or (p.startswith(parent) and p != parent))
 
 
 def watched_parent() -> str | None:
