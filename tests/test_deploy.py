@@ -304,3 +304,18 @@ def test_licence_file_and_spdx_expression() -> None:
     project = _pyproject()["project"]
     assert project["license"] == "Apache-2.0"
     assert "LICENSE" in project["license-files"]
+
+
+def test_build_context_leaves_out_secrets_and_local_state() -> None:
+    """.dockerignore keeps settings, sessions, keys, databases and virtualenvs out
+    of the build context, and keeps everything the Containerfile copies in."""
+    ignored = {line for line in (ROOT / ".dockerignore").read_text().splitlines()
+               if line and not line.startswith("#")}
+    for pattern in (".env", "deploy/chanwatch.env", "deploy/secrets", "*.session", "*.db",
+                    "*.key", ".venv*", ".git"):
+        assert pattern in ignored, pattern
+    copied = re.findall(r"^COPY (.+) \S+$", (DEPLOY / "Containerfile").read_text(), flags=re.M)
+    sources = {s for line in copied for s in line.split()}
+    assert sources == {"deploy/constraints.txt", "pyproject.toml", "README.md", "LICENSE",
+                       *_packages()}
+    assert not sources & ignored
