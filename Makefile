@@ -5,13 +5,15 @@ PY := $(VENV)/bin/python
 # The lowest Telethon we support; .ci/run runs the end-to-end tests on it too.
 TELETHON_LOW ?= 1.36.0
 VENV_LOW ?= .venv-low
+# The versions the container image installs: the tests run on the same ones.
+CONSTRAINTS := deploy/constraints.txt
 
-.PHONY: test demo lint typecheck test-low clean
+.PHONY: test demo sim lint typecheck test-low deploy-tools constraints clean
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml $(CONSTRAINTS)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -c $(CONSTRAINTS) -e '.[dev]'
 	touch $@
 
 lint: $(VENV)/.installed
@@ -20,7 +22,7 @@ lint: $(VENV)/.installed
 typecheck: $(VENV)/.installed
 	$(VENV)/bin/mypy
 
-test: lint typecheck
+test: lint typecheck deploy-tools
 	$(VENV)/bin/pytest -q
 
 $(VENV_LOW)/.installed: pyproject.toml
@@ -35,6 +37,33 @@ test-low: $(VENV_LOW)/.installed
 
 demo: $(VENV)/.installed
 	$(PY) -m monitor.demo
+
+# A Telegram server on this machine to try chanwatch by hand (README: Try it).
+sim: $(VENV)/.installed
+	$(VENV)/bin/chanwatch sim
+
+# tests/test_deploy.py checks deploy/ with `docker compose config` (or Debian's
+# docker-compose) and `systemd-analyze verify` where they exist; as root on
+# Debian this installs what is missing, elsewhere those two tests are skipped.
+deploy-tools:
+	@missing=""; \
+	command -v systemd-analyze >/dev/null 2>&1 || missing="$$missing systemd"; \
+	{ docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1; } \
+		|| missing="$$missing docker-compose"; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+				apt-get install -y -qq --no-install-recommends $$missing >/dev/null \
+				|| echo "make: could not install$$missing; their deploy tests are skipped"; \
+		else \
+			echo "make: not installed:$$missing; their deploy tests are skipped"; \
+		fi; \
+	fi
+
+# Regenerate the exact versions the image installs (after changing dependencies).
+# Run it with the Python the image uses (3.11).
+constraints:
+	$(PYTHON) deploy/make_constraints.py
 
 clean:
 	rm -rf $(VENV) $(VENV_LOW) .pytest_cache .mypy_cache .ruff_cache

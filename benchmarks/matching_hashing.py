@@ -7,7 +7,7 @@ from the full-resolution reference hash; next to threatexchange's
     .venv/bin/python benchmarks/matching_hashing.py [--photos 60] [--rounds 3]
 
 Photos: crops, rotations and colour shifts of the bridge picture in
-../shared/testdata/pdq, plus generated gradients and shapes, resized to 1280 px
+tests/data/pdq, plus generated gradients and shapes, resized to 1280 px
 on the long side and saved as JPEG quality 87 (what Telegram sends), all in
 memory. ``hash_media`` also computes SHA-256, MD5 and SHA-1 of every photo.
 """
@@ -25,7 +25,7 @@ from PIL import Image, ImageDraw, ImageEnhance
 
 from handlers.hashing import hamming_hex, hash_media, pdq_image
 
-TESTDATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "testdata" / "pdq"
+TESTDATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "pdq"
 
 
 def _jpeg(img: Image.Image) -> bytes:

@@ -6,7 +6,7 @@ the two hashes match each other by vPDQ's rule, and the speed of both.
     .venv/bin/python benchmarks/matching_vpdq.py [--seconds 20]
 
 Videos are made in memory with PyAV from the bridge picture of
-../shared/testdata/pdq (slowly rotating and zooming), at 25, 30 and 29.97 fps
+tests/data/pdq (slowly rotating and zooming), at 25, 30 and 29.97 fps
 and three sizes. ``vpdq.computeHash`` reads files, so each video is also written to a
 temporary directory for it.
 """
@@ -29,7 +29,7 @@ from handlers.hashing.pdq import hamming_hex
 from handlers.hashing.video import vpdq_video
 from handlers.hashing.vpdq import VpdqFrame, match_frames
 
-TESTDATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "testdata" / "pdq"
+TESTDATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "pdq"
 
 
 def make_video(size: tuple[int, int], fps: Fraction, seconds: int) -> bytes:

@@ -28,6 +28,7 @@ from handlers.pipeline import HandlerLoadError, Pipeline, Registry, new_context
 from hotline.notify import Notifier
 from monitor.access_control import AccessControl, AccessOptions
 from monitor.alerting import Alerting, build_notifier
+from monitor.health import Heartbeat, Vitals, heartbeat_path
 from monitor.intake import Intake
 from monitor.ledger import LedgerService
 from monitor.reconcile import PostSink, Reconciler
@@ -106,6 +107,7 @@ class MonitorApp:
         self.ledger: LedgerService | None = None
         self._notifier = notifier
         self.alerting: Alerting | None = None
+        self._heartbeat: Heartbeat | None = None
 
     # -- accessors (raise when not started) ---------------------------------
     @property
@@ -216,6 +218,8 @@ class MonitorApp:
         self.alerting.schedule(scheduler)
         self.ledger = LedgerService(self.store, settings)
         await self.ledger.start(scheduler)
+        self._heartbeat = Heartbeat(heartbeat_path(settings), self._vitals)
+        self._heartbeat.schedule(scheduler)  # `chanwatch health` reads it
         scheduler.start()
         self._scheduler = scheduler
         log.info("monitor_started", channels=len(self._reconciler.channel_ids()),
@@ -224,6 +228,10 @@ class MonitorApp:
     def _watch_active(self, watch: WatchRecord) -> None:
         """A watch got its channel id: the gate judges the first posts on fresh data."""
         self.access.gate.invalidate()
+
+    def _vitals(self) -> Vitals:
+        return Vitals(connected=self.client.is_connected(),
+                      channels=len(self.reconciler.channel_ids()))
 
     async def _account_lost(self, error: str) -> None:
         """Telegram ended this account's session (banned, deactivated, logged out)."""
@@ -251,6 +259,8 @@ class MonitorApp:
         log.info("monitor_stopping")
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
+        if self._heartbeat is not None:
+            self._heartbeat.remove()
         if self._intake is not None:
             self._intake.unregister()
         if self.sweep is not None:  # its progress is saved after every batch

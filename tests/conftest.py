@@ -5,6 +5,8 @@
 * Markers: every test under ``tests/e2e/`` is marked ``e2e``; the modules in
   :data:`SLOW_MODULES` are marked ``slow`` (``-m "not slow"`` leaves them out).
   ``--strict-markers`` is on (pyproject.toml): an unknown marker is an error.
+* No test reads beside the repository (:mod:`repo_guard`): the run fails when
+  one did, even if the code that met the refusal swallowed it.
 * The CLI's last-resort handler firing fails the test: a test in which
   :func:`monitor.cli.exits.last_resort` reports an exception outside the error
   vocabulary (a bug) fails, naming the exception, unless it is marked
@@ -19,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import repo_guard
 from clocks import TestClock
 from last_resort_guard import FIRED, incident_failure
 
@@ -32,6 +35,8 @@ SLOW_MODULES = frozenset({
 })
 
 _E2E = Path(__file__).parent / "e2e"
+
+repo_guard.install()
 
 
 @pytest.fixture
@@ -56,3 +61,15 @@ def _no_unexpected_errors(request: pytest.FixtureRequest) -> Iterator[None]:
     why = incident_failure(fired, request.node.get_closest_marker("last_resort") is not None)
     if why is not None:
         pytest.fail(why, pytrace=False)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run when any test read beside the repository, even if the code
+    that met the refusal swallowed it."""
+    if repo_guard.violations:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line("reads outside the repository (tests/repo_guard.py):", red=True)
+            for line in repo_guard.violations:
+                reporter.write_line(f"  {line}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -20,7 +20,7 @@ from storage.models import BankEntryIn
 from storage.sqlite import SQLiteStore
 from tgsim import Server
 
-TESTDATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "testdata"
+TESTDATA = Path(__file__).resolve().parent / "data"
 PDQ_DIR = TESTDATA / "pdq"
 
 MonitorFactory = Callable[..., Awaitable[MonitorApp]]

@@ -1,5 +1,5 @@
 """Shared pieces of the pipeline and built-in handler tests: a real SQLite store,
-the real bank index the monitor uses, real images from ../shared/testdata/pdq,
+the real bank index the monitor uses, real images from tests/data/pdq,
 and posts whose media is "downloaded" from bytes held by the test (Telegram is
 the one part these tests cannot run; the end-to-end tests use tgsim)."""
 
@@ -24,7 +24,7 @@ from handlers.post import MediaKind, MediaRef, MediaTooLarge, Post
 from storage.models import BankEntryIn
 from storage.sqlite import SQLiteStore
 
-TESTDATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "testdata"
+TESTDATA = Path(__file__).resolve().parent / "data"
 PDQ_DIR = TESTDATA / "pdq"
 BRIDGE = PDQ_DIR / "bridge-mods"
 T0 = datetime(2026, 4, 1, 8, 0, tzinfo=UTC)

@@ -5,7 +5,7 @@ JSON document: a list of records, or an object holding the list under one of
 ``records``, ``images``, ``videos``, ``hashes``, ``hashRecords``, ``results``,
 ``data`` (errors carry the line where the record starts when the document is a
 top-level list, else the record's position). The fields read are listed in each
-parser's docstring and in the README; other fields are ignored.
+parser's docstring and in docs/banks.md; other fields are ignored.
 
 JSON is read strictly: ``NaN`` and ``Infinity`` are not JSON, and values nest at
 most ``json_depth`` deep (setting ``limits.json_depth``), so no input reaches

@@ -48,6 +48,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "monitor.cli.media",
     "monitor.cli.evidence",
     "monitor.cli.hash_cmd",
+    "monitor.cli.sim",
+    "monitor.cli.health",
 )
 
 

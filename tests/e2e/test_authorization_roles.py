@@ -104,6 +104,10 @@ NO_USER = {
     "records passes the authorization gate",
     "watch add": "removed: a usage error naming `watch request`, before any login or change "
     "(tests/monitor/test_cli_watch.py)",
+    "sim": "starts a test Telegram server in its own folder; opens no database "
+    "(tests/monitor/test_cli_sim.py)",
+    "health": "reads only the running monitor's heartbeat file, no database or case data "
+    "(tests/monitor/test_health.py)",
 }
 
 

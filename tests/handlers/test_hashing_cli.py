@@ -13,7 +13,7 @@ import pytest
 from handlers.hashing import hash_media
 from monitor.cli import main
 
-TESTDATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "testdata" / "pdq"
+TESTDATA = Path(__file__).resolve().parents[1] / "data" / "pdq"
 ORIGINAL = TESTDATA / "bridge-mods" / "aaa-orig.jpg"
 
 

@@ -11,7 +11,7 @@ from PIL import Image
 from handlers.hashing.media import hash_media, hash_media_async, sniff
 from handlers.hashing.pdq import hamming_hex
 
-TESTDATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "testdata" / "pdq"
+TESTDATA = Path(__file__).resolve().parents[1] / "data" / "pdq"
 ORIGINAL = TESTDATA / "bridge-mods" / "aaa-orig.jpg"
 
 

@@ -1,4 +1,4 @@
-"""PDQ of images against Meta's reference hashes in ../shared/testdata/pdq."""
+"""PDQ of images against Meta's reference hashes in tests/data/pdq."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from handlers.hashing.pdq import (
 )
 from handlers.hashing.pdq_numpy import pdq_dihedral_from_luma, pdq_from_luma
 
-TESTDATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "testdata" / "pdq"
+TESTDATA = Path(__file__).resolve().parents[1] / "data" / "pdq"
 
 
 def _expected() -> list[tuple[str, int, str]]:

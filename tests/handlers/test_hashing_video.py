@@ -21,7 +21,7 @@ from handlers.hashing.vpdq import (
     parse_frame_line,
 )
 
-TESTDATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "testdata" / "pdq"
+TESTDATA = Path(__file__).resolve().parents[1] / "data" / "pdq"
 
 
 def make_video(

@@ -16,7 +16,7 @@ from handlers.index.bank_index import BankIndex
 from handlers.index.mih import words_to_hex
 from storage.models import BankEntry
 
-TESTDATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "testdata" / "pdq"
+TESTDATA = Path(__file__).resolve().parents[1] / "data" / "pdq"
 MODS = TESTDATA / "bridge-mods"
 
 
