@@ -24,6 +24,7 @@ from typing import Any
 import structlog
 
 from monitor.settings import Settings
+from storage.errors import ChanwatchError
 
 log = structlog.get_logger(__name__)
 
@@ -110,5 +111,5 @@ def check(path: Path, max_age: timedelta = MAX_AGE, now: datetime | None = None)
             f"last heartbeat {max(0, int(age.total_seconds()))}s ago")
 
 
-class Unhealthy(Exception):
+class Unhealthy(ChanwatchError):
     """The monitor is not running, stuck, or not connected; the message says which."""

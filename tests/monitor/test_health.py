@@ -81,7 +81,7 @@ async def test_running_monitor_is_healthy_until_it_stops(
     session = await logged_in_session(sim, tmp_path / "m.session")
     db = tmp_path / "a.db"
     env = {"CHANWATCH_DATABASE__PATH": str(db), "CHANWATCH_TELEGRAM__ACCOUNT": "e2e"}
-    app = MonitorApp(make_settings(sim, session, db), access=None)
+    app = MonitorApp(make_settings(sim, session, db))
     await app.start()
     try:
         assert (tmp_path / "a.db.e2e.health").exists()

@@ -38,6 +38,7 @@ FAILURES = {
     "monitor.cli.common.CliError",
     "monitor.telegram.layer.LayerMismatchError",
     "storage.ledger.timestamp.TimestampError",
+    "monitor.health.Unhealthy",
 }
 #: Control flow that never leaves its module.
 PRIVATE = {"storage.ledger.verify._Stop"}
