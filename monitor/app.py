@@ -22,12 +22,14 @@ from datetime import timedelta
 import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from handlers.detect import DetectorStage
 from handlers.index.live import LiveBankIndex, load_index
 from handlers.index.live import refresh as refresh_index
 from handlers.pipeline import Pipeline, Registry, new_context
 from hotline.notify import Notifier
 from monitor.access.wiring import AccessControl, AccessOptions
 from monitor.alerting import Alerting, build_notifier
+from monitor.detectors import start_detectors
 from monitor.intake import Intake
 from monitor.ledger import LedgerService
 from monitor.reconcile import PostSink, Reconciler
@@ -101,6 +103,8 @@ class MonitorApp:
         self.ledger: LedgerService | None = None
         self._notifier = notifier
         self.alerting: Alerting | None = None
+        #: The detector stage (worker processes), when detectors run.
+        self.detectors: DetectorStage | None = None
 
     # -- accessors (raise when not started) ---------------------------------
     @property
@@ -129,8 +133,10 @@ class MonitorApp:
         registry = Registry.default()
         for dotted in settings.handlers.extra:
             registry.load_dotted(dotted)
+        self.detectors = await start_detectors(settings)
         pipeline = Pipeline(
-            registry, new_context(self.store, index, settings.pipeline_config())
+            registry, new_context(self.store, index, settings.pipeline_config(),
+                                  detectors=self.detectors)
         )
         self.pipeline = pipeline
 
@@ -238,6 +244,8 @@ class MonitorApp:
             await self.alerting.stop()
         if self._client is not None:
             await self._client.disconnect()
+        if self.detectors is not None:  # after the reconciler: no post waits on them
+            await self.detectors.close()
         if self.access is not None:  # refused posts counted since the last run
             await self.access.gate.flush_refusals()
         if self.ledger is not None:

@@ -17,6 +17,7 @@ from storage.sqlite.access_repos import (
     SQLiteUsers,
 )
 from storage.sqlite.capture_repos import SQLiteChannels, SQLiteMedia, SQLitePosts, SQLiteWatches
+from storage.sqlite.detection_repos import SQLiteDetections
 from storage.sqlite.ledger_rows import SQLiteLedger
 from storage.sqlite.review_repos import SQLiteAlerts, SQLiteAudit, SQLiteBanks, SQLiteNotices
 
@@ -24,8 +25,8 @@ from storage.sqlite.review_repos import SQLiteAlerts, SQLiteAudit, SQLiteBanks, 
 class SQLiteTransaction:
     __slots__ = (
         "_conn", "_now", "_read_only", "accounts", "alerts", "audit", "authorizations", "banks",
-        "cases", "channels", "ledger", "media", "notices", "posts", "requests", "tokens", "users",
-        "watches",
+        "cases", "channels", "detections",
+        "ledger", "media", "notices", "posts", "requests", "tokens", "users", "watches",
     )
 
     def __init__(self, conn: aiosqlite.Connection, now: datetime, *, read_only: bool) -> None:
@@ -39,6 +40,7 @@ class SQLiteTransaction:
         self.banks = SQLiteBanks(conn)
         self.alerts = SQLiteAlerts(conn)
         self.notices = SQLiteNotices(conn)
+        self.detections = SQLiteDetections(conn)
         self.audit = SQLiteAudit(conn)
         self.ledger = SQLiteLedger(conn)
         self.users = SQLiteUsers(conn)
