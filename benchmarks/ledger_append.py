@@ -3,11 +3,11 @@
 Three runs on the real SQLite store (WAL, synchronous=FULL, batched writer),
 each with many concurrent producers as the pipeline has:
 
-1. posts only: ``posts.record_post`` in ``store.write`` - the store's ceiling,
-   which bounds the pipeline's peak rate (the peer);
-2. posts with their ledger record: ``record_post`` and ``append_record``
-   (``post.captured``) in the same ``store.write``, as the store will call it;
-3. ledger records only: ``append_record`` in ``store.write``.
+1. posts only: ``tx.posts.record`` in ``store.transaction`` - the store's
+   ceiling, which bounds the pipeline's peak rate (the peer);
+2. posts with their ledger record: ``tx.posts.record`` and ``append_record``
+   (``post.captured``) in the same ``store.transaction``, as the store calls it;
+3. ledger records only: ``append_record`` in ``store.transaction``.
 
     .venv/bin/python benchmarks/ledger_append.py [--posts 3000] [--producers 128] [--dir .]
 
@@ -38,8 +38,8 @@ from machine import cpu_model
 
 from storage.ledger.ledger import append_record
 from storage.models import PostRecord
+from storage.repos import Transaction
 from storage.sqlite import SQLiteStore
-from storage.sqlite import posts as posts_sql
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -67,38 +67,38 @@ def capture_fields(p: PostRecord) -> dict[str, object]:
             "text_sha256": hashlib.sha256(p.text.encode()).hexdigest(), "media": []}
 
 
-Op = Callable[[aiosqlite.Connection, int], Awaitable[object]]
+Op = Callable[[Transaction, int], Awaitable[object]]
 
 
-async def post_only(conn: aiosqlite.Connection, i: int) -> object:
-    return await posts_sql.record_post(conn, post=post(i), now=NOW)
+async def post_only(tx: Transaction, i: int) -> object:
+    return await tx.posts.record(post(i), NOW)
 
 
-async def post_and_record(conn: aiosqlite.Connection, i: int) -> object:
+async def post_and_record(tx: Transaction, i: int) -> object:
     p = post(i)
-    await posts_sql.record_post(conn, post=p, now=NOW)
-    return await append_record(conn, "post.captured", "service:monitor", capture_fields(p))
+    await tx.posts.record(p, NOW)
+    return await append_record(tx, "post.captured", "service:monitor", capture_fields(p))
 
 
-async def record_only(conn: aiosqlite.Connection, i: int) -> object:
-    return await append_record(conn, "post.captured", "service:monitor",
+async def record_only(tx: Transaction, i: int) -> object:
+    return await append_record(tx, "post.captured", "service:monitor",
                                capture_fields(post(i)))
 
 
-def bound(op: Op, i: int) -> Callable[[aiosqlite.Connection], Awaitable[object]]:
-    async def call(conn: aiosqlite.Connection) -> object:
-        return await op(conn, i)
+def bound(op: Op, i: int) -> Callable[[Transaction], Awaitable[object]]:
+    async def call(tx: Transaction) -> object:
+        return await op(tx, i)
 
     return call
 
 
 async def run(db: Path, op: Op, n: int, producers: int) -> float:
     async with SQLiteStore(db) as store:
-        await store.write(bound(op, 0))  # warm up
+        await store.transaction(bound(op, 0))  # warm up
 
         async def produce(first: int) -> None:
             for i in range(first, n + 1, producers):
-                await store.write(bound(op, i))
+                await store.transaction(bound(op, i))
 
         t0 = time.perf_counter()
         await asyncio.gather(*(produce(p) for p in range(1, producers + 1)))

@@ -39,12 +39,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import structlog
 from machine import cpu_model
 
-from storage.ledger.db import ConnectionRunner
 from storage.ledger.export import export_case
 from storage.ledger.ledger import append_records
 from storage.ledger.merkle import proof_text, verify_inclusion, verify_inclusion_texts
 from storage.ledger.note import Checkpoint, Signer
 from storage.ledger.verify import verify_bundle
+from storage.sqlite import SQLiteStore
 
 ORIGIN = "bench.local/ledger"
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -61,12 +61,12 @@ def machine() -> str:
             f"python     {platform.python_version()}, sqlite {sqlite3.sqlite_version}")
 
 
-async def build(runner: ConnectionRunner, records: int) -> None:
+async def build(store: SQLiteStore, records: int) -> None:
     auth = [("authorization.granted", "sup", {"case": "K-1", "authorization": "A-1",
                                               "channels": [1001]}),
             ("authorization.granted", "sup", {"case": "K-2", "authorization": "B-1",
                                               "channels": [2002]})]
-    await runner.write(lambda c: append_records(c, auth, at=T0))
+    await store.transaction(lambda tx: append_records(tx, auth, at=T0))
     chunk, other_every = 20_000, 10
     done = 0
     while done < records:
@@ -81,7 +81,7 @@ async def build(runner: ConnectionRunner, records: int) -> None:
                     "channel": 2002, "message": i, "authorization": "B-1",
                     "text_sha256": "00" * 32}))
         at = T0 + timedelta(seconds=done)
-        await runner.write(partial(append_records, items=items, at=at))
+        await store.transaction(partial(append_records, items=items, at=at))
         done += n
 
 
@@ -129,20 +129,20 @@ async def main() -> None:
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         db = args.db or Path(tmp) / "ledger.db"
         reuse = db.exists()
-        runner = ConnectionRunner(db)
-        await runner.open()
+        store = SQLiteStore(db)
+        await store.open()
         t0 = time.perf_counter()
         if not reuse:
-            await build(runner, args.records)
+            await build(store, args.records)
         print(f"{'reused' if reuse else 'built':10s} {args.records:,} K-1 records "
               f"(+{args.records // 10:,} of K-2) in {time.perf_counter() - t0:.1f} s")
         bundle = Path(tmp) / "k1.zip"
         print(f"load       {load()} (other work on this machine slows the wall-clock times; "
               "CPU time is this process alone)")
         t0, c0 = time.perf_counter(), time.process_time()
-        result = await export_case(runner, signer, ORIGIN, case="K-1", actor="sup", out=bundle)
+        result = await export_case(store, signer, ORIGIN, case="K-1", actor="sup", out=bundle)
         t_export, c_export = time.perf_counter() - t0, time.process_time() - c0
-        await runner.close()
+        await store.close()
         size = bundle.stat().st_size
         print(f"export     {result.records:,} records of a tree of {result.tree_size:,}: "
               f"{t_export:.1f} s wall, {c_export:.1f} s CPU, bundle {size / 1e6:,.0f} MB")

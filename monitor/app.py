@@ -35,6 +35,7 @@ from monitor.ledger import LedgerService
 from monitor.reconcile import PostSink, Reconciler
 from monitor.settings import Settings
 from monitor.telegram.client import MonitorClient, build_client, config_from_settings
+from monitor.telegram.layer import layer_checked
 from monitor.telegram.media import MediaDownloader
 from monitor.watches import WatchGate, WatchManager, allow_all
 from storage.models import WatchRecord
@@ -158,8 +159,11 @@ class MonitorApp:
 
         client = build_client(client_config)
         self._client = client
-        await client.connect()
-        if not await client.is_user_authorized():
+        await client.connect()  # LayerMismatchError: the server speaks another layer
+        with layer_checked():
+            authorized = await client.is_user_authorized()
+            me = await client.get_me() if authorized else None
+        if not authorized:
             if self.access is not None:  # its watches go to the other accounts
                 await self.access.pool.lost(account, "AUTH_KEY_UNREGISTERED")
             raise NotLoggedIn(
@@ -167,13 +171,13 @@ class MonitorApp:
             )
         if self.access is not None:
             await self.access.pool.session_ok(account)
-        me = await client.get_me()
         log.info("telegram_connected", account=account, user_id=getattr(me, "id", None))
 
         downloader = MediaDownloader(client)
         self._watches = WatchManager(
             client, self.store, account=account, gate=gate,
             reporter=self.access.pool if self.access is not None else None,
+            on_active=self._watch_active if self.access is not None else None,
         )
         self._reconciler = Reconciler(
             client, self.store, sink, account=account,
@@ -209,6 +213,11 @@ class MonitorApp:
         self._scheduler = scheduler
         log.info("monitor_started", channels=len(self._reconciler.channel_ids()),
                  reconcile_every_s=interval)
+
+    def _watch_active(self, watch: WatchRecord) -> None:
+        """A watch got its channel id: the gate judges the first posts on fresh data."""
+        if self.access is not None:
+            self.access.gate.invalidate()
 
     async def _account_lost(self, error: str) -> None:
         """Telegram ended this account's session (banned, deactivated, logged out)."""

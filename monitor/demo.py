@@ -30,7 +30,6 @@ from monitor.access.clock import SystemClock
 from monitor.access.policy import Limits
 from monitor.access.requests import WatchRequests
 from monitor.access.users import Users
-from monitor.access.wiring import AccessOptions
 from monitor.app import MonitorApp
 from monitor.logging import configure_logging
 from monitor.settings import (
@@ -202,8 +201,7 @@ async def run_demo(tmp: Path) -> Path:
             await _authorize(store, settings, targets)
 
             say("\n== chanwatch run")
-            app = MonitorApp(settings, watch_sync_every=timedelta(seconds=1),
-                             access=AccessOptions(gate_ttl=timedelta(0)))
+            app = MonitorApp(settings, watch_sync_every=timedelta(seconds=1))
             await app.start()
             narrator = Narrator(store, names)
             narration = asyncio.create_task(narrator.run())

@@ -19,17 +19,17 @@ import asyncio
 import hashlib
 from typing import Any
 
-import aiosqlite
 import structlog
-from storage.sqlite.evidence import MONITOR_ACTOR, plain
 
 from monitor.settings import Settings
 from storage.ledger import canonical
 from storage.ledger.checkpoint import add_checkpoint_job, checkpoint_job
-from storage.ledger.db import TxRunner
 from storage.ledger.keys import KeyFileError, load_signing_key
-from storage.ledger.ledger import append_record, blob
+from storage.ledger.ledger import append_record
 from storage.ledger.note import Signer
+from storage.ledger.records import MONITOR_ACTOR, plain
+from storage.repos import Transaction
+from storage.repos.transactional import Transactional
 
 log = structlog.get_logger(__name__)
 
@@ -47,23 +47,21 @@ def effective_settings(settings: Settings) -> dict[str, Any]:
     return out
 
 
-async def record_settings(conn: aiosqlite.Connection, values: dict[str, Any]) -> int | None:
+async def record_settings(tx: Transaction, values: dict[str, Any]) -> int | None:
     """Append ``setting.change`` unless the last one recorded the same values;
-    its seq, or None when nothing changed (runs in ``store.write``)."""
+    its seq, or None when nothing changed (runs in ``store.transaction``)."""
     digest = hashlib.sha256(canonical.dumps(values)).hexdigest()
-    rows = list(await conn.execute_fetchall(
-        "SELECT record FROM ledger WHERE type = 'setting.change' ORDER BY seq DESC LIMIT 1"
-    ))
-    previous = canonical.loads(blob(rows[0][0])).get("settings_sha256") if rows else None
+    rows = await tx.ledger.rows(types=["setting.change"], newest_first=True, limit=1)
+    previous = canonical.loads(rows[0].record).get("settings_sha256") if rows else None
     if previous == digest:
         return None
-    return await append_record(conn, "setting.change", MONITOR_ACTOR, {
+    return await append_record(tx, "setting.change", MONITOR_ACTOR, {
         "settings": values, "settings_sha256": digest, "previous_sha256": previous,
     })
 
 
 class LedgerService:
-    def __init__(self, store: TxRunner, settings: Settings) -> None:
+    def __init__(self, store: Transactional, settings: Settings) -> None:
         self._store = store
         self._settings = settings.ledger
         self._values = effective_settings(settings)
@@ -74,7 +72,7 @@ class LedgerService:
         return self._signer is not None
 
     async def start(self, scheduler: Any) -> None:
-        seq = await self._store.write(lambda c: record_settings(c, self._values))
+        seq = await self._store.transaction(lambda tx: record_settings(tx, self._values))
         if seq is not None:
             log.info("ledger.settings_recorded", seq=seq)
         path = self._settings.signing_key_file

@@ -42,6 +42,9 @@ from storage.models import ChannelRecord, WatchRecord
 log = structlog.get_logger(__name__)
 
 WatchGate = Callable[[WatchRecord], Awaitable[bool]]
+#: Told when a watch became active with its channel id (the authorization gate
+#: forgets its snapshot, so the channel's first posts are judged on fresh data).
+OnActive = Callable[[WatchRecord], None]
 
 
 class JoinReporter(Protocol):
@@ -110,8 +113,10 @@ class WatchManager:
         gate: WatchGate = allow_all,
         actor: str = "monitor",
         reporter: JoinReporter | None = None,
+        on_active: OnActive | None = None,
     ) -> None:
         self._client = client
+        self._on_active = on_active
         self._store = store
         self._account = account
         self._gate = gate
@@ -237,11 +242,14 @@ class WatchManager:
                     record = await self._find_again(watch, record)
                 log.info("channel_joined", watch_id=watch.id, channel_id=record.id)
         assert record.access_hash is not None
-        self._watched[record.id] = types.InputPeerChannel(record.id, record.access_hash)
-        return await self._store.update_watch(
+        updated = await self._store.update_watch(
             watch.id, actor=self._actor, state="active", channel_id=record.id,
             account=self._account, reason=None,
         )
+        if self._on_active is not None:  # before the channel's first post is offered
+            self._on_active(updated)
+        self._watched[record.id] = types.InputPeerChannel(record.id, record.access_hash)
+        return updated
 
     async def _find_again(self, watch: WatchRecord, known: ChannelRecord) -> ChannelRecord:
         """Resolve the watch's name with this account and join; the channel must be
@@ -310,6 +318,8 @@ class WatchManager:
                 if watch.channel_id not in self._watched:
                     record = await self._store.get_channel(watch.channel_id)
                     if record is not None and record.access_hash is not None:
+                        if self._on_active is not None:
+                            self._on_active(watch)
                         self._watched[record.id] = types.InputPeerChannel(
                             record.id, record.access_hash
                         )

@@ -6,8 +6,8 @@ Each run, against the injected clock:
    ``revoked`` when all its authorizations were revoked, ``expired`` when they
    ran out (an unconfirmed emergency measure included), ``suspended`` when it
    never had an approved request or an authorization in scope. The monitor is
-   then asked to leave (``on_change``) and the gate forgets its snapshot, so
-   recording stops at once;
+   then asked to leave (``on_change``); the gate forgets its snapshot as each
+   watch ends, so recording stops at once;
 2. approved requests whose authorization came into force get their watch;
 3. each authorization that ended is written to the audit trail once, and the
    case's investigator and supervisor are told;
@@ -83,6 +83,7 @@ class Enforcer:
             if watch.state in LIVE_STATES and not view.covering(watch.watch_id, now):
                 state, why = view.end_reason(watch.watch_id, now)
                 await self._end_watch(watch.watch_id, watch.state, state, why, now)
+                self._gate.invalidate()  # recording stops now, not when the cache ages
                 report.ended[watch.watch_id] = state
         for request in view.unlinked:
             if view.valid_for_request(request, None, now):
@@ -92,6 +93,7 @@ class Enforcer:
                     )
                 )
                 if watch_id is not None:
+                    self._gate.invalidate()
                     report.activated.append(request.id)
         for authz in [a for auths in view.by_case.values() for a in auths]:
             status = status_at(authz, now, self._limits)
@@ -102,10 +104,8 @@ class Enforcer:
                 await self._remind(authz, now)
                 report.reminders.append(authz.id)
         report.refusals_flushed = await self._gate.flush_refusals()
-        if report.ended or report.activated:
-            self._gate.invalidate()
-            if self._on_change is not None:
-                await self._on_change()
+        if (report.ended or report.activated) and self._on_change is not None:
+            await self._on_change()
         if report.ended or report.activated or report.authorizations_ended:
             log.info(
                 "enforcement",

@@ -7,17 +7,35 @@
   channel covered now? Call it once per post: a ``None`` answer means the post
   is dropped, and the gate counts it. Counts (never content) go to the audit
   trail as ``record.refused`` rows when :meth:`flush_refusals` runs (the
-  enforcement job calls it every minute).
+  enforcement job calls it every minute, the monitor once more when it stops).
 
-``may_record`` answers from a snapshot of the authorization tables that is at
-most ``ttl`` old (validity itself is computed against ``now`` on every call, so
-an authorization's end is honoured to the second; a revocation made by another
-process is seen within ``ttl``).
+What the gate guarantees:
+
+* **Never stale in the refusing direction.** Every "no" (from ``may_join``,
+  ``may_record`` and ``covering``) comes from a read of the authorization
+  tables that started after the question was asked. A cached view is only ever
+  used to say "yes"; a cache miss or a refusal from the cache reads again
+  before refusing (questions arriving together share one read).
+* **A cached "yes" is short-lived.** It is served from a view at most ``ttl``
+  old by the gate's clock (default :data:`ALLOW_TTL`, 500 ms). Validity itself
+  is computed against ``now`` on every call, so an authorization's end is
+  honoured to the second.
+* **Changes in this process take effect at once**: the enforcement job ending
+  or activating watches and the watch lifecycle giving a watch its channel id
+  call :meth:`invalidate`. A change made by another process (a revocation from
+  the CLI or the web console) is honoured for every post asked about ``ttl``
+  or more after it was committed: the revocation bound is ``ttl``.
+* **The audit trail states only refusals that stood.** A refused post that is
+  offered again (the reconciler retries it) and then recorded is taken off the
+  count. :meth:`flush_refusals` writes a channel's refusals only when a fresh
+  read shows the channel still uncovered (its watch is being ended, so the
+  posts will not be recorded); otherwise they wait for the retry.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -34,13 +52,25 @@ from storage.sqlite.bridge import append as audit
 
 log = structlog.get_logger(__name__)
 
+#: How long a cached "yes" may be served: the bound on a revocation made by
+#: another process (same process: at once, through :meth:`invalidate`).
+ALLOW_TTL = timedelta(milliseconds=500)
+
 
 @dataclass(slots=True)
 class _Refusals:
-    count: int
-    first: datetime
-    last: datetime
-    messages: set[int] = field(default_factory=set)  # a retried post is counted once
+    """The refused, not (yet) recorded posts of one channel: key -> (first, last)
+    refusal time. Keys are message ids; a refusal without one gets its own
+    negative key."""
+
+    posts: dict[int, tuple[datetime, datetime]] = field(default_factory=dict)
+
+    def add(self, key: int, at: datetime) -> None:
+        first, last = self.posts.get(key, (at, at))
+        self.posts[key] = (min(first, at), max(last, at))
+
+    def span(self) -> tuple[datetime, datetime]:
+        return min(f for f, _ in self.posts.values()), max(la for _, la in self.posts.values())
 
 
 class AuthorizationGate:
@@ -50,7 +80,7 @@ class AuthorizationGate:
         limits: Limits,
         clock: Clock | None = None,
         *,
-        ttl: timedelta = timedelta(seconds=5),
+        ttl: timedelta = ALLOW_TTL,
     ) -> None:
         self._store = store
         self._limits = limits
@@ -58,31 +88,56 @@ class AuthorizationGate:
         self._ttl = ttl
         self._view: Coverage | None = None
         self._loaded_at: datetime | None = None
+        self._generation = 0  # bumped by invalidate()
+        self._view_generation = -1
+        self._reads = 0  # reads started so far
+        self._view_read = 0  # the number of the read the view came from
         self._lock = asyncio.Lock()
         self._refused: dict[int, _Refusals] = {}
+        self._reported: dict[int, set[int]] = {}  # message ids already in a refusal row
+        self._anonymous = itertools.count(-1, -1)
         self._join_refusals_audited: set[tuple[int, str]] = set()
 
     def now(self) -> datetime:
         return self._clock.now()
 
+    @property
+    def ttl(self) -> timedelta:
+        """How long a cached "yes" is served (the bound on another process's revocation)."""
+        return self._ttl
+
     def invalidate(self) -> None:
-        """Forget the snapshot: the next question reads the tables again."""
+        """Forget the snapshot: the next question reads the tables again. Called
+        whenever this process changes what is covered (a watch joined and given
+        its channel id, watches ended or activated by the enforcement job)."""
+        self._generation += 1
         self._view = None
 
     async def view(self, *, fresh: bool = False) -> Coverage:
+        """The coverage view: cached while younger than ``ttl``; with ``fresh``
+        one whose read started after this call (a read already started later
+        by another caller is shared)."""
+        ticket = self._reads
         async with self._lock:
             now = self._clock.now()
-            stale = (
-                self._view is None
-                or self._loaded_at is None
-                or now - self._loaded_at >= self._ttl
-                or now < self._loaded_at
-            )
-            if fresh or stale:
-                self._view = await self._store.read(lambda c: coverage.load(c, self._limits))
-                self._loaded_at = now
-            assert self._view is not None
-            return self._view
+            if self._view is not None:
+                if fresh and self._view_read > ticket:
+                    return self._view  # its read started after the question was asked
+                if not fresh and self._cached_ok(now):
+                    return self._view
+            self._reads += 1
+            number, generation = self._reads, self._generation
+            view = await self._store.read(lambda c: coverage.load(c, self._limits))
+            self._view, self._loaded_at = view, now
+            self._view_read, self._view_generation = number, generation
+            return view
+
+    def _cached_ok(self, now: datetime) -> bool:
+        return (
+            self._view_generation == self._generation
+            and self._loaded_at is not None
+            and self._loaded_at <= now < self._loaded_at + self._ttl
+        )
 
     async def may_join(self, watch_id: int, now: datetime | None = None) -> AuthorizationRef | None:
         """The authorization a join of this watch would be made under, or None."""
@@ -110,18 +165,24 @@ class AuthorizationGate:
                 )
         return ref
 
-    async def covering(
-        self, channel_id: int, now: datetime | None = None
-    ) -> AuthorizationRef | None:
-        """The authorization covering the channel now, or None (nothing counted:
-        for events that are not posts, such as deletions)."""
-        at = now or self._clock.now()
-        view = await self.view()
+    @staticmethod
+    def _covering_in(view: Coverage, channel_id: int, at: datetime) -> AuthorizationRef | None:
         for watch_id in view.watches_of_channel(channel_id):
             ref = view.best_ref(watch_id, at)
             if ref is not None:
                 return ref
         return None
+
+    async def covering(
+        self, channel_id: int, now: datetime | None = None
+    ) -> AuthorizationRef | None:
+        """The authorization covering the channel now, or None (nothing counted:
+        for events that are not posts, such as deletions). A "no" is read fresh."""
+        at = now or self._clock.now()
+        ref = self._covering_in(await self.view(), channel_id, at)
+        if ref is None:  # never refuse from a snapshot: read again
+            ref = self._covering_in(await self.view(fresh=True), channel_id, at)
+        return ref
 
     async def may_record(
         self, channel_id: int, now: datetime | None = None, *, message_id: int | None = None
@@ -129,52 +190,79 @@ class AuthorizationGate:
         """The authorization a post of this channel is recorded under, or None.
 
         A refusal is counted; with ``message_id`` a post offered again (a retry)
-        is counted once.
+        is counted once, and taken off the count when it is then recorded.
         """
         at = now or self._clock.now()
         ref = await self.covering(channel_id, at)
         if ref is not None:
+            if message_id is not None:
+                self._recorded(channel_id, message_id)
             return ref
+        if message_id is not None and message_id in self._reported.get(channel_id, ()):
+            return None  # already in a refusal row
         seen = self._refused.get(channel_id)
         if seen is None:
-            seen = self._refused[channel_id] = _Refusals(0, at, at)
+            seen = self._refused[channel_id] = _Refusals()
             log.warning("recording_refused", channel_id=channel_id, why="no valid authorization")
-        if message_id is None or message_id not in seen.messages:
-            seen.count += 1
-            if message_id is not None:
-                seen.messages.add(message_id)
-        seen.last = max(seen.last, at)
+        seen.add(next(self._anonymous) if message_id is None else message_id, at)
         return None
 
+    def _recorded(self, channel_id: int, message_id: int) -> None:
+        """A post refused before is recorded now: its refusal did not stand."""
+        seen = self._refused.get(channel_id)
+        if seen is None or seen.posts.pop(message_id, None) is None:
+            return
+        log.info("refusal_withdrawn", channel_id=channel_id, message_id=message_id)
+        if not seen.posts:
+            del self._refused[channel_id]
+
     def pending_refusals(self) -> dict[int, int]:
-        """Channel id -> posts refused since the last flush."""
-        return {cid: r.count for cid, r in self._refused.items()}
+        """Channel id -> posts refused and not recorded since the last flush."""
+        return {cid: len(r.posts) for cid, r in self._refused.items()}
 
     async def flush_refusals(self) -> int:
-        """Write one audit row per channel with refused posts (count and time span)."""
-        batch, self._refused = self._refused, {}
+        """Write one audit row per channel whose refused posts stand (count and
+        time span); returns the number of posts written.
+
+        A channel a fresh read shows covered again keeps its refusals pending:
+        its posts are retried and, once recorded, taken off the count.
+        """
+        if not self._refused:
+            return 0
+        view = await self.view(fresh=True)
+        now = self._clock.now()
+        batch = {
+            cid: r
+            for cid, r in self._refused.items()
+            if self._covering_in(view, cid, now) is None
+        }
         if not batch:
             return 0
-        now = self._clock.now()
+        for cid in batch:
+            del self._refused[cid]
 
         async def op(conn: aiosqlite.Connection) -> None:
             for channel_id, r in sorted(batch.items()):
+                first, last = r.span()
                 await audit(
                     conn,
                     at=now,
                     actor=SERVICE_ACTOR,
                     action="record.refused",
                     subject=f"channel:{channel_id}",
-                    after={"count": r.count, "first_at": r.first, "last_at": r.last},
+                    after={"count": len(r.posts), "first_at": first, "last_at": last},
                     why="posts arrived for a channel without a valid authorization; not recorded",
                 )
 
         try:
             await self._store.write(op)
         except BaseException:
-            for channel_id, r in batch.items():  # keep the counts for the next flush
-                mine = self._refused.setdefault(channel_id, _Refusals(0, r.first, r.last))
-                mine.count += r.count
-                mine.first, mine.last = min(mine.first, r.first), max(mine.last, r.last)
+            for channel_id, r in batch.items():  # keep them for the next flush
+                mine = self._refused.setdefault(channel_id, _Refusals())
+                for key, (first, last) in r.posts.items():
+                    mine.add(key, first)
+                    mine.add(key, last)
             raise
-        return sum(r.count for r in batch.values())
+        for channel_id, r in batch.items():
+            self._reported.setdefault(channel_id, set()).update(k for k in r.posts if k > 0)
+        return sum(len(r.posts) for r in batch.values())

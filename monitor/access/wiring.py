@@ -23,7 +23,7 @@ from apscheduler.schedulers.base import BaseScheduler
 
 from monitor.access.clock import Clock, SystemClock
 from monitor.access.enforcement import Enforcer, OnChange, schedule
-from monitor.access.gate import AuthorizationGate
+from monitor.access.gate import ALLOW_TTL, AuthorizationGate
 from monitor.access.notify import LogNotifier, Notifier
 from monitor.access.policy import Limits
 from monitor.access.sink import GatedSink, PostSink
@@ -42,8 +42,9 @@ class AccessOptions:
 
     clock: Clock | None = None
     notifier: Notifier | None = None
-    #: How old the gate's snapshot of the authorization tables may be.
-    gate_ttl: timedelta = timedelta(seconds=5)
+    #: How long the gate serves a cached "yes" (a "no" is always read fresh):
+    #: the bound on a revocation made by another process.
+    gate_ttl: timedelta = ALLOW_TTL
 
 
 class AccessControl:

@@ -260,7 +260,8 @@ async def cmd_revoke(args: argparse.Namespace, ctx: CliContext) -> int:
     async with open_store(ctx) as store:
         with refusals():
             a = await services(store, ctx).cases.revoke(actor, args.authorization, args.reason)
-    say(ctx, f"authorization #{a.id} revoked; its watches end within a minute")
+    say(ctx, f"authorization #{a.id} revoked; recording under it stops within a second, "
+             "its channels are left within a minute")
     return 0
 
 

@@ -18,6 +18,7 @@ import sys
 
 from monitor.cli.common import CliContext, CliError, SubParsers, acting_user, say
 from monitor.telegram.client import SessionError, config_from_settings, session_path
+from monitor.telegram.layer import LayerMismatchError
 from monitor.telegram.login import LoginError, login
 
 
@@ -62,7 +63,7 @@ async def cmd_login(args: argparse.Namespace, ctx: CliContext) -> int:
             config, ask=ask, ask_secret=ask_secret, phone=args.phone,
             allow_sign_up=args.sign_up,
         )
-    except (LoginError, SessionError) as exc:
+    except (LoginError, SessionError, LayerMismatchError) as exc:
         raise CliError(str(exc)) from None
     state = "already logged in" if result.already else "logged in"
     say(ctx, f"{state} as {result.name or '-'} (user id {result.user_id})")

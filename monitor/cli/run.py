@@ -7,6 +7,7 @@ import argparse
 from monitor.app import MonitorApp, NotLoggedIn
 from monitor.cli.common import CliContext, CliError, SubParsers
 from monitor.telegram.client import SessionError
+from monitor.telegram.layer import LayerMismatchError
 
 
 def register(sub: SubParsers) -> None:
@@ -27,7 +28,7 @@ async def cmd_run(args: argparse.Namespace, ctx: CliContext) -> int:
     app = MonitorApp(ctx.settings)
     try:
         await app.run()
-    except (SessionError, NotLoggedIn) as exc:
+    except (SessionError, NotLoggedIn, LayerMismatchError) as exc:
         raise CliError(str(exc)) from None
     except ConnectionError as exc:
         server = ctx.settings.telegram.server

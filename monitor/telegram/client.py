@@ -9,6 +9,7 @@ patched. Telethon uses ``cryptg`` for AES by itself when it is installed.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 from collections.abc import Awaitable, Callable
@@ -17,11 +18,14 @@ from pathlib import Path
 
 import structlog
 from telethon import TelegramClient
+from telethon import __version__ as TELETHON_VERSION
 from telethon.crypto import rsa
 from telethon.sessions import SQLiteSession, StringSession
 from telethon.sessions.abstract import Session
+from telethon.sessions.sqlite import CURRENT_VERSION as SESSION_FORMAT
 
 from monitor.settings import Settings
+from monitor.telegram.layer import LayerMismatchError, layer_checked
 
 log = structlog.get_logger(__name__)
 
@@ -31,6 +35,46 @@ ReconnectHook = Callable[[], Awaitable[None]]
 
 class SessionError(Exception):
     """The session cannot be used (unsafe permissions, missing, unreadable)."""
+
+
+def _is_sqlite_error(exc: BaseException) -> bool:
+    """An error of the sqlite3 module (Telethon's session file); named by module so
+    that no module outside storage/ imports a database driver."""
+    return type(exc).__module__ == "sqlite3"
+
+
+def unreadable_session(path: Path, exc: BaseException) -> str:
+    """One line: the session file, what is wrong with it, and what to do."""
+    text = str(exc)
+    if _is_sqlite_error(exc) and "not a database" in text:
+        why = "it is not a Telethon session file (not an SQLite database)"
+    elif _is_sqlite_error(exc) and "malformed" in text:
+        why = "it is damaged (truncated or overwritten)"
+    elif _is_sqlite_error(exc) and "unable to open" in text:
+        why = "it cannot be opened (check that it belongs to the user running chanwatch)"
+    elif _is_sqlite_error(exc) and ("readonly" in text or "read-only" in text):
+        why = "it cannot be written (read-only file or directory)"
+    elif _is_sqlite_error(exc):
+        why = f"it is damaged or not a Telethon session file ({text})"
+    else:  # the tables are there but laid out differently (unpacking, comparison errors)
+        why = (
+            f"it is not laid out as Telethon {TELETHON_VERSION} (session format "
+            f"{SESSION_FORMAT}) reads it: written by another Telethon version, or not a "
+            "session file"
+        )
+    return (
+        f"session file {path} cannot be used: {why}; move it aside and log in again "
+        "with `chanwatch login` (using the Telethon that runs the monitor)"
+    )
+
+
+def open_session_file(path: Path) -> SQLiteSession:
+    """Telethon's session in ``path``; :class:`SessionError` naming the file when it
+    cannot be read (garbage, truncated, another Telethon's format)."""
+    try:
+        return SQLiteSession(str(path))
+    except Exception as exc:  # noqa: BLE001 - an untrusted file: whatever Telethon trips over is named
+        raise SessionError(unreadable_session(path, exc)) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +146,7 @@ def make_session(config: ClientConfig, *, create: bool = False) -> Session:
     elif config.session_file is not None:
         path = session_path(config.session_file)
         ensure_private_file(path, create=create)
-        session = SQLiteSession(str(path))
+        session = open_session_file(path)
     else:
         raise SessionError("no Telegram session configured: set a session file or a session string")
     if config.server is not None:
@@ -123,6 +167,24 @@ class MonitorClient(TelegramClient):  # type: ignore[misc]
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.reconnect_hooks: list[ReconnectHook] = []
+
+    async def connect(self) -> None:
+        """Connect; a server that does not speak this Telethon's layer is a
+        :class:`LayerMismatchError`, a session file that fails while being
+        written a :class:`SessionError` naming it (the client is then disconnected)."""
+        try:
+            with layer_checked():
+                await super().connect()
+        except LayerMismatchError:
+            await self.disconnect()
+            raise
+        except Exception as exc:
+            if not _is_sqlite_error(exc):
+                raise
+            with contextlib.suppress(Exception):  # closing the broken file may fail too
+                await self.disconnect()
+            path = Path(getattr(self.session, "filename", "") or "?")
+            raise SessionError(unreadable_session(path, exc)) from None
 
     async def _handle_auto_reconnect(self) -> None:
         log.warning("telegram_reconnected")

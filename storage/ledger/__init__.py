@@ -2,7 +2,15 @@
 signed C2SP checkpoints, witness acknowledgements, case exports and the offline
 verifier.
 
-Part of ``storage``: imports nothing from ``monitor``, ``handlers`` or ``hotline``.
-The store calls :func:`storage.ledger.ledger.append_record` inside its own
-write transactions; nothing in this package updates or deletes a ledger row.
+Part of ``storage``, and written on the store contract only: its functions take
+a :class:`storage.repos.Transaction` (``tx.ledger``, ``tx.checkpoints``,
+``tx.witness_acks``) or a store that runs them
+(:class:`storage.repos.transactional.Transactional`: ``store.transaction`` /
+``store.snapshot``). No module here imports a database driver or holds SQL;
+each backend implements those repositories (``storage/sqlite/ledger_rows.py``,
+``storage/sqlite/ledger_checkpoints.py``) and creates the tables in its own
+migrations. Imports nothing from ``monitor``, ``handlers`` or ``hotline``.
+Every change appends its record with :func:`storage.ledger.ledger.append_record`
+inside the change's own transaction; nothing in this package updates or deletes
+a ledger row.
 """

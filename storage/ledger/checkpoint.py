@@ -15,20 +15,24 @@ when the tree grew) and also what ``chanwatch evidence checkpoint`` runs.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
-import aiosqlite
 import structlog
 
 from storage.ledger.canonical import format_time
-from storage.ledger.db import TxRunner
-from storage.ledger.ledger import read_leaf_hashes
 from storage.ledger.merkle import MerkleTree, ProofError, verify_consistency
 from storage.ledger.note import Checkpoint, Signer
 from storage.ledger.witness import submit_checkpoint
+from storage.repos import Transaction
+from storage.repos.records import StoredCheckpoint
+from storage.repos.transactional import Transactional
+
+__all__ = [
+    "InconsistentLedger", "StoredCheckpoint", "add_checkpoint_job", "check_extends",
+    "checkpoint_job", "latest_checkpoint", "list_checkpoints", "sign_checkpoint",
+]
 
 log = structlog.get_logger(__name__)
 
@@ -37,36 +41,12 @@ class InconsistentLedger(RuntimeError):
     """The stored ledger no longer extends the last signed checkpoint."""
 
 
-@dataclass(frozen=True, slots=True)
-class StoredCheckpoint:
-    id: int
-    tree_size: int
-    root: bytes
-    origin: str
-    key_id: str
-    note: str
-    signed_at: str
+async def latest_checkpoint(tx: Transaction) -> StoredCheckpoint | None:
+    return await tx.checkpoints.latest()
 
 
-_COLUMNS = "id, tree_size, root_hash, origin, key_id, note, signed_at"
-
-
-def _stored(r: Any) -> StoredCheckpoint:
-    return StoredCheckpoint(int(r[0]), int(r[1]), bytes(r[2]), str(r[3]), str(r[4]),
-                            str(r[5]), str(r[6]))
-
-
-async def latest_checkpoint(conn: aiosqlite.Connection) -> StoredCheckpoint | None:
-    sql = f"SELECT {_COLUMNS} FROM ledger_checkpoints ORDER BY id DESC LIMIT 1"  # noqa: S608
-    async with conn.execute(sql) as cur:
-        row = await cur.fetchone()
-    return None if row is None else _stored(row)
-
-
-async def list_checkpoints(conn: aiosqlite.Connection) -> list[StoredCheckpoint]:
-    async with conn.execute(f"SELECT {_COLUMNS} FROM ledger_checkpoints ORDER BY id") as cur:  # noqa: S608
-        rows = await cur.fetchall()
-    return [_stored(r) for r in rows]
+async def list_checkpoints(tx: Transaction) -> list[StoredCheckpoint]:
+    return await tx.checkpoints.list()
 
 
 def check_extends(tree: MerkleTree, last: StoredCheckpoint, origin: str) -> None:
@@ -95,34 +75,26 @@ def check_extends(tree: MerkleTree, last: StoredCheckpoint, origin: str) -> None
         raise InconsistentLedger(f"consistency with checkpoint {last.id} fails: {exc}") from exc
 
 
-async def _snapshot(conn: aiosqlite.Connection) -> tuple[StoredCheckpoint | None, list[bytes]]:
-    return await latest_checkpoint(conn), await read_leaf_hashes(conn)
+async def _snapshot(tx: Transaction) -> tuple[StoredCheckpoint | None, list[bytes]]:
+    return await tx.checkpoints.latest(), await tx.ledger.leaf_hashes()
 
 
-async def _insert_if_latest(
-    conn: aiosqlite.Connection, expected_last: int | None, new: StoredCheckpoint
+async def _insert(
+    tx: Transaction, checkpoint: StoredCheckpoint, after: int | None
 ) -> StoredCheckpoint | None:
-    current = await latest_checkpoint(conn)
-    if (None if current is None else current.id) != expected_last:
-        return None  # someone signed meanwhile: start again from a fresh snapshot
-    cur = await conn.execute(
-        "INSERT INTO ledger_checkpoints (tree_size, root_hash, origin, key_id, note, signed_at) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        (new.tree_size, new.root, new.origin, new.key_id, new.note, new.signed_at),
-    )
-    assert cur.lastrowid is not None
-    return replace(new, id=cur.lastrowid)
-
+    """Store ``checkpoint`` unless another was signed after ``after`` meanwhile
+    (then None: start again from a fresh snapshot)."""
+    return await tx.checkpoints.insert(checkpoint, after=after)
 
 async def sign_checkpoint(
-    runner: TxRunner, signer: Signer, origin: str
+    store: Transactional, signer: Signer, origin: str
 ) -> tuple[StoredCheckpoint, MerkleTree, bool]:
     """Sign the current tree if it grew since the last checkpoint.
 
     Returns the newest checkpoint, the tree it covers, and whether it is new.
     """
     for _attempt in range(5):
-        last, leaves = await runner.read(_snapshot)
+        last, leaves = await store.snapshot(_snapshot)
         tree = await asyncio.to_thread(MerkleTree, leaves)
         if last is not None:
             check_extends(tree, last, origin)
@@ -135,8 +107,7 @@ async def sign_checkpoint(
             format_time(datetime.now(UTC)),
         )
         last_id = None if last is None else last.id
-        insert = partial(_insert_if_latest, expected_last=last_id, new=candidate)
-        stored = await runner.write(insert)
+        stored = await store.transaction(partial(_insert, checkpoint=candidate, after=last_id))
         if stored is not None:
             log.info("ledger.checkpoint_signed", id=stored.id, size=tree.size, root=root.hex())
             return stored, tree, True
@@ -144,23 +115,23 @@ async def sign_checkpoint(
 
 
 async def checkpoint_job(
-    runner: TxRunner, signer: Signer, origin: str, witness_url: str | None = None
+    store: Transactional, signer: Signer, origin: str, witness_url: str | None = None
 ) -> StoredCheckpoint:
     """The scheduled job: sign when the tree grew, then send a new checkpoint to
     the witness (if one is configured) and record its answer."""
     try:
-        stored, tree, new = await sign_checkpoint(runner, signer, origin)
+        stored, tree, new = await sign_checkpoint(store, signer, origin)
     except InconsistentLedger as exc:
         log.error("ledger.inconsistent_refused_to_sign", error=str(exc))
         raise
     if new and witness_url:
-        await submit_checkpoint(runner, witness_url, stored.id, stored.note, tree)
+        await submit_checkpoint(store, witness_url, stored.id, stored.note, tree)
     return stored
 
 
 def add_checkpoint_job(
     scheduler: Any,
-    runner: TxRunner,
+    store: Transactional,
     signer: Signer,
     origin: str,
     every: timedelta,
@@ -171,7 +142,7 @@ def add_checkpoint_job(
     missed runs folded into one."""
     scheduler.add_job(
         checkpoint_job, "interval", seconds=every.total_seconds(),
-        kwargs={"runner": runner, "signer": signer, "origin": origin,
+        kwargs={"store": store, "signer": signer, "origin": origin,
                 "witness_url": witness_url},
         id="ledger-checkpoint", replace_existing=True, max_instances=1, coalesce=True,
     )

@@ -32,19 +32,19 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-import aiosqlite
 import structlog
 
 from storage.ledger import canonical
-from storage.ledger.checkpoint import StoredCheckpoint, list_checkpoints, sign_checkpoint
-from storage.ledger.db import TxRunner
-from storage.ledger.ledger import LedgerRow, append_record, gc_paused, read_rows
+from storage.ledger.checkpoint import StoredCheckpoint, sign_checkpoint
+from storage.ledger.ledger import LedgerRow, append_record, gc_paused
 from storage.ledger.merkle import MerkleTree
 from storage.ledger.note import SIG_PREFIX, Signer
 from storage.ledger.report import records_csv, render_html, summarize
 from storage.ledger.report_pdf import render_pdf
 from storage.ledger.selection import Selection, select_case
 from storage.ledger.witness import submit_checkpoint
+from storage.repos import Transaction
+from storage.repos.transactional import Transactional
 
 log = structlog.get_logger(__name__)
 
@@ -104,10 +104,10 @@ def proofs_jsonl(tree: MerkleTree, seqs: list[int]) -> bytes:
     return "".join(out).encode()
 
 
-async def _earlier_export_checkpoints(conn: aiosqlite.Connection) -> list[tuple[int, bytes]]:
+async def _earlier_export_checkpoints(tx: Transaction) -> list[tuple[int, bytes]]:
     """(size, root) of each checkpoint an earlier export handed out."""
-    exports = [r.seq for r in await read_rows(conn, "type = 'export'")]
-    checkpoints = await list_checkpoints(conn)
+    exports = [r.seq for r in await tx.ledger.rows(types=["export"])]
+    checkpoints = await tx.checkpoints.list()
     found: dict[int, bytes] = {}
     for seq in exports:
         cover = next((c for c in checkpoints if c.tree_size > seq), None)
@@ -206,7 +206,7 @@ def check_output_path(out: Path) -> None:
 
 
 async def export_case(
-    runner: TxRunner,
+    store: Transactional,
     signer: Signer,
     origin: str,
     *,
@@ -228,28 +228,28 @@ async def export_case(
     t_to = canonical.format_time(date_to) if date_to else None
     await asyncio.to_thread(check_output_path, out)
 
-    async def select_and_record(conn: aiosqlite.Connection) -> tuple[Selection, int]:
-        sel = await select_case(conn, case, t_from, t_to)
+    async def select_and_record(tx: Transaction) -> tuple[Selection, int]:
+        sel = await select_case(tx, case, t_from, t_to)
         if not sel.rows:
             raise ExportError(f"case {case!r} has no records in the ledger"
                               + (" in that period" if t_from or t_to else ""))
-        seq = await append_record(conn, "export", actor, {
+        seq = await append_record(tx, "export", actor, {
             "case": case, "from": t_from, "to": t_to, "file": out.name,
             "records": len(sel.rows), "first_seq": sel.rows[0].seq,
             "last_seq": sel.rows[-1].seq, "selection_sha256": selection_digest(sel.rows),
         })
         return sel, seq
 
-    selection, export_seq = await runner.write(select_and_record)
-    checkpoint, tree, new = await sign_checkpoint(runner, signer, origin)
+    selection, export_seq = await store.transaction(select_and_record)
+    checkpoint, tree, new = await sign_checkpoint(store, signer, origin)
     if new and witness_url:
-        status, answer = await submit_checkpoint(runner, witness_url, checkpoint.id,
+        status, answer = await submit_checkpoint(store, witness_url, checkpoint.id,
                                                  checkpoint.note, tree)
         cosignatures = signature_lines(answer) if status == 200 else ""
         checkpoint = replace(checkpoint, note=checkpoint.note + cosignatures)
-    export_rows = await runner.read(lambda c: read_rows(c, "seq = ?", (export_seq,)))
+    export_rows = await store.snapshot(lambda tx: tx.ledger.rows(seqs=[export_seq]))
     rows = [*selection.rows, *export_rows]
-    earlier = await runner.read(_earlier_export_checkpoints)
+    earlier = await store.snapshot(_earlier_export_checkpoints)
     meta = {
         "case": case, "origin": origin, "tree_size": str(checkpoint.tree_size),
         "root_hash": checkpoint.root.hex(), "key_id": signer.verifier.key_id.hex(),

@@ -17,6 +17,11 @@ selected, even when its channel is shared: rule 3 only applies to records that
 name no case at all. ``--from``/``--to`` restrict the selection by ``at``, except
 for the case's ``authorization.*`` records, which are always included because
 the rest cannot be judged without them.
+
+The backend only fetches: ``tx.ledger.rows(case_ref=, type_prefix=)`` gives the
+case's authorization records, ``tx.ledger.for_case`` the candidates of rules 1
+to 3 (by the stored ``case_ref``, ``authz`` and ``channel`` columns); the rules
+themselves (scopes, windows, periods) are applied here, once for every backend.
 """
 
 from __future__ import annotations
@@ -25,10 +30,10 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
-import aiosqlite
-
 from storage.ledger import canonical
-from storage.ledger.ledger import LedgerRow, blob, gc_paused, read_rows
+from storage.ledger.rows import gc_paused
+from storage.repos import Transaction
+from storage.repos.records import CaseRow, LedgerRow
 
 
 @dataclass(slots=True)
@@ -90,56 +95,43 @@ class Selection:
 
 
 async def select_case(
-    conn: aiosqlite.Connection,
+    tx: Transaction,
     case: str,
     date_from: str | None = None,
     date_to: str | None = None,
 ) -> Selection:
     """The case's records in ledger order (``date_*`` are canonical times)."""
-    auth_rows = await read_rows(conn, "case_ref = ? AND type LIKE 'authorization.%'", (case,))
+    auth_rows = await tx.ledger.rows(case_ref=case, type_prefix="authorization.")
     scopes = build_scopes(auth_rows)
-    auth_ids = sorted(scopes)
     channels = sorted({c for s in scopes.values() for c in s.channels})
-    where = ["case_ref = ?"]
-    args: list[str] = [case]
-    if auth_ids:
-        where.append(f"authz IN ({','.join('?' * len(auth_ids))})")
-        args += auth_ids
-    if channels:
-        where.append("(case_ref IS NULL AND authz IS NULL AND channel IN "
-                     f"({','.join('?' * len(channels))}))")
-        args += channels
+    fetched = await tx.ledger.for_case(case, authorizations=sorted(scopes), channels=channels)
     auth_seqs = {r.seq for r in auth_rows}
-    fetched = await _fetch(conn, " OR ".join(where), args)
     rows = await asyncio.to_thread(_filter, fetched, auth_seqs, scopes, date_from, date_to)
     return Selection(case, rows, scopes)
 
 
-async def _fetch(conn: aiosqlite.Connection, where: str, args: list[str]) -> list[Any]:
-    sql = ("SELECT seq, type, at, actor, record, leaf_hash, case_ref, authz, channel "  # noqa: S608
-           f"FROM ledger WHERE {where} ORDER BY seq")
-    return list(await conn.execute_fetchall(sql, args))
-
-
 def _filter(
-    fetched: list[Any],
+    fetched: list[CaseRow],
     auth_seqs: set[int],
     scopes: dict[str, AuthScope],
     date_from: str | None,
     date_to: str | None,
 ) -> list[LedgerRow]:
-    """Apply the time limits and the channel windows (in a worker thread)."""
+    """Apply the time limits and the channel windows (in a worker thread).
+    ``channel`` is set only for a record that names neither a case nor an
+    authorization (rule 3)."""
     rows: list[LedgerRow] = []
     with gc_paused():
-        for seq, rtype, at, actor, record, leaf, case_ref, authz, channel in fetched:
-            if seq not in auth_seqs:
+        for row, channel in fetched:
+            if row.seq not in auth_seqs:
+                at = row.at
                 if date_from is not None and at < date_from:
                     continue
                 if date_to is not None and at > date_to:
                     continue
-                if case_ref is None and authz is None and channel is not None and not any(
+                if channel is not None and not any(
                     s.covers(channel, at) for s in scopes.values()
                 ):
                     continue
-            rows.append(LedgerRow(seq, rtype, at, actor, blob(record), blob(leaf)))
+            rows.append(row)
     return rows

@@ -13,15 +13,13 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-import aiosqlite
-
 from storage.ledger import canonical
-from storage.ledger.checkpoint import StoredCheckpoint, list_checkpoints
-from storage.ledger.db import TxRunner
 from storage.ledger.findings import Findings
-from storage.ledger.ledger import LedgerRow, read_rows
 from storage.ledger.merkle import MerkleTree, leaf_hash
 from storage.ledger.note import NoteError, Verifier, open_checkpoint
+from storage.repos import Transaction
+from storage.repos.records import LedgerRow, StoredCheckpoint
+from storage.repos.transactional import Transactional
 
 
 @dataclass
@@ -96,9 +94,9 @@ def _check_all(
     return report
 
 
-async def verify_db(runner: TxRunner, verifier: Verifier | None) -> DbReport:
-    async def load(conn: aiosqlite.Connection) -> tuple[list[LedgerRow], list[StoredCheckpoint]]:
-        return await read_rows(conn), await list_checkpoints(conn)
+async def verify_db(store: Transactional, verifier: Verifier | None) -> DbReport:
+    async def load(tx: Transaction) -> tuple[list[LedgerRow], list[StoredCheckpoint]]:
+        return await tx.ledger.rows(), await tx.checkpoints.list()
 
-    rows, checkpoints = await runner.read(load)
+    rows, checkpoints = await store.snapshot(load)
     return await asyncio.to_thread(_check_all, rows, checkpoints, verifier)

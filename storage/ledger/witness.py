@@ -17,12 +17,12 @@ import urllib.error
 import urllib.request
 from datetime import UTC, datetime
 
-import aiosqlite
 import structlog
 
 from storage.ledger.canonical import format_time
-from storage.ledger.db import TxRunner
 from storage.ledger.merkle import MerkleTree
+from storage.repos.records import WitnessAck
+from storage.repos.transactional import Transactional
 
 log = structlog.get_logger(__name__)
 
@@ -51,38 +51,20 @@ def _post(url: str, body: bytes) -> tuple[int | None, str]:
         return None, f"witness unreachable: {exc}"
 
 
-async def _last_acked_size(conn: aiosqlite.Connection, url: str) -> int:
-    sql = (
-        "SELECT c.tree_size FROM ledger_witness_acks a JOIN ledger_checkpoints c "
-        "ON c.id = a.checkpoint_id WHERE a.witness_url = ? AND a.status = 200 "
-        "ORDER BY a.id DESC LIMIT 1"
-    )
-    async with conn.execute(sql, (url,)) as cur:
-        row = await cur.fetchone()
-    return 0 if row is None else int(row[0])
-
-
 async def submit_checkpoint(
-    runner: TxRunner, url: str, checkpoint_id: int, note: str, tree: MerkleTree
+    store: Transactional, url: str, checkpoint_id: int, note: str, tree: MerkleTree
 ) -> tuple[int | None, str]:
     """POST checkpoint ``checkpoint_id`` (covering all of ``tree``) to the
     witness at ``url``; record and return ``(status, body)``."""
-    old = await runner.read(lambda conn: _last_acked_size(conn, url))
+    old = await store.snapshot(lambda tx: tx.witness_acks.last_acked_size(url))
     old = min(old, tree.size)
     status, body = await asyncio.to_thread(_post, url, _request_body(old, tree, note))
     if status == 409 and body.strip().isdigit() and int(body.strip()) <= tree.size:
         old = int(body.strip())
         status, body = await asyncio.to_thread(_post, url, _request_body(old, tree, note))
     received = format_time(datetime.now(UTC))
-
-    async def record(conn: aiosqlite.Connection) -> None:
-        await conn.execute(
-            "INSERT INTO ledger_witness_acks (checkpoint_id, witness_url, status, body, "
-            "received_at) VALUES (?, ?, ?, ?, ?)",
-            (checkpoint_id, url, status, body, received),
-        )
-
-    await runner.write(record)
+    ack = WitnessAck(checkpoint_id, url, status, body, received)
+    await store.transaction(lambda tx: tx.witness_acks.insert(ack))
     if status == 200:
         log.info("ledger.witness_ack", checkpoint=checkpoint_id, url=url, old_size=old)
     else:

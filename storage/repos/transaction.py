@@ -16,7 +16,7 @@ from storage.repos.access import (
 )
 from storage.repos.capture import ChannelsRepo, MediaRepo, PostsRepo, WatchesRepo
 from storage.repos.detections import DetectionsRepo
-from storage.repos.records import AuditRepo, LedgerRepo
+from storage.repos.records import AuditRepo, CheckpointsRepo, LedgerRepo, WitnessAcksRepo
 from storage.repos.review import AlertsRepo, BanksRepo, NoticesRepo
 
 
@@ -59,6 +59,10 @@ class Transaction(Protocol):
     def audit(self) -> AuditRepo: ...
     @property
     def ledger(self) -> LedgerRepo: ...
+    @property
+    def checkpoints(self) -> CheckpointsRepo: ...
+    @property
+    def witness_acks(self) -> WitnessAcksRepo: ...
 
     # people and authority
     @property

@@ -18,7 +18,7 @@ import aiosqlite
 import structlog
 
 from storage.ledger.rows import blob, gc_paused
-from storage.repos.records import LedgerInsert, LedgerRow
+from storage.repos.records import CaseRow, LedgerInsert, LedgerRow
 
 log = structlog.get_logger(__name__)
 
@@ -47,6 +47,15 @@ def _ledger_rows(rows: Iterable[Any]) -> list[LedgerRow]:
     with gc_paused():
         return [
             LedgerRow(int(r[0]), str(r[1]), str(r[2]), str(r[3]), blob(r[4]), blob(r[5]))
+            for r in rows
+        ]
+
+
+def _case_rows(rows: Iterable[Any]) -> list[CaseRow]:
+    with gc_paused():
+        return [
+            (LedgerRow(int(r[0]), str(r[1]), str(r[2]), str(r[3]), blob(r[4]), blob(r[5])),
+             r[7] if r[6] else None)
             for r in rows
         ]
 
@@ -99,6 +108,8 @@ class SQLiteLedger:
         *,
         seqs: Sequence[int] | None = None,
         types: Sequence[str] | None = None,
+        type_prefix: str | None = None,
+        case_ref: str | None = None,
         channel: str | None = None,
         contains: bytes | None = None,
         newest_first: bool = False,
@@ -116,6 +127,12 @@ class SQLiteLedger:
                 return []
             where.append(f"type IN ({', '.join('?' * len(types))})")
             args.extend(types)
+        if type_prefix is not None:
+            where.append("substr(type, 1, ?) = ?")  # exact and case-sensitive, unlike LIKE
+            args.extend((len(type_prefix), type_prefix))
+        if case_ref is not None:
+            where.append("case_ref = ?")
+            args.append(case_ref)
         if channel is not None:
             where.append("channel = ?")
             args.append(channel)
@@ -133,3 +150,29 @@ class SQLiteLedger:
         if len(rows) < _BULK:
             return _ledger_rows(rows)
         return await asyncio.to_thread(_ledger_rows, rows)
+
+    async def for_case(
+        self,
+        case_ref: str,
+        *,
+        authorizations: Sequence[str] = (),
+        channels: Sequence[str] = (),
+    ) -> list[CaseRow]:
+        where = ["case_ref = ?"]
+        args: list[str] = [case_ref]
+        if authorizations:
+            where.append(f"authz IN ({','.join('?' * len(authorizations))})")
+            args.extend(authorizations)
+        if channels:
+            where.append("(case_ref IS NULL AND authz IS NULL AND channel IN "
+                         f"({','.join('?' * len(channels))}))")
+            args.extend(channels)
+        sql = (
+            "SELECT seq, type, at, actor, record, leaf_hash, "  # noqa: S608 - placeholders only
+            "case_ref IS NULL AND authz IS NULL, channel "
+            f"FROM ledger WHERE {' OR '.join(where)} ORDER BY seq"
+        )
+        rows = list(await self._c.execute_fetchall(sql, args))
+        if len(rows) < _BULK:
+            return _case_rows(rows)
+        return await asyncio.to_thread(_case_rows, rows)

@@ -18,6 +18,7 @@ from storage.sqlite.access_repos import (
 )
 from storage.sqlite.capture_repos import SQLiteChannels, SQLiteMedia, SQLitePosts, SQLiteWatches
 from storage.sqlite.detection_repos import SQLiteDetections
+from storage.sqlite.ledger_checkpoints import SQLiteCheckpoints, SQLiteWitnessAcks
 from storage.sqlite.ledger_rows import SQLiteLedger
 from storage.sqlite.review_repos import SQLiteAlerts, SQLiteAudit, SQLiteBanks, SQLiteNotices
 
@@ -25,8 +26,9 @@ from storage.sqlite.review_repos import SQLiteAlerts, SQLiteAudit, SQLiteBanks, 
 class SQLiteTransaction:
     __slots__ = (
         "_conn", "_now", "_read_only", "accounts", "alerts", "audit", "authorizations", "banks",
-        "cases", "channels", "detections",
-        "ledger", "media", "notices", "posts", "requests", "tokens", "users", "watches",
+        "cases", "channels", "checkpoints", "detections",
+        "ledger", "media", "notices", "posts", "requests",
+        "tokens", "users", "watches", "witness_acks",
     )
 
     def __init__(self, conn: aiosqlite.Connection, now: datetime, *, read_only: bool) -> None:
@@ -49,6 +51,8 @@ class SQLiteTransaction:
         self.authorizations = SQLiteAuthorizations(conn)
         self.requests = SQLiteRequests(conn)
         self.accounts = SQLiteAccounts(conn)
+        self.checkpoints = SQLiteCheckpoints(conn)
+        self.witness_acks = SQLiteWitnessAcks(conn)
 
     @property
     def now(self) -> datetime:

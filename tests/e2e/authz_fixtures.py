@@ -54,8 +54,10 @@ async def authz_monitor(
     sim: Server, session_file: Path, db_path: Path, clock: ManualClock, notes: Recorded
 ) -> AsyncIterator[AuthzMonitor]:
     """``await authz_monitor(settings=None, sync_every=1h)``: a started monitor with
-    authorization enforced on the manual clock. With the default ``sync_every``
-    only the test's own ``sync_watches()`` calls and enforcement join or leave."""
+    authorization enforced on the manual clock, its gate as in production (a
+    cached "yes" lives ``ALLOW_TTL`` of the manual clock). With the default
+    ``sync_every`` only the test's own ``sync_watches()`` calls and enforcement
+    join or leave."""
     apps: list[MonitorApp] = []
 
     async def factory(
@@ -64,7 +66,7 @@ async def authz_monitor(
         app = MonitorApp(
             settings or make_settings(sim, session_file, db_path),
             watch_sync_every=sync_every,
-            access=AccessOptions(clock=clock, notifier=notes, gate_ttl=timedelta(0)),
+            access=AccessOptions(clock=clock, notifier=notes),
         )
         apps.append(app)
         await app.start()

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from monitor.bankindex import refresh
 from PIL import Image
 from pipeline_support import Rig, Source, make_video, media, post, rig_at
 
@@ -17,9 +16,10 @@ from handlers.builtin.alert import handle_alert
 from handlers.builtin.match import handle_match
 from handlers.builtin.media import handle_media
 from handlers.builtin.record import handle_record
+from handlers.context import Context
 from handlers.hashing import VpdqPolicy, VpdqThresholds, encode_frames
 from handlers.hashing.video import vpdq_video
-from handlers.pipeline import Context
+from handlers.index.live import refresh
 from handlers.post import Post
 from storage.models import BankEntryIn
 

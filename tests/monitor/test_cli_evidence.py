@@ -11,12 +11,12 @@ import stat
 import zipfile
 from pathlib import Path
 
-import aiosqlite
 import pytest
 
 from monitor.access.users import Users
 from monitor.cli import main
 from storage.ledger.ledger import append_record
+from storage.repos import Transaction
 from storage.sqlite import SQLiteStore
 
 
@@ -76,15 +76,15 @@ def seed(path: Path) -> None:
         store = SQLiteStore(path)
         await store.open()
 
-        async def add(conn: aiosqlite.Connection) -> None:
-            await append_record(conn, "authorization.granted", "sup", {
+        async def add(tx: Transaction) -> None:
+            await append_record(tx, "authorization.granted", "sup", {
                 "case": "K-1", "authorization": "A-1", "channels": [100]})
             for i in range(3):
-                await append_record(conn, "post.captured", "service:monitor", {
+                await append_record(tx, "post.captured", "service:monitor", {
                     "channel": 100, "message": i, "authorization": "A-1", "text_sha256": "00"})
 
         try:
-            await store.write(add)
+            await store.transaction(add)
         finally:
             await store.close()
 

@@ -12,10 +12,14 @@ from pathlib import Path
 
 import pytest
 from access_support import seed_users
-from e2e_support import settings_env
+from e2e_support import logged_in_session, settings_env
+from layer_support import serve_an_older_layer
+from telethon.tl.alltlobjects import LAYER
 from tgsim_support import sim_phone
 
 from tgsim import Server
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -32,6 +36,7 @@ async def chanwatch(
 ) -> tuple[int, str, str]:
     full = {k: v for k, v in os.environ.items() if not k.startswith("CHANWATCH_")}
     full.update(env)
+    full["PYTHONPATH"] = str(REPO)  # this checkout's code, not the installed one
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "monitor.cli", *args, cwd=cwd, env=full,
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
@@ -96,3 +101,49 @@ async def test_run_without_api_id(tmp_path: Path) -> None:
     )
     assert code == 2
     assert "telegram.api_id (CHANWATCH_TELEGRAM__API_ID) is required" in err
+
+
+async def test_login_against_an_older_layer_is_one_line_and_leaves_no_file(
+    sim: Server, tmp_path: Path
+) -> None:
+    """`chanwatch login` against a server of another layer: one line naming both
+    layers and what to do, exit 1, no session file; a second try says the same."""
+    serve_an_older_layer(sim)
+    session = tmp_path / "acct.session"
+    env = settings_env(sim, session, tmp_path / "c.db", tmp_path / "key.pem")
+    env["CHANWATCH_TOKEN"] = (await seed_users(tmp_path / "c.db"))["root"]
+    for _ in range(2):
+        code, _out, err = await chanwatch(
+            ["login", "--phone", sim_phone(sim.dc_id, 3), "--sign-up"], env, tmp_path
+        )
+        assert code == 1
+        [line] = err.strip().splitlines()
+        assert line.startswith("chanwatch: error: the Telegram server speaks an older layer")
+        assert f"layer {LAYER} of the installed Telethon" in line and "pin Telethon" in line
+        assert not [p for p in tmp_path.iterdir() if "session" in p.name]
+
+
+async def test_run_against_an_older_layer_is_one_line(sim: Server, tmp_path: Path) -> None:
+    """`chanwatch run` with a logged-in session, after the server changed layer."""
+    session = await logged_in_session(sim, tmp_path / "acct.session")
+    serve_an_older_layer(sim)
+    env = settings_env(sim, session, tmp_path / "c.db", tmp_path / "key.pem")
+    code, _out, err = await chanwatch(["run"], env, tmp_path)
+    assert code == 1
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("chanwatch: error: the Telegram server speaks an older layer")
+    assert "Traceback" not in err
+
+
+async def test_run_with_a_damaged_session_names_the_file(sim: Server, tmp_path: Path) -> None:
+    """`chanwatch run` with a truncated session file: one line with its path."""
+    session = await logged_in_session(sim, tmp_path / "acct.session")
+    session.write_bytes(session.read_bytes()[:2048])
+    env = settings_env(sim, session, tmp_path / "c.db", tmp_path / "key.pem")
+    code, _out, err = await chanwatch(["run"], env, tmp_path)
+    assert code == 1
+    assert err.strip().splitlines()[-1] == (
+        f"chanwatch: error: session file {session} cannot be used: it is damaged (truncated "
+        "or overwritten); move it aside and log in again with `chanwatch login` (using the "
+        "Telethon that runs the monitor)"
+    )

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
 import pytest
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -41,13 +40,8 @@ def settings(tmp_path: Path, **matching: Any) -> Settings:
 
 
 async def setting_records(store: SQLiteStore) -> list[dict[str, Any]]:
-    async def q(conn: aiosqlite.Connection) -> list[dict[str, Any]]:
-        rows = await conn.execute_fetchall(
-            "SELECT record FROM ledger WHERE type = 'setting.change' ORDER BY seq"
-        )
-        return [canonical.loads(bytes(r[0])) for r in rows]
-
-    return await store.read(q)
+    rows = await store.snapshot(lambda tx: tx.ledger.rows(types=["setting.change"]))
+    return [canonical.loads(r.record) for r in rows]
 
 
 async def test_settings_recorded_once_until_they_change(
@@ -86,7 +80,7 @@ async def test_without_a_key_nothing_is_scheduled_or_signed(
     await service.start(scheduler)
     assert not service.signing and scheduler.get_job("ledger-checkpoint") is None
     await service.stop()
-    assert await store.read(list_checkpoints) == []
+    assert await store.snapshot(list_checkpoints) == []
 
 
 async def test_job_scheduled_and_final_checkpoint_only_when_grown(
@@ -104,6 +98,6 @@ async def test_job_scheduled_and_final_checkpoint_only_when_grown(
     await store.add_watch("@news", "ivan", state="approved")
     await service.stop()
     await service.stop()
-    [checkpoint] = await store.read(list_checkpoints)
+    [checkpoint] = await store.snapshot(list_checkpoints)
     assert checkpoint.tree_size == 2  # setting.change, watch.add
     assert checkpoint.note.startswith(f"{ORIGIN}\n2\n")

@@ -88,3 +88,71 @@ def test_bad_server_key_is_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(SessionError, match="public key"):
         make_session(cfg, create=True)
+
+
+def _valid_session_bytes(tmp_path: Path) -> bytes:
+    cfg = ClientConfig(api_id=1, api_hash="0" * 32, session_file=tmp_path / "good.session")
+    make_session(cfg, create=True).close()
+    return (tmp_path / "good.session").read_bytes()
+
+
+def _newer_format(path: Path) -> None:
+    """A session as a later Telethon might write it: format 9, one more column."""
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE version SET version = 9")
+    conn.execute("ALTER TABLE sessions ADD COLUMN extra BLOB")
+    conn.execute("INSERT INTO sessions VALUES (2, '127.0.0.1', 443, x'00', NULL, NULL, NULL)")
+    conn.commit()
+    conn.close()
+
+
+def _older_format(path: Path) -> None:
+    """A session table with fewer columns than this Telethon reads."""
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    conn.execute("DROP TABLE sessions")
+    conn.execute("CREATE TABLE sessions (dc_id INTEGER PRIMARY KEY, server_address TEXT)")
+    conn.execute("INSERT INTO sessions VALUES (2, '127.0.0.1')")
+    conn.commit()
+    conn.close()
+
+
+@pytest.mark.parametrize(
+    ("damage", "said"),
+    [
+        ("garbage", "not a Telethon session file (not an SQLite database)"),
+        ("text", "not a Telethon session file (not an SQLite database)"),
+        ("truncated", "damaged (truncated or overwritten)"),
+        ("header_only", "damaged (truncated or overwritten)"),
+        ("newer", "written by another Telethon version"),
+        ("older", "written by another Telethon version"),
+    ],
+)
+def test_unreadable_session_file_is_named(tmp_path: Path, damage: str, said: str) -> None:
+    """A session file Telethon cannot read is one error naming the file, what is
+    wrong and what to do, never an unpacking error or a bare sqlite message."""
+    good = _valid_session_bytes(tmp_path)
+    path = tmp_path / "acct.session"
+    if damage == "garbage":
+        path.write_bytes(bytes((i * 7919) % 251 for i in range(5000)))
+    elif damage == "text":
+        path.write_bytes(b"api_id=12345\n")
+    elif damage == "truncated":
+        path.write_bytes(good[: len(good) // 2])
+    elif damage == "header_only":
+        path.write_bytes(good[:100])
+    else:
+        path.write_bytes(good)
+        (_newer_format if damage == "newer" else _older_format)(path)
+    os.chmod(path, 0o600)
+    cfg = ClientConfig(api_id=1, api_hash="0" * 32, session_file=path)
+    with pytest.raises(SessionError) as caught:
+        make_session(cfg)
+    message = str(caught.value)
+    assert message.startswith(f"session file {path} cannot be used: ")
+    assert said in message
+    assert "move it aside and log in again with `chanwatch login`" in message
+    assert "\n" not in message and "unpack" not in message

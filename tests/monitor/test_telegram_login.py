@@ -9,9 +9,12 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from tgsim_support import API_HASH, API_ID, sim_phone
+from layer_support import serve_an_older_layer
+from telethon.tl.alltlobjects import LAYER
+from tgsim_support import API_HASH, API_ID, make_client, sim_phone
 
 from monitor.telegram.client import ClientConfig, ServerSpec, SessionError, build_client
+from monitor.telegram.layer import LayerMismatchError
 from monitor.telegram.login import Ask, LoginError, login
 from tgsim import Server
 
@@ -114,3 +117,86 @@ async def test_string_session(sim: Server) -> None:
         assert me.id == result.user_id
     finally:
         await client.disconnect()
+
+
+def _files(directory: Path) -> list[str]:
+    return sorted(p.name for p in directory.iterdir() if p.name != "tgsim-state")
+
+
+async def test_layer_mismatch_is_one_clear_error_and_leaves_no_file(
+    sim: Server, tmp_path: Path
+) -> None:
+    """Against a server of an older layer, login names both layers and what to
+    do, and no session file (nor a half-made one) is left behind; a retry says
+    the same, not an unpacking error."""
+    serve_an_older_layer(sim)
+    cfg = _config(sim, session_file=tmp_path / "acct.session")
+    for _ in range(2):
+        ask, asked = _script([])
+        with pytest.raises(LayerMismatchError) as caught:
+            await login(cfg, ask=ask, ask_secret=ask, phone=sim_phone(sim.dc_id, 7))
+        message = str(caught.value)
+        assert "\n" not in message
+        assert "an older layer" in message and f"layer {LAYER}" in message
+        assert "020b1422" in message and "pin Telethon" in message
+        assert asked == []
+        assert _files(tmp_path) == []
+
+
+async def test_failed_login_leaves_no_session_file(sim: Server, tmp_path: Path) -> None:
+    """A login that fails (three wrong codes) leaves no session file."""
+    cfg = _config(sim, session_file=tmp_path / "acct.session")
+    ask, _ = _script(["00000", "11111", "00000"])
+    with pytest.raises(LoginError, match="three times"):
+        await login(cfg, ask=ask, ask_secret=ask, phone=sim_phone(sim.dc_id, 7),
+                    allow_sign_up=True)
+    assert _files(tmp_path) == []
+
+
+async def test_half_made_session_is_removed_on_failure_and_replaced_on_success(
+    sim: Server, tmp_path: Path
+) -> None:
+    """A session file that connected once but never logged in (what a failed
+    login used to leave) goes when the next login fails, and is replaced by a
+    logged-in one when it succeeds."""
+    path = tmp_path / "acct.session"
+    half = make_client(sim, path)
+    await half.connect()  # an auth key, no account
+    await half.disconnect()
+    os.chmod(path, 0o600)
+    cfg = _config(sim, session_file=path)
+    ask, _ = _script(["00000", "11111", "00000"])
+    with pytest.raises(LoginError):
+        await login(cfg, ask=ask, ask_secret=ask, phone=sim_phone(sim.dc_id, 5),
+                    allow_sign_up=True)
+    assert _files(tmp_path) == []
+
+    half = make_client(sim, path)
+    await half.connect()
+    await half.disconnect()
+    os.chmod(path, 0o600)
+    ask, _ = _script([str(sim.dc_id) * 5, "Dana"])
+    result = await login(cfg, ask=ask, ask_secret=ask, phone=sim_phone(sim.dc_id, 5),
+                         allow_sign_up=True)
+    assert not result.already
+    assert _files(tmp_path) == ["acct.session"]
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    client = build_client(cfg)
+    await client.connect()
+    try:
+        assert (await client.get_me()).id == result.user_id
+    finally:
+        await client.disconnect()
+
+
+async def test_corrupt_session_file_is_reported_and_kept(sim: Server, tmp_path: Path) -> None:
+    """Login does not overwrite a session file it cannot read: it names the file
+    and what to do, and leaves it for the user to move aside."""
+    path = tmp_path / "acct.session"
+    path.write_bytes(b"not a session at all\n" * 10)
+    os.chmod(path, 0o600)
+    ask, _ = _script([])
+    with pytest.raises(SessionError) as caught:
+        await login(_config(sim, session_file=path), ask=ask, ask_secret=ask)
+    assert str(path) in str(caught.value) and "chanwatch login" in str(caught.value)
+    assert path.read_bytes() == b"not a session at all\n" * 10

@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import aiosqlite
 import pytest
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -20,20 +19,19 @@ from storage.ledger.checkpoint import (
     list_checkpoints,
     sign_checkpoint,
 )
-from storage.ledger.db import ConnectionRunner
 from storage.ledger.ledger import append_record
 from storage.ledger.merkle import verify_consistency
 from storage.ledger.note import Signer, open_checkpoint
+from storage.repos import Transaction
+from storage.sqlite import SQLiteStore
 
 ORIGIN = "chanwatch.test/ledger"
 
 
 @pytest.fixture
-async def runner(tmp_path: Path) -> AsyncIterator[ConnectionRunner]:
-    r = ConnectionRunner(tmp_path / "ledger.db")
-    await r.open()
-    yield r
-    await r.close()
+async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
+    async with SQLiteStore(tmp_path / "ledger.db") as s:
+        yield s
 
 
 @pytest.fixture
@@ -41,62 +39,62 @@ def signer() -> Signer:
     return Signer.generate(ORIGIN)
 
 
-async def _logins(runner: ConnectionRunner, n: int) -> None:
-    async def add(conn: aiosqlite.Connection) -> None:
+async def _logins(store: SQLiteStore, n: int) -> None:
+    async def add(tx: Transaction) -> None:
         for i in range(n):
-            await append_record(conn, "login", f"user{i}", {})
+            await append_record(tx, "login", f"user{i}", {})
 
-    await runner.write(add)
+    await store.transaction(add)
 
 
-async def test_signs_when_grown_only(runner: ConnectionRunner, signer: Signer) -> None:
+async def test_signs_when_grown_only(store: SQLiteStore, signer: Signer) -> None:
     """A checkpoint is signed for a grown tree; without growth the last one is returned."""
-    await _logins(runner, 3)
-    first, _, new = await sign_checkpoint(runner, signer, ORIGIN)
+    await _logins(store, 3)
+    first, _, new = await sign_checkpoint(store, signer, ORIGIN)
     assert new and first.tree_size == 3
-    again, _, new = await sign_checkpoint(runner, signer, ORIGIN)
+    again, _, new = await sign_checkpoint(store, signer, ORIGIN)
     assert not new and again == first
-    await _logins(runner, 2)
-    second, tree, new = await sign_checkpoint(runner, signer, ORIGIN)
+    await _logins(store, 2)
+    second, tree, new = await sign_checkpoint(store, signer, ORIGIN)
     assert new and second.tree_size == 5
     cp = open_checkpoint(second.note, signer.verifier, ORIGIN)
     assert cp.size == 5 and cp.root == tree.root()
     verify_consistency(3, 5, first.root, second.root, tree.consistency_proof(3))
-    assert [c.id for c in await runner.read(list_checkpoints)] == [first.id, second.id]
+    assert [c.id for c in await store.snapshot(list_checkpoints)] == [first.id, second.id]
 
 
 async def test_refuses_to_sign_after_a_record_was_rewritten(
-    runner: ConnectionRunner, signer: Signer, tmp_path: Path
+    store: SQLiteStore, signer: Signer, tmp_path: Path
 ) -> None:
     """Someone drops the trigger and edits a signed record: no new checkpoint is signed."""
-    await _logins(runner, 4)
-    await sign_checkpoint(runner, signer, ORIGIN)
-    await _logins(runner, 1)
+    await _logins(store, 4)
+    await sign_checkpoint(store, signer, ORIGIN)
+    await _logins(store, 1)
     db = sqlite3.connect(tmp_path / "ledger.db")
     db.execute("DROP TRIGGER ledger_no_update")
     db.execute("UPDATE ledger SET leaf_hash = zeroblob(32) WHERE seq = 1")
     db.commit()
     db.close()
     with pytest.raises(InconsistentLedger, match="no longer hash to the root"):
-        await checkpoint_job(runner, signer, ORIGIN)
-    assert (await runner.read(latest_checkpoint)).tree_size == 4  # type: ignore[union-attr]
+        await checkpoint_job(store, signer, ORIGIN)
+    assert (await store.snapshot(latest_checkpoint)).tree_size == 4  # type: ignore[union-attr]
 
 
-async def test_refuses_a_different_origin(runner: ConnectionRunner, signer: Signer) -> None:
+async def test_refuses_a_different_origin(store: SQLiteStore, signer: Signer) -> None:
     """The origin of a ledger never changes between checkpoints."""
-    await _logins(runner, 1)
-    await sign_checkpoint(runner, signer, ORIGIN)
-    await _logins(runner, 1)
+    await _logins(store, 1)
+    await sign_checkpoint(store, signer, ORIGIN)
+    await _logins(store, 1)
     with pytest.raises(InconsistentLedger, match="origin"):
-        await sign_checkpoint(runner, signer, "other.test/ledger")
+        await sign_checkpoint(store, signer, "other.test/ledger")
 
 
 async def test_checkpoint_rows_are_append_only(
-    runner: ConnectionRunner, signer: Signer, tmp_path: Path
+    store: SQLiteStore, signer: Signer, tmp_path: Path
 ) -> None:
     """Stored checkpoints cannot be updated or deleted."""
-    await _logins(runner, 1)
-    await sign_checkpoint(runner, signer, ORIGIN)
+    await _logins(store, 1)
+    await sign_checkpoint(store, signer, ORIGIN)
     db = sqlite3.connect(tmp_path / "ledger.db")
     try:
         with pytest.raises(sqlite3.IntegrityError, match="UPDATE refused"):
@@ -107,21 +105,21 @@ async def test_checkpoint_rows_are_append_only(
         db.close()
 
 
-async def test_scheduled_job_signs_when_grown(runner: ConnectionRunner, signer: Signer) -> None:
+async def test_scheduled_job_signs_when_grown(store: SQLiteStore, signer: Signer) -> None:
     """The APScheduler job added by add_checkpoint_job signs a checkpoint of a grown tree."""
-    await _logins(runner, 2)
+    await _logins(store, 2)
     scheduler = AsyncIOScheduler()
-    add_checkpoint_job(scheduler, runner, signer, ORIGIN, timedelta(seconds=3600))
+    add_checkpoint_job(scheduler, store, signer, ORIGIN, timedelta(seconds=3600))
     scheduler.start()
     try:
         job = scheduler.get_job("ledger-checkpoint")
         assert job is not None and job.max_instances == 1
         job.modify(next_run_time=datetime.now(UTC))  # run now instead of in an hour
         for _ in range(200):
-            if await runner.read(latest_checkpoint) is not None:
+            if await store.snapshot(latest_checkpoint) is not None:
                 break
             await asyncio.sleep(0.01)
     finally:
         scheduler.shutdown(wait=False)
-    stored = await runner.read(latest_checkpoint)
+    stored = await store.snapshot(latest_checkpoint)
     assert stored is not None and stored.tree_size == 2

@@ -11,57 +11,55 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import aiosqlite
 import pytest
 
 from storage.ledger import canonical
 from storage.ledger.checkpoint import latest_checkpoint
-from storage.ledger.db import ConnectionRunner
 from storage.ledger.export import ExportError, export_case, proofs_jsonl
-from storage.ledger.ledger import append_record, read_rows
+from storage.ledger.ledger import append_record
 from storage.ledger.merkle import MerkleTree, leaf_hash
 from storage.ledger.note import Signer, open_checkpoint
 from storage.ledger.verify import verify_bundle
+from storage.repos import Transaction
+from storage.sqlite import SQLiteStore
 
 ORIGIN = "chanwatch.test/ledger"
 T = [datetime(2026, 11, d, 12, tzinfo=UTC) for d in range(1, 29)]
 
 
-async def fill(conn: aiosqlite.Connection) -> None:
+async def fill(tx: Transaction) -> None:
     """Two cases; channel 300 is covered by both; records of every kind."""
-    await append_record(conn, "authorization.granted", "sup1", {
+    await append_record(tx, "authorization.granted", "sup1", {
         "case": "K-1", "authorization": "A-1", "channels": [100, 300], "kind": "court",
         "authority": "District court", "document": "GS 12/26",
         "valid_from": T[0], "valid_until": T[20]}, at=T[0])
-    await append_record(conn, "authorization.granted", "sup2", {
+    await append_record(tx, "authorization.granted", "sup2", {
         "case": "K-2", "authorization": "B-1", "channels": [200, 300]}, at=T[0])
-    await append_record(conn, "watch.approved", "sup1", {"case": "K-1", "channel": 100,
+    await append_record(tx, "watch.approved", "sup1", {"case": "K-1", "channel": 100,
                                                          "authorization": "A-1"}, at=T[1])
     for day in (2, 3, 4):
         for ch, auth in ((100, "A-1"), (200, "B-1"), (300, "A-1"), (300, "B-1")):
-            await append_record(conn, "post.captured", "service:monitor", {
+            await append_record(tx, "post.captured", "service:monitor", {
                 "channel": ch, "message": day, "authorization": auth,
                 "text_sha256": "aa" * 32, "text": "Привет"}, at=T[day])
-        await append_record(conn, "media.hashed", "service:monitor",
+        await append_record(tx, "media.hashed", "service:monitor",
                             {"channel": 100, "message": day, "sha256": "bb" * 32}, at=T[day])
-        await append_record(conn, "media.hashed", "service:monitor",
+        await append_record(tx, "media.hashed", "service:monitor",
                             {"channel": 200, "message": day, "sha256": "cc" * 32}, at=T[day])
-    await append_record(conn, "match", "service:monitor",
+    await append_record(tx, "match", "service:monitor",
                         {"channel": 100, "message": 3, "bank": "demo", "distance": 4}, at=T[5])
-    await append_record(conn, "alert.confirmed", "op1", {"case": "K-1", "alert": 1,
+    await append_record(tx, "alert.confirmed", "op1", {"case": "K-1", "alert": 1,
                                                          "note": "bank match confirmed"}, at=T[6])
-    await append_record(conn, "login", "op1", {}, at=T[6])
-    await append_record(conn, "media.hashed", "service:monitor",
+    await append_record(tx, "login", "op1", {}, at=T[6])
+    await append_record(tx, "media.hashed", "service:monitor",
                         {"channel": 100, "message": 9, "sha256": "dd" * 32}, at=T[25])
 
 
 @pytest.fixture
-async def runner(tmp_path: Path) -> AsyncIterator[ConnectionRunner]:
-    r = ConnectionRunner(tmp_path / "ledger.db")
-    await r.open()
-    await r.write(fill)
-    yield r
-    await r.close()
+async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
+    async with SQLiteStore(tmp_path / "ledger.db") as s:
+        await s.transaction(fill)
+        yield s
 
 
 @pytest.fixture
@@ -79,11 +77,11 @@ def _records(files: dict[str, bytes]) -> list[dict[str, canonical.JsonValue]]:
 
 
 async def test_bundle_has_every_file_and_verifies(
-    runner: ConnectionRunner, signer: Signer, tmp_path: Path
+    store: SQLiteStore, signer: Signer, tmp_path: Path
 ) -> None:
     """The bundle holds the listed files, the manifest hashes them, and it verifies."""
     out = tmp_path / "k1.zip"
-    result = await export_case(runner, signer, ORIGIN, case="K-1", actor="sup1", out=out)
+    result = await export_case(store, signer, ORIGIN, case="K-1", actor="sup1", out=out)
     files = _members(out)
     assert set(files) == {"records.jsonl", "proofs.jsonl", "checkpoint.txt", "public_key.txt",
                           "consistency.jsonl", "records.csv", "report.html", "report.pdf",
@@ -100,13 +98,13 @@ async def test_bundle_has_every_file_and_verifies(
 
 
 async def test_records_are_exact_hashed_bytes(
-    runner: ConnectionRunner, signer: Signer, tmp_path: Path
+    store: SQLiteStore, signer: Signer, tmp_path: Path
 ) -> None:
     """Each records.jsonl line is byte for byte the stored record; proofs align with them."""
     out = tmp_path / "k1.zip"
-    await export_case(runner, signer, ORIGIN, case="K-1", actor="sup1", out=out)
+    await export_case(store, signer, ORIGIN, case="K-1", actor="sup1", out=out)
     files = _members(out)
-    stored = {r.seq: r for r in await runner.read(read_rows)}
+    stored = {r.seq: r for r in await store.snapshot(lambda tx: tx.ledger.rows())}
     lines = files["records.jsonl"].splitlines()
     proofs = [json.loads(p) for p in files["proofs.jsonl"].splitlines()]
     assert len(lines) == len(proofs)
@@ -116,11 +114,11 @@ async def test_records_are_exact_hashed_bytes(
 
 
 async def test_export_of_one_case_shows_no_record_of_another(
-    runner: ConnectionRunner, signer: Signer, tmp_path: Path
+    store: SQLiteStore, signer: Signer, tmp_path: Path
 ) -> None:
     """K-1's bundle holds no record naming K-2 or B-1, nor channel-200 records, in any file."""
     out = tmp_path / "k1.zip"
-    await export_case(runner, signer, ORIGIN, case="K-1", actor="sup1", out=out)
+    await export_case(store, signer, ORIGIN, case="K-1", actor="sup1", out=out)
     files = _members(out)
     records = _records(files)
     assert all(r.get("case") in ("K-1", None) for r in records)
@@ -138,24 +136,24 @@ async def test_export_of_one_case_shows_no_record_of_another(
 
 
 async def test_export_record_is_in_the_ledger(
-    runner: ConnectionRunner, signer: Signer, tmp_path: Path
+    store: SQLiteStore, signer: Signer, tmp_path: Path
 ) -> None:
     """The export appends an `export` record with the count and digest of the selection."""
     out = tmp_path / "k1.zip"
-    result = await export_case(runner, signer, ORIGIN, case="K-1", actor="sup1", out=out)
-    row = (await runner.read(lambda c: read_rows(c, "seq = ?", (result.export_seq,))))[0]
+    result = await export_case(store, signer, ORIGIN, case="K-1", actor="sup1", out=out)
+    row = (await store.snapshot(lambda tx: tx.ledger.rows(seqs=[result.export_seq])))[0]
     rec = canonical.loads(row.record)
     assert rec["type"] == "export" and rec["actor"] == "sup1" and rec["case"] == "K-1"
     assert rec["records"] == str(result.records - 1) and rec["file"] == "k1.zip"
-    assert (await runner.read(latest_checkpoint)).tree_size > result.export_seq  # type: ignore[union-attr]
+    assert (await store.snapshot(latest_checkpoint)).tree_size > result.export_seq  # type: ignore[union-attr]
 
 
 async def test_period_limits_records_but_keeps_authorizations(
-    runner: ConnectionRunner, signer: Signer, tmp_path: Path
+    store: SQLiteStore, signer: Signer, tmp_path: Path
 ) -> None:
     """--from/--to select by time; the case's authorization records are always included."""
     out = tmp_path / "k1.zip"
-    await export_case(runner, signer, ORIGIN, case="K-1", actor="sup1", out=out,
+    await export_case(store, signer, ORIGIN, case="K-1", actor="sup1", out=out,
                       date_from=T[3], date_to=T[3])
     records = _records(_members(out))
     assert records[0]["type"] == "authorization.granted"
@@ -164,11 +162,11 @@ async def test_period_limits_records_but_keeps_authorizations(
 
 
 async def test_csv_and_report_are_readable(
-    runner: ConnectionRunner, signer: Signer, tmp_path: Path
+    store: SQLiteStore, signer: Signer, tmp_path: Path
 ) -> None:
     """records.csv has a row per record; the HTML report names the authorization and decision."""
     out = tmp_path / "k1.zip"
-    result = await export_case(runner, signer, ORIGIN, case="K-1", actor="sup1", out=out)
+    result = await export_case(store, signer, ORIGIN, case="K-1", actor="sup1", out=out)
     files = _members(out)
     rows = list(csv.DictReader(io.StringIO(files["records.csv"].decode("utf-8-sig"))))
     assert len(rows) == result.records and rows[0]["type"] == "authorization.granted"
@@ -177,26 +175,26 @@ async def test_csv_and_report_are_readable(
 
 
 async def test_unknown_case_and_existing_file_are_refused(
-    runner: ConnectionRunner, signer: Signer, tmp_path: Path
+    store: SQLiteStore, signer: Signer, tmp_path: Path
 ) -> None:
     """A case without records and an existing output file give clear errors, no export record."""
     with pytest.raises(ExportError, match="has no records"):
-        await export_case(runner, signer, ORIGIN, case="K-9", actor="sup1", out=tmp_path / "x.zip")
+        await export_case(store, signer, ORIGIN, case="K-9", actor="sup1", out=tmp_path / "x.zip")
     (tmp_path / "y.zip").write_bytes(b"")
     with pytest.raises(ExportError, match="already exists"):
-        await export_case(runner, signer, ORIGIN, case="K-1", actor="sup1", out=tmp_path / "y.zip")
-    assert not [r for r in await runner.read(read_rows) if r.type == "export"]
+        await export_case(store, signer, ORIGIN, case="K-1", actor="sup1", out=tmp_path / "y.zip")
+    assert not [r for r in await store.snapshot(lambda tx: tx.ledger.rows()) if r.type == "export"]
 
 
 async def test_previous_bundle_checkpoint_is_consistent(
-    runner: ConnectionRunner, signer: Signer, tmp_path: Path
+    store: SQLiteStore, signer: Signer, tmp_path: Path
 ) -> None:
     """A second export carries the consistency proof from the first export's checkpoint."""
     first = tmp_path / "first.zip"
-    await export_case(runner, signer, ORIGIN, case="K-1", actor="sup1", out=first)
-    await runner.write(lambda c: append_record(c, "login", "op2", {}))
+    await export_case(store, signer, ORIGIN, case="K-1", actor="sup1", out=first)
+    await store.transaction(lambda tx: append_record(tx, "login", "op2", {}))
     second = tmp_path / "second.zip"
-    await export_case(runner, signer, ORIGIN, case="K-2", actor="sup2", out=second)
+    await export_case(store, signer, ORIGIN, case="K-2", actor="sup2", out=second)
     old = _members(first)["checkpoint.txt"].decode()
     report = verify_bundle(second, signer.verifier, previous=old)
     assert report.ok, report.problems

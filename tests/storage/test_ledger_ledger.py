@@ -8,20 +8,12 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import aiosqlite
 import pytest
 
 from storage.ledger import canonical
-from storage.ledger.db import ConnectionRunner
-from storage.ledger.ledger import (
-    LedgerError,
-    append_record,
-    append_records,
-    ledger_size,
-    read_leaf_hashes,
-    read_rows,
-)
+from storage.ledger.ledger import LedgerError, append_record, append_records
 from storage.ledger.merkle import leaf_hash
+from storage.repos import Transaction
 from storage.sqlite import SQLiteStore
 
 AT = datetime(2026, 11, 21, 22, 0, 0, 123456, tzinfo=UTC)
@@ -30,50 +22,57 @@ CAPTURE = {"channel": 1001234567890, "message": 42, "authorization": "A-1", "cas
 
 
 @pytest.fixture
-async def runner(tmp_path: Path) -> AsyncIterator[ConnectionRunner]:
-    r = ConnectionRunner(tmp_path / "ledger.db")
-    await r.open()
-    yield r
-    await r.close()
+async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
+    async with SQLiteStore(tmp_path / "ledger.db") as s:
+        yield s
 
 
 async def test_append_assigns_contiguous_seq_and_stores_exact_bytes(
-    runner: ConnectionRunner,
+    store: SQLiteStore,
 ) -> None:
     """Records get seq 0, 1, ...; the stored bytes are canonical and their leaf hash is stored."""
-    async def two(conn: aiosqlite.Connection) -> list[int]:
-        a = await append_record(conn, "post.captured", "service:monitor", CAPTURE, at=AT)
-        b = await append_record(conn, "login", "alice", {"ip": "127.0.0.1"}, at=AT)
+    async def two(tx: Transaction) -> list[int]:
+        a = await append_record(tx, "post.captured", "service:monitor", CAPTURE, at=AT)
+        b = await append_record(tx, "login", "alice", {"ip": "127.0.0.1"}, at=AT)
         return [a, b]
 
-    assert await runner.write(two) == [0, 1]
-    rows = await runner.read(read_rows)
+    assert await store.transaction(two) == [0, 1]
+    rows = await store.snapshot(lambda tx: tx.ledger.rows())
     first = canonical.loads(rows[0].record)
     assert first["seq"] == "0" and first["v"] == "1" and first["type"] == "post.captured"
     assert first["at"] == "2026-11-21T22:00:00.123456Z"
     assert first["channel"] == "1001234567890" and first["actor"] == "service:monitor"
     assert [r.leaf_hash for r in rows] == [leaf_hash(r.record) for r in rows]
-    assert await runner.read(read_leaf_hashes) == [r.leaf_hash for r in rows]
+    assert await store.snapshot(lambda tx: tx.ledger.leaf_hashes()) == [r.leaf_hash for r in rows]
 
 
-async def test_append_many_in_one_round_trip(runner: ConnectionRunner) -> None:
+async def test_append_many_in_one_round_trip(store: SQLiteStore) -> None:
     """append_records continues the sequence and writes all records."""
-    await runner.write(lambda c: append_record(c, "login", "bob", {}))
-    seqs = await runner.write(lambda c: append_records(
-        c, [("watch.approved", "sup", {"case": "K-1"}), ("alert.confirmed", "op", {})]))
+    await store.transaction(lambda tx: append_record(tx, "login", "bob", {}))
+    seqs = await store.transaction(lambda tx: append_records(
+        tx, [("watch.approved", "sup", {"case": "K-1"}), ("alert.confirmed", "op", {})]))
     assert seqs == [1, 2]
-    assert await runner.read(ledger_size) == 3
+    assert await store.snapshot(lambda tx: tx.ledger.size()) == 3
 
 
-async def test_rolled_back_transaction_leaves_no_record(runner: ConnectionRunner) -> None:
+async def test_committed_records_survive_reopening(tmp_path: Path) -> None:
+    """A committed append is seen after the store is closed and opened again; the
+    schema comes from the store's migrations, not from the ledger."""
+    async with SQLiteStore(tmp_path / "l.db") as store:
+        await store.transaction(lambda tx: append_record(tx, "login", "a", {}))
+    async with SQLiteStore(tmp_path / "l.db") as again:
+        assert await again.snapshot(lambda tx: tx.ledger.size()) == 1
+
+
+async def test_rolled_back_transaction_leaves_no_record(store: SQLiteStore) -> None:
     """A record appended in a transaction that fails disappears with it; seq is reused."""
-    async def fail(conn: aiosqlite.Connection) -> None:
-        await append_record(conn, "login", "alice", {})
+    async def fail(tx: Transaction) -> None:
+        await append_record(tx, "login", "alice", {})
         raise RuntimeError("store change failed")
 
     with pytest.raises(RuntimeError):
-        await runner.write(fail)
-    assert await runner.write(lambda c: append_record(c, "login", "alice", {})) == 0
+        await store.transaction(fail)
+    assert await store.transaction(lambda tx: append_record(tx, "login", "alice", {})) == 0
 
 
 @pytest.mark.parametrize(
@@ -90,32 +89,32 @@ async def test_rolled_back_transaction_leaves_no_record(runner: ConnectionRunner
     ],
 )
 async def test_bad_records_are_refused(
-    runner: ConnectionRunner, rtype: str, actor: str, fields: dict[str, object], message: str
+    store: SQLiteStore, rtype: str, actor: str, fields: dict[str, object], message: str
 ) -> None:
     """Unknown types, bad actors, reserved or missing fields and bad values raise LedgerError."""
     with pytest.raises(LedgerError, match=message):
-        await runner.write(lambda c: append_record(c, rtype, actor, fields))
-    assert await runner.read(ledger_size) == 0
+        await store.transaction(lambda tx: append_record(tx, rtype, actor, fields))
+    assert await store.snapshot(lambda tx: tx.ledger.size()) == 0
 
 
-async def test_open_type_families_accepted(runner: ConnectionRunner) -> None:
+async def test_open_type_families_accepted(store: SQLiteStore) -> None:
     """alert.<state>, watch.<change> and authorization.<change> types are accepted."""
     fields = {"channel": 1, "message": 2, "authorization": "A", "text_sha256": None,
               "sha256": None}
     for rtype in ("alert.claimed", "watch.left", "authorization.extended", "bank.import",
                   "setting.change", "media.hashed", "match", "post.deleted", "post.edited"):
 
-        async def one(conn: aiosqlite.Connection, t: str = rtype) -> int:
-            return await append_record(conn, t, "svc", fields)
+        async def one(tx: Transaction, t: str = rtype) -> int:
+            return await append_record(tx, t, "svc", fields)
 
-        await runner.write(one)
-    assert await runner.read(ledger_size) == 9
+        await store.transaction(one)
+    assert await store.snapshot(lambda tx: tx.ledger.size()) == 9
 
 
-async def test_database_refuses_update_delete_and_gaps(runner: ConnectionRunner) -> None:
+async def test_database_refuses_update_delete_and_gaps(store: SQLiteStore) -> None:
     """Triggers refuse UPDATE and DELETE of a ledger row and an insert that skips a seq."""
-    await runner.write(lambda c: append_record(c, "login", "alice", {}))
-    db = sqlite3.connect(runner._path)  # a second, plain connection: no code of ours involved
+    await store.transaction(lambda tx: append_record(tx, "login", "alice", {}))
+    db = sqlite3.connect(store.path)  # a second, plain connection: no code of ours involved
     try:
         with pytest.raises(sqlite3.IntegrityError, match="UPDATE refused"):
             db.execute("UPDATE ledger SET actor = 'mallory'")
@@ -126,7 +125,7 @@ async def test_database_refuses_update_delete_and_gaps(runner: ConnectionRunner)
                        "VALUES (5, 'login', 'x', 'm', x'00', zeroblob(32))")
     finally:
         db.close()
-    rows = await runner.read(read_rows)
+    rows = await store.snapshot(lambda tx: tx.ledger.rows())
     assert [r.actor for r in rows] == ["alice"]
 
 
@@ -135,20 +134,20 @@ async def test_inside_the_store_writer_batches(tmp_path: Path) -> None:
     concurrent appends with some failing operations give a gap-free sequence."""
     async with SQLiteStore(tmp_path / "cw.db") as store:
 
-        async def op(conn: aiosqlite.Connection, i: int) -> int:
-            seq = await append_record(conn, "login", f"user{i}", {"n": i})
+        async def op(tx: Transaction, i: int) -> int:
+            seq = await append_record(tx, "login", f"user{i}", {"n": i})
             if i % 7 == 3:
                 raise RuntimeError("this operation fails after appending")
             return seq
 
         async def one(i: int) -> int | None:
             try:
-                return await store.write(lambda c: op(c, i))
+                return await store.transaction(lambda c: op(c, i))
             except RuntimeError:
                 return None
 
         results = await asyncio.gather(*(one(i) for i in range(60)))
-        rows = await store.read(read_rows)
+        rows = await store.snapshot(lambda tx: tx.ledger.rows())
     kept = sorted(r for r in results if r is not None)
     assert kept == list(range(len(kept))) == [r.seq for r in rows]
     assert all(canonical.loads(r.record)["n"] != str(3) for r in rows)

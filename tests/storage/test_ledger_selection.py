@@ -6,20 +6,20 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import aiosqlite
 import pytest
 
 from storage.ledger import canonical
-from storage.ledger.db import ConnectionRunner
 from storage.ledger.ledger import append_record
 from storage.ledger.selection import select_case
+from storage.repos import Transaction
+from storage.sqlite import SQLiteStore
 
 D = [datetime(2026, 3, d, tzinfo=UTC) for d in range(1, 31)]
 
 
-async def fill(conn: aiosqlite.Connection) -> None:
+async def fill(tx: Transaction) -> None:
     async def add(rtype: str, at: datetime, **fields: object) -> None:
-        await append_record(conn, rtype, "x", fields, at=at)
+        await append_record(tx, rtype, "x", fields, at=at)
 
     await add("authorization.granted", D[1], case="K-1", authorization="A-1", channels=[7],
               valid_from=D[2], valid_until=D[20])
@@ -36,16 +36,14 @@ async def fill(conn: aiosqlite.Connection) -> None:
 
 
 @pytest.fixture
-async def runner(tmp_path: Path) -> AsyncIterator[ConnectionRunner]:
-    r = ConnectionRunner(tmp_path / "ledger.db")
-    await r.open()
-    await r.write(fill)
-    yield r
-    await r.close()
+async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
+    async with SQLiteStore(tmp_path / "ledger.db") as s:
+        await s.transaction(fill)
+        yield s
 
 
-async def _selected(runner: ConnectionRunner, case: str, **kw: str) -> list[tuple[str, str]]:
-    sel = await runner.read(lambda c: select_case(c, case, **kw))
+async def _selected(store: SQLiteStore, case: str, **kw: str) -> list[tuple[str, str]]:
+    sel = await store.snapshot(lambda tx: select_case(tx, case, **kw))
     out = []
     for row in sel.rows:
         rec = canonical.loads(row.record)
@@ -53,31 +51,31 @@ async def _selected(runner: ConnectionRunner, case: str, **kw: str) -> list[tupl
     return out
 
 
-async def test_window_and_revocation(runner: ConnectionRunner) -> None:
+async def test_window_and_revocation(store: SQLiteStore) -> None:
     """Channel records count only inside the authorization's window, cut by its revocation;
     records naming another case, another channel, or none are left out."""
-    assert await _selected(runner, "K-1") == [
+    assert await _selected(store, "K-1") == [
         ("authorization.granted", "2026-03-02"), ("authorization.revoked", "2026-03-11"),
         ("media.hashed", "2026-03-06"), ("watch.left", "2026-03-07"),
     ]
 
 
-async def test_shared_channel_other_case(runner: ConnectionRunner) -> None:
+async def test_shared_channel_other_case(store: SQLiteStore) -> None:
     """K-2 (no window) gets every record of channel 7 naming no case, its own capture,
     never K-1's records."""
-    types = [t for t, _ in await _selected(runner, "K-2")]
+    types = [t for t, _ in await _selected(store, "K-2")]
     assert types == ["authorization.granted", "media.hashed", "media.hashed", "media.hashed",
                      "post.captured"]
 
 
-async def test_period_keeps_authorizations(runner: ConnectionRunner) -> None:
+async def test_period_keeps_authorizations(store: SQLiteStore) -> None:
     """--from/--to cut other records by time but never the case's authorization records."""
-    got = await _selected(runner, "K-1", date_from=canonical.format_time(D[6]),
+    got = await _selected(store, "K-1", date_from=canonical.format_time(D[6]),
                           date_to=canonical.format_time(D[29]))
     assert got == [("authorization.granted", "2026-03-02"),
                    ("authorization.revoked", "2026-03-11"), ("watch.left", "2026-03-07")]
 
 
-async def test_unknown_case_is_empty(runner: ConnectionRunner) -> None:
+async def test_unknown_case_is_empty(store: SQLiteStore) -> None:
     """A case with no records selects nothing."""
-    assert await _selected(runner, "nope") == []
+    assert await _selected(store, "nope") == []

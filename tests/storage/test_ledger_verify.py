@@ -10,29 +10,29 @@ from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-import aiosqlite
 import pytest
 
-from storage.ledger.db import ConnectionRunner
 from storage.ledger.export import export_case
 from storage.ledger.ledger import append_record
 from storage.ledger.merkle import MerkleTree, leaf_hash
 from storage.ledger.note import Checkpoint, Signer, open_checkpoint
 from storage.ledger.verify import VerifyReport, verify_bundle
+from storage.repos import Transaction
+from storage.sqlite import SQLiteStore
 
 ORIGIN = "chanwatch.test/ledger"
 AT = datetime(2026, 11, 2, 8, tzinfo=UTC)
 Files = dict[str, bytes]
 
 
-async def fill(conn: aiosqlite.Connection) -> None:
-    await append_record(conn, "authorization.granted", "sup1", {
+async def fill(tx: Transaction) -> None:
+    await append_record(tx, "authorization.granted", "sup1", {
         "case": "K-1", "authorization": "A-1", "channels": [100]}, at=AT)
     for i in range(12):
-        await append_record(conn, "post.captured", "service:monitor", {
+        await append_record(tx, "post.captured", "service:monitor", {
             "channel": 100, "message": i, "authorization": "A-1",
             "text_sha256": f"{i:02x}" * 32}, at=AT)
-        await append_record(conn, "login", "op1", {}, at=AT)
+        await append_record(tx, "login", "op1", {}, at=AT)
 
 
 @pytest.fixture
@@ -42,12 +42,10 @@ def signer() -> Signer:
 
 @pytest.fixture
 async def bundle(tmp_path: Path, signer: Signer) -> AsyncIterator[Path]:
-    runner = ConnectionRunner(tmp_path / "ledger.db")
-    await runner.open()
-    await runner.write(fill)
     out = tmp_path / "k1.zip"
-    await export_case(runner, signer, ORIGIN, case="K-1", actor="sup1", out=out)
-    await runner.close()
+    async with SQLiteStore(tmp_path / "ledger.db") as store:
+        await store.transaction(fill)
+        await export_case(store, signer, ORIGIN, case="K-1", actor="sup1", out=out)
     yield out
 
 

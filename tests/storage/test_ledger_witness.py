@@ -15,16 +15,16 @@ from collections.abc import AsyncIterator, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import aiosqlite
 import pytest
 
 from storage.ledger.checkpoint import checkpoint_job, sign_checkpoint
-from storage.ledger.db import ConnectionRunner
 from storage.ledger.export import export_case
 from storage.ledger.ledger import append_record
 from storage.ledger.merkle import ProofError, verify_consistency
 from storage.ledger.note import NoteError, Signer, open_checkpoint, open_note
 from storage.ledger.verify import verify_bundle
+from storage.repos import Transaction
+from storage.sqlite import SQLiteStore
 
 ORIGIN = "chanwatch.test/ledger"
 
@@ -91,89 +91,82 @@ def witness(log_signer: Signer) -> Iterator[tuple[Witness, str]]:
 
 
 @pytest.fixture
-async def runner(tmp_path: Path) -> AsyncIterator[ConnectionRunner]:
-    r = ConnectionRunner(tmp_path / "ledger.db")
-    await r.open()
-    yield r
-    await r.close()
+async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
+    async with SQLiteStore(tmp_path / "ledger.db") as s:
+        yield s
 
 
-async def _grow(runner: ConnectionRunner, n: int) -> None:
-    async def add(conn: aiosqlite.Connection) -> None:
+async def _grow(store: SQLiteStore, n: int) -> None:
+    async def add(tx: Transaction) -> None:
         for _ in range(n):
-            await append_record(conn, "login", "alice", {})
+            await append_record(tx, "login", "alice", {})
 
-    await runner.write(add)
+    await store.transaction(add)
 
 
-async def _acks(runner: ConnectionRunner) -> list[tuple[object, ...]]:
-    async def q(conn: aiosqlite.Connection) -> list[tuple[object, ...]]:
-        async with conn.execute(
-            "SELECT checkpoint_id, status, body FROM ledger_witness_acks ORDER BY id"
-        ) as cur:
-            return [tuple(r) for r in await cur.fetchall()]
-
-    return await runner.read(q)
+async def _acks(store: SQLiteStore) -> list[tuple[object, ...]]:
+    acks = await store.snapshot(lambda tx: tx.witness_acks.list())
+    return [(a.checkpoint_id, a.status, a.body) for a in acks]
 
 
 async def test_witness_cosigns_and_ack_is_recorded(
-    runner: ConnectionRunner, log_signer: Signer, witness: tuple[Witness, str]
+    store: SQLiteStore, log_signer: Signer, witness: tuple[Witness, str]
 ) -> None:
     """Two growing checkpoints: the witness verifies consistency and each ack is stored."""
     w, url = witness
-    await _grow(runner, 3)
-    first = await checkpoint_job(runner, log_signer, ORIGIN, url)
-    await _grow(runner, 4)
-    second = await checkpoint_job(runner, log_signer, ORIGIN, url)
-    acks = await _acks(runner)
+    await _grow(store, 3)
+    first = await checkpoint_job(store, log_signer, ORIGIN, url)
+    await _grow(store, 4)
+    second = await checkpoint_job(store, log_signer, ORIGIN, url)
+    acks = await _acks(store)
     assert [(a[0], a[1]) for a in acks] == [(first.id, 200), (second.id, 200)]
     assert str(acks[1][2]).startswith("\u2014 witness.test/w1 ")
     assert w.size == 7 and w.requests[1].startswith("old 3\n")
 
 
 async def test_conflict_is_retried_from_the_witness_size(
-    runner: ConnectionRunner, log_signer: Signer, witness: tuple[Witness, str]
+    store: SQLiteStore, log_signer: Signer, witness: tuple[Witness, str]
 ) -> None:
     """A witness that already saw size 2 answers 409; the request is repeated from 2."""
     w, url = witness
-    await _grow(runner, 2)
-    stored, _, _ = await sign_checkpoint(runner, log_signer, ORIGIN)
+    await _grow(store, 2)
+    stored, _, _ = await sign_checkpoint(store, log_signer, ORIGIN)
     w.size, w.root = 2, stored.root  # the witness learnt size 2 elsewhere
-    await _grow(runner, 3)
-    await checkpoint_job(runner, log_signer, ORIGIN, url)
-    assert [a[1] for a in await _acks(runner)] == [200]
+    await _grow(store, 3)
+    await checkpoint_job(store, log_signer, ORIGIN, url)
+    assert [a[1] for a in await _acks(store)] == [200]
     assert w.requests[0].startswith("old 0\n") and w.requests[1].startswith("old 2\n")
 
 
 async def test_unreachable_witness_is_recorded_not_fatal(
-    runner: ConnectionRunner, log_signer: Signer
+    store: SQLiteStore, log_signer: Signer
 ) -> None:
     """A witness that is down leaves a NULL-status ack; the checkpoint is still signed."""
-    await _grow(runner, 1)
-    stored = await checkpoint_job(runner, log_signer, ORIGIN, "http://127.0.0.1:9/add")
-    acks = await _acks(runner)
+    await _grow(store, 1)
+    stored = await checkpoint_job(store, log_signer, ORIGIN, "http://127.0.0.1:9/add")
+    acks = await _acks(store)
     assert acks[0][0] == stored.id and acks[0][1] is None
     assert "unreachable" in str(acks[0][2])
 
 
 async def test_export_carries_the_witness_cosignature(
-    runner: ConnectionRunner, log_signer: Signer, witness: tuple[Witness, str], tmp_path: Path
+    store: SQLiteStore, log_signer: Signer, witness: tuple[Witness, str], tmp_path: Path
 ) -> None:
     """An export with a witness adds its cosignature line to checkpoint.txt; the bundle
     still verifies under the log's key, and the ack is recorded."""
     w, url = witness
 
-    async def add(conn: aiosqlite.Connection) -> None:
-        await append_record(conn, "authorization.granted", "sup", {
+    async def add(tx: Transaction) -> None:
+        await append_record(tx, "authorization.granted", "sup", {
             "case": "K-1", "authorization": "A-1", "channels": [5]})
 
-    await runner.write(add)
+    await store.transaction(add)
     out = tmp_path / "k1.zip"
-    await export_case(runner, log_signer, ORIGIN, case="K-1", actor="sup", out=out,
+    await export_case(store, log_signer, ORIGIN, case="K-1", actor="sup", out=out,
                       witness_url=url)
     with zipfile.ZipFile(out) as zf:
         note = zf.read("checkpoint.txt").decode()
     assert note.count("\u2014 ") == 2 and "\u2014 witness.test/w1 " in note
     assert open_note(note, w.key.verifier) == open_note(note, log_signer.verifier)
     assert verify_bundle(out, log_signer.verifier).ok
-    assert [a[1] for a in await _acks(runner)] == [200]
+    assert [a[1] for a in await _acks(store)] == [200]

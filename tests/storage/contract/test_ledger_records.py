@@ -1,4 +1,4 @@
-"""The store's ledger records (storage.ledger.records): one record of the right
+"""The ledger records of the store's changes (storage.ledger.records): one record of the right
 type per change, in the change's own transaction, on a real SQLite store."""
 
 from __future__ import annotations
@@ -9,35 +9,33 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
-import aiosqlite
 import pytest
 from sqlite_support import T0
 
 from hotline.decisions import transition_alert
+from storage import capture
+from storage.api import Store
 from storage.errors import IllegalTransition, NotFound
 from storage.ledger import canonical
 from storage.ledger.ledger import LedgerError, check_type
 from storage.ledger.records import ledger_type
 from storage.ledger.selection import select_case
 from storage.models import Authority, BankEntryIn, Capture, MatchIn, NewMedia, PostRecord
-from storage.sqlite import SQLiteStore, posts
+from storage.repos import Transaction
 
 AUTH = Authority(7, "K-1")
 OTHER = Authority(8, "K-2")
 
 
-async def records(store: SQLiteStore, rtype: str | None = None) -> list[dict[str, Any]]:
+async def records(store: Store, rtype: str | None = None) -> list[dict[str, Any]]:
     """Every ledger record (optionally of one type), parsed, in seq order."""
 
-    async def q(conn: aiosqlite.Connection) -> list[dict[str, Any]]:
-        rows = await conn.execute_fetchall("SELECT record FROM ledger ORDER BY seq")
-        return [canonical.loads(bytes(r[0])) for r in rows]
-
-    found = await store.read(q)
+    rows = await store.snapshot(lambda tx: tx.ledger.rows())
+    found = [canonical.loads(r.record) for r in rows]
     return [r for r in found if rtype is None or r["type"] == rtype]
 
 
-async def types(store: SQLiteStore) -> list[str]:
+async def types(store: Store) -> list[str]:
     return [str(r["type"]) for r in await records(store)]
 
 
@@ -52,7 +50,7 @@ def media(
 
 
 async def test_new_post_is_captured_once_with_its_authority_and_text_hash(
-    store: SQLiteStore, post_factory: Callable[..., PostRecord]
+    store: Store, post_factory: Callable[..., PostRecord]
 ) -> None:
     """A new post appends one post.captured carrying channel, message, authorization,
     case and the SHA-256 of its text; replaying it appends nothing more."""
@@ -69,7 +67,7 @@ async def test_new_post_is_captured_once_with_its_authority_and_text_hash(
 
 
 async def test_edit_appends_post_edited_with_both_text_hashes(
-    store: SQLiteStore, post_factory: Callable[..., PostRecord]
+    store: Store, post_factory: Callable[..., PostRecord]
 ) -> None:
     """A replay with a later edit date and a new text appends one post.edited."""
     await store.record_post(post_factory(text="v1", authority=AUTH))
@@ -84,7 +82,7 @@ async def test_edit_appends_post_edited_with_both_text_hashes(
 
 
 async def test_deletion_appends_one_record_per_newly_deleted_post(
-    store: SQLiteStore, post_factory: Callable[..., PostRecord]
+    store: Store, post_factory: Callable[..., PostRecord]
 ) -> None:
     """mark_deleted appends post.deleted for each post it marks, never twice, and
     none for a message that is not stored."""
@@ -97,7 +95,7 @@ async def test_deletion_appends_one_record_per_newly_deleted_post(
 
 
 async def test_media_hashed_on_create_and_upgrade_and_seen_once_per_post(
-    store: SQLiteStore, post_factory: Callable[..., PostRecord]
+    store: Store, post_factory: Callable[..., PostRecord]
 ) -> None:
     """add_media appends media.hashed when a row is created or upgraded (not when
     nothing changes); add_sighting appends media.seen for each new sighting."""
@@ -121,7 +119,7 @@ async def test_media_hashed_on_create_and_upgrade_and_seen_once_per_post(
 
 
 async def test_failing_changes_append_nothing(
-    store: SQLiteStore, post_factory: Callable[..., PostRecord]
+    store: Store, post_factory: Callable[..., PostRecord]
 ) -> None:
     """A change that fails leaves no record: a sighting of an unrecorded post, an
     alert for an unknown bank entry, a decision on an unknown alert."""
@@ -138,24 +136,25 @@ async def test_failing_changes_append_nothing(
 
 
 async def test_change_and_record_commit_or_roll_back_together(
-    store: SQLiteStore, post_factory: Callable[..., PostRecord]
+    store: Store, post_factory: Callable[..., PostRecord]
 ) -> None:
     """In one write operation, a change and its record go together: an operation
     that fails after recording a post leaves neither the post nor its record."""
 
-    async def op(conn: aiosqlite.Connection) -> None:
-        await posts.record_post(conn, post_factory(authority=AUTH), T0)
+    async def op(tx: Transaction) -> None:
+        assert await capture.record_post(tx, post_factory(authority=AUTH))
+        assert [r.type for r in await tx.ledger.rows()] == ["post.captured"]  # written...
         raise RuntimeError("later step of the same operation failed")
 
     with pytest.raises(RuntimeError):
-        await store.write(op)
+        await store.transaction(op)
     assert await store.get_post(100, 1) is None
     assert await records(store) == []
     await store.record_post(post_factory(authority=AUTH))
     assert [r["seq"] for r in await records(store)] == ["0"]  # no gap was left
 
 
-async def alerted(store: SQLiteStore, post: PostRecord, authority: Authority) -> int:
+async def alerted(store: Store, post: PostRecord, authority: Authority) -> int:
     await store.record_post(post)
     await store.create_bank("known", 31, "admin")
     await store.import_bank_entries(
@@ -173,7 +172,7 @@ async def alerted(store: SQLiteStore, post: PostRecord, authority: Authority) ->
 
 
 async def test_alert_raised_matches_and_decisions_carry_the_case(
-    store: SQLiteStore, post_factory: Callable[..., PostRecord]
+    store: Store, post_factory: Callable[..., PostRecord]
 ) -> None:
     """raise_alert appends alert.raised and one match per match; a decision appends
     alert.<state> with the authorization and case the alert was raised under."""
@@ -204,7 +203,7 @@ async def test_alert_raised_matches_and_decisions_carry_the_case(
 
 
 async def test_a_record_that_cannot_be_written_undoes_its_change(
-    store: SQLiteStore, post_factory: Callable[..., PostRecord]
+    store: Store, post_factory: Callable[..., PostRecord]
 ) -> None:
     """An actor the ledger refuses (surrounding spaces) makes the transition fail
     as a whole: the alert keeps its state, and an illegal one appends nothing."""
@@ -223,7 +222,7 @@ async def test_a_record_that_cannot_be_written_undoes_its_change(
     assert after_dismissal[count]["type"] == "alert.dismissed"
 
 
-async def test_audited_changes_are_mirrored_with_their_case(store: SQLiteStore) -> None:
+async def test_audited_changes_are_mirrored_with_their_case(store: Store) -> None:
     """Each audit row becomes one ledger record: watch changes as watch.*, an
     authorization's revocation as authorization.revoked with its case and scope."""
     watch = await store.add_watch("@news", "ivan", "lead", state="approved")
@@ -244,7 +243,7 @@ async def test_audited_changes_are_mirrored_with_their_case(store: SQLiteStore) 
 
 
 async def test_export_selection_takes_a_cases_captures_and_not_another_cases(
-    store: SQLiteStore, post_factory: Callable[..., PostRecord]
+    store: Store, post_factory: Callable[..., PostRecord]
 ) -> None:
     """select_case picks the captures, media and alert records written under the
     case's authorization, and none written under another case's."""
@@ -258,14 +257,14 @@ async def test_export_selection_takes_a_cases_captures_and_not_another_cases(
     await store.record_post(post_factory(message_id=2, authority=AUTH))
     await store.mark_deleted(100, [2], T0, AUTH)
 
-    selection = await store.read(partial(select_case, case="K-1"))
+    selection = await store.snapshot(partial(select_case, case="K-1"))
     picked = [canonical.loads(r.record) for r in selection.rows]
     assert [r["type"] for r in picked] == [
         "authorization.create", "post.captured", "media.hashed", "alert.raised", "match",
         "match", "post.captured", "post.deleted",
     ]
     assert all(r.get("case") == "K-1" for r in picked)
-    other = await store.read(partial(select_case, case="K-2"))
+    other = await store.snapshot(partial(select_case, case="K-2"))
     assert [canonical.loads(r.record)["type"] for r in other.rows] == [
         "authorization.create", "post.captured",
     ]
