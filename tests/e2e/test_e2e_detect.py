@@ -19,13 +19,16 @@ from typing import Any
 
 import pytest
 import structlog
+from access_support import lawful_watch
 from detector_fakes import marked_jpeg
 from e2e_support import make_settings, media_of, monitor_user, poll
 from PIL import Image
 from tgsim_support import wait_for
 
 from hotline.decisions import transition_alert
+from monitor.access_control import AccessOptions
 from monitor.app import MonitorApp
+from monitor.settings import Settings
 from storage.models import Alert
 from storage.sqlite import SQLiteStore
 from tgsim import Server
@@ -41,10 +44,12 @@ async def start(sim: Server, session_file: Path, db_path: Path) -> AsyncIterator
     apps: list[MonitorApp] = []
 
     async def factory(*extra: str, **detectors: Any) -> MonitorApp:
-        settings = make_settings(sim, session_file, db_path,
-                                 detectors={"builtin": "off", "extra": list(extra), **detectors})
-        app = MonitorApp(settings, watch_sync_every=timedelta(seconds=0.3), access=None,
-                         index_reload_every=RELOAD)
+        base = make_settings(sim, session_file, db_path,
+                             detectors={"builtin": "off", "extra": list(extra), **detectors})
+        settings = Settings(**{**base.model_dump(),
+                               "accounts": {"join_min_gap": "0s", "join_daily_limit": 500}})
+        app = MonitorApp(settings, watch_sync_every=timedelta(seconds=0.3),
+                         access=AccessOptions(gate_ttl=timedelta(0)), index_reload_every=RELOAD)
         apps.append(app)
         await app.start()
         return app
@@ -74,7 +79,7 @@ async def watching(sim: Server, store: SQLiteStore, *names: str) -> list[Any]:
     channels = []
     for name in names:
         channels.append(await sim.create_channel(name.title(), username=name))
-        await store.add_watch(f"@{name}", "test", state="approved")
+        await lawful_watch(store, f"@{name}")
     return channels
 
 
