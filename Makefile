@@ -11,7 +11,7 @@ VENV_LOW ?= .venv-low
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -e '.[dev,detect]'
 	touch $@
 
 lint: $(VENV)/.installed
