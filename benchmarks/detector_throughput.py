@@ -159,6 +159,7 @@ async def pipeline_rate(
 async def run(image_n: int, photo_n: int, workdir: Path) -> None:
     images = await asyncio.to_thread(lambda: [photo(i) for i in range(image_n)])
     detector = await detector_rates(images)
+    workdir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="cw-bench-", dir=workdir))
     sim = await Server.start(tmp / "tgsim")
     settings = Settings(

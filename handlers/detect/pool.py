@@ -147,7 +147,9 @@ class DetectorPool:
                 target=worker.main, args=(child, self._specs), daemon=True,
                 name="chanwatch-detector",
             )
-            await asyncio.to_thread(process.start)
+            # Starting is a fork and exec (milliseconds), done here so that no
+            # cancellation can leave a process behind that nobody tracks.
+            process.start()
             child.close()
             new = _Worker(process, parent)
             try:
@@ -158,6 +160,9 @@ class DetectorPool:
                 raise RuntimeError(
                     f"detector worker did not start: {type(err).__name__} {err}".rstrip()
                 ) from None
+            except BaseException:  # cancelled while it loaded: never leave it running
+                await asyncio.shield(self._kill(new))
+                raise
             if kind != "ready" or not isinstance(report, dict):
                 await self._kill(new)
                 raise RuntimeError(f"detector worker sent {kind!r} instead of its report")

@@ -7,6 +7,7 @@ replaces what it lost and goes on."""
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 from collections.abc import AsyncIterator
 
 import pytest
@@ -148,3 +149,19 @@ async def test_a_pool_without_a_loadable_detector_runs_nothing() -> None:
         assert await stage.detect(image()) == []
     finally:
         await stage.close()
+
+
+async def test_cancelling_and_closing_leave_no_process_behind() -> None:
+    """A post cancelled mid-detection (the monitor stopping) kills the busy worker;
+    closing the stage then stops the rest, the replacement included."""
+    stage = DetectorStage([spec("hanging")], DetectConfig(budget=60.0))
+    await stage.start()
+    try:
+        task = asyncio.create_task(stage.detect(image()))
+        await asyncio.sleep(0.5)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    finally:
+        await stage.close()
+    assert multiprocessing.active_children() == []
