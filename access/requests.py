@@ -73,7 +73,7 @@ async def activate(
         actor=actor,
         action="request.activate",
         subject=f"request:{request.id}",
-        after={"watch": watch_id},
+        after={"watch": watch_id, "case": request.case_reference},
     )
     log.info("watch_activated", request_id=request.id, watch_id=watch_id, target=request.target)
     return watch_id

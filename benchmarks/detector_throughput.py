@@ -159,7 +159,6 @@ async def pipeline_rate(
 async def run(image_n: int, photo_n: int, workdir: Path) -> None:
     images = await asyncio.to_thread(lambda: [photo(i) for i in range(image_n)])
     detector = await detector_rates(images)
-    workdir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="cw-bench-", dir=workdir))
     sim = await Server.start(tmp / "tgsim")
     settings = Settings(
@@ -221,6 +220,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR, stream=sys.stderr)
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.ERROR))
+    args.dir.mkdir(parents=True, exist_ok=True)
     asyncio.run(run(args.images, args.photos, args.dir.resolve()))
 
 

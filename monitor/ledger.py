@@ -4,7 +4,8 @@
   created by ``chanwatch init``), records the effective settings when they
   changed since the last run (one ``setting.change`` record) and schedules the
   checkpoint job (every ``ledger.checkpoint_interval``, signing only when the
-  tree grew, then sending it to ``ledger.witness_url`` if set).
+  tree grew, then sending it to ``ledger.witness_url`` if set, and getting it
+  an RFC 3161 timestamp from ``ledger.timestamp.url`` if set).
 * :meth:`LedgerService.stop` signs a final checkpoint on a clean shutdown when
   the tree grew since the last one.
 
@@ -21,13 +22,14 @@ from typing import Any
 
 import structlog
 
-from monitor.settings import Settings
+from monitor.settings import LedgerSettings, Settings
 from storage.ledger import canonical
 from storage.ledger.checkpoint import add_checkpoint_job, checkpoint_job
 from storage.ledger.keys import KeyFileError, load_signing_key
 from storage.ledger.ledger import append_record
 from storage.ledger.note import Signer
 from storage.ledger.records import MONITOR_ACTOR, plain
+from storage.ledger.timestamp import TimestampError, Tsa, load_roots
 from storage.repos import Transaction
 from storage.repos.transactional import Transactional
 
@@ -60,12 +62,24 @@ async def record_settings(tx: Transaction, values: dict[str, Any]) -> int | None
     })
 
 
+def timestamp_authority(ledger: LedgerSettings) -> Tsa | None:
+    """The TSA of ``ledger.timestamp``, or None when timestamps are off.
+
+    Raises :class:`~storage.ledger.timestamp.TimestampError` when the CA file
+    cannot be read."""
+    section = ledger.timestamp
+    if section.url is None or section.ca_file is None:
+        return None
+    return Tsa(section.url, load_roots(section.ca_file), section.timeout.total_seconds())
+
+
 class LedgerService:
     def __init__(self, store: Transactional, settings: Settings) -> None:
         self._store = store
         self._settings = settings.ledger
         self._values = effective_settings(settings)
         self._signer: Signer | None = None
+        self._tsa: Tsa | None = None
 
     @property
     def signing(self) -> bool:
@@ -82,9 +96,14 @@ class LedgerService:
             log.error("ledger.no_signing_key", path=str(path), error=str(exc),
                       fix="run `chanwatch init` or `chanwatch evidence key --generate`")
             return
+        try:
+            self._tsa = await asyncio.to_thread(timestamp_authority, self._settings)
+        except TimestampError as exc:
+            log.error("ledger.no_timestamps", error=str(exc),
+                      fix="check ledger.timestamp.ca_file")
         add_checkpoint_job(
             scheduler, self._store, self._signer, self._settings.origin,
-            self._settings.checkpoint_interval, self._settings.witness_url,
+            self._settings.checkpoint_interval, self._settings.witness_url, self._tsa,
         )
 
     async def stop(self) -> None:
@@ -92,6 +111,7 @@ class LedgerService:
         if self._signer is None:
             return
         stored = await checkpoint_job(
-            self._store, self._signer, self._settings.origin, self._settings.witness_url
+            self._store, self._signer, self._settings.origin, self._settings.witness_url,
+            self._tsa,
         )
         log.info("ledger.final_checkpoint", size=stored.tree_size, id=stored.id)

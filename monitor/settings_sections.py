@@ -39,6 +39,7 @@ from handlers.hashing.vpdq import (
     VpdqThresholds,
 )
 from handlers.post import MediaKind
+from monitor.settings_ledger import TimestampSettings, VerifySettings
 from monitor.settings_values import (
     DOTTED,
     ByteSize,
@@ -388,6 +389,13 @@ class LedgerSettings(_Section):
     #: Optional witness: each new checkpoint is POSTed there (C2SP tlog-witness
     #: add-checkpoint) and its answer is recorded.
     witness_url: str | None = None
+    #: Optional: verifier keys (C2SP vkeys, one per line, ``#`` comments) that
+    #: ``evidence verify`` trusts besides ``--key`` and this installation's own key.
+    trusted_keys_file: Path | None = None
+    #: RFC 3161 timestamps of checkpoints (off unless ``url`` is set).
+    timestamp: TimestampSettings = TimestampSettings()
+    #: Limits of ``evidence verify`` on a bundle from elsewhere.
+    verify: VerifySettings = VerifySettings()
 
     @field_validator("signing_key_file")
     @classmethod

@@ -84,13 +84,12 @@ async def world_at(tmp_path: Path) -> AsyncIterator[World]:
 
 
 async def audit_actions(store: SQLiteStore, prefix: str = "") -> list[dict[str, Any]]:
-    async def op(conn: Any) -> list[dict[str, Any]]:
-        async with conn.execute(
-            "SELECT * FROM audit WHERE action LIKE ? || '%' ORDER BY id", (prefix,)
-        ) as cur:
-            return [dict(r) for r in await cur.fetchall()]
-
-    return await store.read(op)
+    rows = await store.snapshot(lambda tx: tx.audit.list(limit=1_000_000))
+    return [
+        {"id": r.id, "at": r.at, "actor": r.actor, "action": r.action, "subject": r.subject,
+         "before_json": r.before_json, "after_json": r.after_json, "why": r.why}
+        for r in reversed(rows) if r.action.startswith(prefix)
+    ]
 
 
 async def open_case_with_court_order(

@@ -1,19 +1,20 @@
-"""``chanwatch evidence export|verify|verify-db|key|checkpoint``: the evidence ledger.
+"""``chanwatch evidence export|verify|verify-db|status|key|checkpoint``: the evidence ledger.
 
 - ``export --case REF [--from DATE] [--to DATE] -o BUNDLE.zip`` (supervisor):
-  the case's records, their inclusion proofs, a fresh signed checkpoint, the
-  verifier key, a CSV, an HTML and a PDF report and a manifest. The export is
-  itself recorded in the ledger.
-- ``verify BUNDLE.zip [--key VKEY|FILE] [--previous CHECKPOINT.txt]``: checks
-  the bundle offline (no database, no network); exit status 0 only when all
-  holds, 1 when anything is wrong. The signature is checked under ``--key``, else
-  under this installation's own key (pinned) if it has one, else under the
-  bundle's ``public_key.txt`` (reported as not pinned).
+  the case's records (its legal basis included), their inclusion proofs, a
+  fresh signed (and, with a TSA, timestamped) checkpoint, the verifier key, a
+  CSV, an HTML and a PDF report, and the signed manifest. The export is itself
+  recorded in the ledger.
+- ``verify BUNDLE.zip [--key VKEY|FILE] [--case REF] [--sha256 HEX] ...``:
+  checks the bundle offline (no database, no network), failing closed
+  (:mod:`monitor.cli.evidence_verify`).
 - ``verify-db``: checks the whole ledger of ``database.path`` in place.
+- ``status``: the ledger's size, its latest checkpoint, and its timestamps and
+  the gaps in them (exit status 1 while a checkpoint lacks its timestamp).
 - ``key [--generate]``: prints the verifier key (C2SP vkey); ``--generate``
   creates the signing key first if there is none (``chanwatch init`` does too).
 - ``checkpoint``: signs a checkpoint now if the ledger grew, sends it to the
-  witness when one is configured, prints it.
+  witness and the TSA when configured (retrying earlier timestamps), prints it.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from monitor.cli import evidence_verify
 from monitor.cli.common import (
     CliContext,
     CliError,
@@ -32,12 +34,14 @@ from monitor.cli.common import (
     open_store,
     say,
 )
+from monitor.ledger import timestamp_authority
 from monitor.settings import Settings
 from storage.ledger.checkpoint import InconsistentLedger, checkpoint_job
 from storage.ledger.export import ExportError, export_case
 from storage.ledger.keys import KeyFileError, generate_signing_key, load_signing_key
-from storage.ledger.note import NoteError, Signer, Verifier
-from storage.ledger.verify import VerifyReport, verify_bundle
+from storage.ledger.note import Signer, Verifier
+from storage.ledger.status import ledger_status, status_lines
+from storage.ledger.timestamp import TimestampError, Tsa
 from storage.ledger.verify_db import verify_db
 
 
@@ -54,14 +58,7 @@ def register(sub: SubParsers) -> None:
     exp.add_argument("-o", "--output", required=True, type=Path, metavar="BUNDLE.zip")
     exp.set_defaults(func=cmd_export, quiet=True)
 
-    ver = cmds.add_parser("verify", help="check a bundle offline; exit 0 only if all holds")
-    ver.add_argument("bundle", type=Path, metavar="BUNDLE.zip")
-    ver.add_argument("--key", metavar="VKEY|FILE",
-                     help="the ledger's verifier key (or a file holding it) you trust; default: "
-                          "this installation's own key if it has one, else the bundle's (unpinned)")
-    ver.add_argument("--previous", type=Path, metavar="CHECKPOINT.txt",
-                     help="an earlier signed checkpoint: check the ledger still extends it")
-    ver.set_defaults(func=cmd_verify, quiet=True)
+    evidence_verify.add_parser(cmds)
 
     vdb = cmds.add_parser("verify-db", help="check the whole ledger in the database")
     vdb.add_argument("--key", metavar="VKEY|FILE", help="verifier key (default: the signing key's)")
@@ -75,6 +72,9 @@ def register(sub: SubParsers) -> None:
     cp = cmds.add_parser("checkpoint", help="sign a checkpoint now (if the ledger grew)")
     cp.set_defaults(func=cmd_checkpoint, quiet=True)
 
+    st = cmds.add_parser("status", help="checkpoints, timestamps and their gaps")
+    st.set_defaults(func=cmd_status, quiet=True)
+
 
 def parse_when(text: str, *, end_of_day: bool = False) -> datetime:
     """``YYYY-MM-DD`` or an ISO 8601 / RFC 3339 time; UTC when no zone is given."""
@@ -86,22 +86,6 @@ def parse_when(text: str, *, end_of_day: bool = False) -> datetime:
     except ValueError:
         raise UsageError(f"not a date or time: {text!r} (use YYYY-MM-DD or RFC 3339)") from None
     return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
-
-
-def read_vkey(value: str) -> Verifier:
-    """A vkey given inline or as a file holding it."""
-    text = value
-    path = Path(value)
-    if "+" not in value or path.is_file():
-        try:
-            text = path.read_text("utf-8").strip()
-        except OSError as exc:
-            raise UsageError(f"--key {value}: not a verifier key and not a readable file "
-                             f"({exc.strerror})") from None
-    try:
-        return Verifier.from_vkey(text)
-    except NoteError as exc:
-        raise UsageError(f"--key: {exc}") from None
 
 
 def _signer(settings: Settings) -> Signer:
@@ -118,69 +102,35 @@ async def cmd_export(args: argparse.Namespace, ctx: CliContext) -> int:
     if date_from and date_to and date_from > date_to:
         raise UsageError("--from is after --to")
     signer = await asyncio.to_thread(_signer, ctx.settings)
+    tsa = await asyncio.to_thread(_tsa, ctx.settings)
     async with open_store(ctx) as store:
         try:
             result = await export_case(store, signer, ctx.settings.ledger.origin,
                                        case=args.case, actor=actor, out=args.output,
                                        date_from=date_from, date_to=date_to,
-                                       witness_url=ctx.settings.ledger.witness_url)
+                                       witness_url=ctx.settings.ledger.witness_url, tsa=tsa)
         except ExportError as exc:
             raise UsageError(str(exc)) from None
     say(ctx, f"exported case {result.case}: {result.records} records to {result.path}")
     say(ctx, f"bundle SHA-256 {result.bundle_sha256}")
     say(ctx, f"checkpoint: tree size {result.tree_size}, key {signer.vkey()}")
+    if result.timestamp is not None:
+        say(ctx, f"timestamp: {result.timestamp}")
+    elif result.timestamp_error is not None:
+        say(ctx, f"timestamp: none ({result.timestamp_error}); the bundle holds none; the "
+                 "checkpoint job retries (see `chanwatch evidence status`)")
     say(ctx, "hand over the ZIP and, separately, the key line above; the receiver runs "
-             f"`chanwatch evidence verify {result.path.name} --key '<vkey>'`")
+             f"`chanwatch evidence verify {result.path.name} --key '<vkey>' --case "
+             f"{result.case} --sha256 {result.bundle_sha256}`")
     return 0
-
-
-def write_report(ctx: CliContext, report: VerifyReport) -> None:
-    for note in report.notes:
-        say(ctx, f"note: {note}")
-    for problem in report.problems:
-        say(ctx, f"FAIL: {problem}")
-    if report.more:
-        say(ctx, f"FAIL: ... and {report.more} more problems")
-    what = (f"case {report.case}, {report.records} records, checkpoint size {report.tree_size}, "
-            f"key {report.key}")
-    if report.ok:
-        pin = "" if report.pinned else " (key NOT pinned: see the note above)"
-        say(ctx, f"VERIFIED: {what}{pin}")
-    else:
-        say(ctx, f"NOT VERIFIED: {len(report.problems) + report.more} problem(s); {what}")
-
-
-def pinned_key(ctx: CliContext) -> Verifier | None:
-    """This installation's own ledger key, when there is one (a unit checking
-    its own bundles); None on a machine without it (then the bundle's key is
-    used and the verdict says it was not pinned)."""
-    try:
-        return load_signing_key(ctx.settings.ledger.signing_key_file).verifier
-    except (KeyFileError, OSError):
-        return None
-
-
-async def cmd_verify(args: argparse.Namespace, ctx: CliContext) -> int:
-    key = await asyncio.to_thread(read_vkey, args.key) if args.key else None
-    if key is None:
-        key = await asyncio.to_thread(pinned_key, ctx)
-    previous = None
-    if args.previous is not None:
-        try:
-            previous = await asyncio.to_thread(args.previous.read_text, "utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UsageError(f"--previous {args.previous}: cannot read it ({exc})") from None
-    report = await asyncio.to_thread(verify_bundle, args.bundle, key, previous)
-    write_report(ctx, report)
-    return 0 if report.ok else 1
 
 
 async def cmd_verify_db(args: argparse.Namespace, ctx: CliContext) -> int:
     verifier: Verifier | None
     if args.key:
-        verifier = await asyncio.to_thread(read_vkey, args.key)
+        verifier = await asyncio.to_thread(evidence_verify.read_vkey, args.key)
     else:
-        verifier = await asyncio.to_thread(pinned_key, ctx)
+        verifier = await asyncio.to_thread(evidence_verify.own_key, ctx)
     async with open_store(ctx) as store:
         report = await verify_db(store, verifier)
     for note in report.notes:
@@ -210,11 +160,28 @@ async def cmd_key(args: argparse.Namespace, ctx: CliContext) -> int:
 async def cmd_checkpoint(args: argparse.Namespace, ctx: CliContext) -> int:
     await acting_user(args, ctx, "supervisor")
     signer = await asyncio.to_thread(_signer, ctx.settings)
+    tsa = await asyncio.to_thread(_tsa, ctx.settings)
     async with open_store(ctx) as store:
         try:
             stored = await checkpoint_job(store, signer, ctx.settings.ledger.origin,
-                                          ctx.settings.ledger.witness_url)
+                                          ctx.settings.ledger.witness_url, tsa)
         except InconsistentLedger as exc:
             raise CliError(f"refusing to sign: {exc}") from None
     ctx.stdout.write(stored.note)
     return 0
+
+
+def _tsa(settings: Settings) -> Tsa | None:
+    try:
+        return timestamp_authority(settings.ledger)
+    except TimestampError as exc:
+        raise CliError(f"setting ledger.timestamp.ca_file: {exc}") from None
+
+
+async def cmd_status(args: argparse.Namespace, ctx: CliContext) -> int:
+    async with open_store(ctx) as store:
+        status = await store.snapshot(ledger_status)
+    timestamps = ctx.settings.ledger.timestamp.url
+    for line in status_lines(status, timestamps):
+        say(ctx, line)
+    return 1 if timestamps and (status.gaps or status.unstamped_latest) else 0

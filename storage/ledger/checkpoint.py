@@ -24,6 +24,8 @@ import structlog
 from storage.ledger.canonical import format_time
 from storage.ledger.merkle import MerkleTree, ProofError, verify_consistency
 from storage.ledger.note import Checkpoint, Signer
+from storage.ledger.timestamp import Tsa
+from storage.ledger.timestamping import stamp_pending
 from storage.ledger.witness import submit_checkpoint
 from storage.repos import Transaction
 from storage.repos.records import StoredCheckpoint
@@ -115,10 +117,13 @@ async def sign_checkpoint(
 
 
 async def checkpoint_job(
-    store: Transactional, signer: Signer, origin: str, witness_url: str | None = None
+    store: Transactional, signer: Signer, origin: str, witness_url: str | None = None,
+    tsa: Tsa | None = None,
 ) -> StoredCheckpoint:
     """The scheduled job: sign when the tree grew, then send a new checkpoint to
-    the witness (if one is configured) and record its answer."""
+    the witness (if one is configured) and record its answer; with a TSA, get the
+    newest checkpoint its RFC 3161 timestamp and retry the earlier ones that
+    have none yet (:mod:`storage.ledger.timestamping`)."""
     try:
         stored, tree, new = await sign_checkpoint(store, signer, origin)
     except InconsistentLedger as exc:
@@ -126,6 +131,8 @@ async def checkpoint_job(
         raise
     if new and witness_url:
         await submit_checkpoint(store, witness_url, stored.id, stored.note, tree)
+    if tsa is not None:
+        await stamp_pending(store, tsa, stored.id, stored.note)
     return stored
 
 
@@ -136,6 +143,7 @@ def add_checkpoint_job(
     origin: str,
     every: timedelta,
     witness_url: str | None = None,
+    tsa: Tsa | None = None,
 ) -> None:
     """Schedule :func:`checkpoint_job` on an APScheduler 3 ``AsyncIOScheduler``:
     every ``every`` (setting ``ledger.checkpoint_interval``), one run at a time,
@@ -143,6 +151,6 @@ def add_checkpoint_job(
     scheduler.add_job(
         checkpoint_job, "interval", seconds=every.total_seconds(),
         kwargs={"store": store, "signer": signer, "origin": origin,
-                "witness_url": witness_url},
+                "witness_url": witness_url, "tsa": tsa},
         id="ledger-checkpoint", replace_existing=True, max_instances=1, coalesce=True,
     )

@@ -222,21 +222,35 @@ def plain(value: Any) -> Any:
 
 def _scope(subject: str, values: list[Any]) -> dict[str, Any]:
     """``case``/``authorization``/scope fields derivable from an audit row
-    (``values``: before, then after, so the state after the change wins)."""
+    (``values``: before, then after, so the state after the change wins).
+
+    The legal basis of a capture travels with the case's bundle: a watch's and
+    a watch request's records carry ``watch`` and ``request`` (their ids), a
+    watch's records the ``channel`` it is bound to, and every record whose
+    values name a case (``case_reference`` or ``case``) carries that ``case``.
+    """
     kind, _, ident = subject.partition(":")
     out: dict[str, Any] = {}
     if kind == "case":
         out["case"] = ident
     if kind == "authorization":
         out["authorization"] = ident
+    if kind in ("watch", "request") and ident.isdigit():
+        out[kind] = ident
     for value in values:
         if not isinstance(value, dict):
             continue
         case = value.get("case_reference")
-        if case is None and kind == "authorization":
+        if case is None and kind in ("authorization", "watch", "request"):
             case = value.get("case")
         if isinstance(case, str):
             out["case"] = case
+        if kind == "request":
+            watch = value.get("watch", value.get("watch_id"))
+            if isinstance(watch, str) and watch.isdigit():
+                out["watch"] = watch
+        if kind == "watch" and isinstance(value.get("channel_id"), str):
+            out["channel"] = value["channel_id"]
         if kind == "authorization":
             if isinstance(value.get("scope"), list):
                 out["channels"] = value["scope"]
@@ -248,6 +262,17 @@ def _scope(subject: str, values: list[Any]) -> dict[str, Any]:
                 if isinstance(value.get(key), str):
                     out[name] = value[key]
     return out
+
+
+async def _channel_names(tx: Transaction, channel: Any) -> dict[str, Any]:
+    """``channel_title`` and ``channel_username`` of a channel the store knows, so
+    a bundle's report can name the channel a watch is bound to."""
+    if not isinstance(channel, str) or not channel.lstrip("-").isdigit():
+        return {}
+    known = await tx.channels.get(int(channel))
+    if known is None:
+        return {}
+    return {"channel_title": known.title, "channel_username": known.username}
 
 
 async def mirror_audit(
@@ -269,6 +294,8 @@ async def mirror_audit(
     old, new = plain(before), plain(after)
     fields: dict[str, Any] = {"subject": subject, "before": old, "after": new, "why": why}
     fields.update(_scope(subject, [old, new]))
+    if subject.startswith("watch:") and "channel" in fields:
+        fields.update(await _channel_names(tx, fields["channel"]))
     fields.update(extra or {})
     return await append_record(tx, rtype, actor, fields, at=at)
 

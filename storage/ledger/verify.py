@@ -1,34 +1,60 @@
 """The offline verifier of an export bundle (:mod:`storage.ledger.export`).
 
-Checks, with no database and no network: the ZIP's member names; the manifest's
-SHA-256 of every file; the signer key (the pinned one given by the caller, else
-the bundle's own ``public_key.txt``, which is then reported as unpinned); the
-checkpoint's signature and form; every record's canonical form, its leaf hash
-and its inclusion proof against the checkpoint root, in ledger order; that the
-records are complete as selected (the export record's count and digest); and
-with a previous checkpoint, consistency with it. Every problem is reported with
-the file and line (or record) it is in; the bundle holds only if none is found.
+It says "verified" only when it could check everything against what the user
+trusts, and fails closed otherwise. With no database and no network, in this
+order (nothing large is inflated before the manifest's signature held):
+
+1. the file: its size, the ZIP's structure (:mod:`storage.ledger.bundle_zip`),
+   the expected SHA-256 (``sha256``);
+2. ``manifest.sig`` signs ``manifest.json`` under a trusted key (``keys``); with
+   no trusted key, under the bundle's own ``public_key.txt``, which anyone can
+   make: then the verdict is "not checked" (:data:`UNCHECKED`), whatever else holds;
+3. the claims: format, the expected case (``case``), every file's size and
+   SHA-256 as the manifest lists them, no file more or less;
+4. the checkpoint's signature under the same key, and its size and root as claimed;
+5. every record's canonical form, leaf hash and inclusion proof, ledger order
+   (:mod:`storage.ledger.verify_records`); that the records are exactly the
+   claimed ones (count, first, last and export sequence numbers,
+   ``selection_sha256``) and the export record says the same;
+6. with ``previous``, consistency with that earlier checkpoint;
+7. the RFC 3161 timestamp, when the bundle has one, under ``tsa_roots``.
+
+Every problem names the file and line (or record); limits crossed are problems
+too, never exceptions (:class:`~storage.ledger.bundle_zip.BundleLimits`).
 """
 
 from __future__ import annotations
 
-import binascii
 import hashlib
-import json
-import zipfile
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from storage.ledger import canonical
-from storage.ledger.findings import Findings
-from storage.ledger.ledger import gc_paused
-from storage.ledger.merkle import ProofError, verify_consistency, verify_inclusion_texts
-from storage.ledger.note import Checkpoint, NoteError, Verifier, open_checkpoint
+from cryptography import x509
 
-REQUIRED = ("records.jsonl", "proofs.jsonl", "checkpoint.txt", "public_key.txt", "records.csv",
-            "report.html", "report.pdf", "manifest.json")
-MAX_UNCOMPRESSED = 16 * 1024**3
+from storage.ledger.bundle import (
+    KNOWN,
+    MANIFEST,
+    MANIFEST_SIG,
+    REQUIRED,
+    TIMESTAMP,
+    Claims,
+    manifest_note_text,
+    parse_claims,
+    selection_digest,
+    stamped_note,
+)
+from storage.ledger.bundle_zip import BundleLimits, BundleRefused, BundleUnreadable, BundleZip
+from storage.ledger.findings import Findings
+from storage.ledger.jsonlimit import loads as loads_limited
+from storage.ledger.ledger import gc_paused
+from storage.ledger.note import NoteError, Verifier, open_checkpoint, open_note
+from storage.ledger.timestamp import TimestampError, check
+from storage.ledger.verify_records import check_previous, check_records, split_lines
+
+#: Exit statuses of ``chanwatch evidence verify`` (README, "Verify").
+VERIFIED, NOT_VERIFIED, UNREADABLE, UNCHECKED = 0, 1, 2, 3
 
 
 @dataclass
@@ -38,272 +64,263 @@ class VerifyReport(Findings):
     tree_size: int | None = None
     key: str | None = None
     pinned: bool = False
+    timestamp: str | None = None
+    #: What was checked (however far it got), and what could not be checked
+    #: against something the user trusts.
+    checked: list[str] = field(default_factory=list)
+    unchecked: list[str] = field(default_factory=list)
+    #: Why the file could not be read at all (then nothing was checked).
+    unreadable: str | None = None
 
-
-def _read_members(path: Path, report: VerifyReport) -> dict[str, bytes] | None:
-    try:
-        zf = zipfile.ZipFile(path)
-    except (OSError, zipfile.BadZipFile) as exc:
-        report.fail(f"{path}: not a readable ZIP file ({exc})")
-        return None
-    with zf:
-        names = [i.filename for i in zf.infolist()]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        for name in dupes:
-            report.fail(f"{name}: appears more than once in the ZIP")
-        if sum(i.file_size for i in zf.infolist()) > MAX_UNCOMPRESSED:
-            report.fail(f"{path}: unpacks to more than {MAX_UNCOMPRESSED} bytes")
-            return None
-        files: dict[str, bytes] = {}
-        for info in zf.infolist():
-            try:
-                files[info.filename] = zf.read(info)
-            except (zipfile.BadZipFile, OSError) as exc:  # e.g. a CRC error
-                report.fail(f"{info.filename}: cannot be read from the ZIP ({exc})")
-    for name in REQUIRED:
-        if name not in files:
-            report.fail(f"{name}: missing from the bundle")
-    return files
-
-
-def _check_manifest(files: dict[str, bytes], report: VerifyReport) -> dict[str, Any]:
-    try:
-        manifest = json.loads(files.get("manifest.json", b"{}"))
-        listed = manifest["files"]
-        if not isinstance(listed, dict):
-            raise TypeError("files is not an object")
-    except (ValueError, KeyError, TypeError) as exc:
-        report.fail(f"manifest.json: not a valid manifest ({exc})")
-        return {}
-    for name, data in sorted(files.items()):
-        if name == "manifest.json":
-            continue
-        entry = listed.get(name)
-        if not isinstance(entry, dict):
-            report.fail(f"{name}: not listed in manifest.json")
-            continue
-        digest = hashlib.sha256(data).hexdigest()
-        if entry.get("sha256") != digest:
-            report.fail(f"{name}: SHA-256 is {digest}, manifest.json says {entry.get('sha256')}")
-    for name in sorted(set(listed) - set(files)):
-        report.fail(f"{name}: listed in manifest.json but missing from the bundle")
-    report.case = str(manifest.get("case")) if manifest.get("case") is not None else None
-    return dict(manifest)
-
-
-def _verifier(files: dict[str, bytes], pinned: Verifier | None, report: VerifyReport) -> Verifier:
-    bundled: Verifier | None = None
-    try:
-        bundled = Verifier.from_vkey(files.get("public_key.txt", b"").decode("utf-8"))
-    except (NoteError, UnicodeDecodeError) as exc:
-        report.fail(f"public_key.txt: not a valid verifier key ({exc})")
-    if pinned is not None:
-        report.pinned, report.key = True, pinned.vkey()
-        if bundled is not None and bundled.vkey() != pinned.vkey():
-            report.fail(f"public_key.txt: holds key {bundled.name}+{bundled.key_id.hex()}, "
-                        f"not the pinned key {pinned.name}+{pinned.key_id.hex()}")
-        return pinned
-    if bundled is None:
-        raise _Stop
-    report.key = bundled.vkey()
-    report.notes.append(
-        f"the signature was checked with the key shipped in the bundle (key id "
-        f"{bundled.key_id.hex()}); compare it with the vkey the issuing unit gave you, "
-        "or pass it with --key"
-    )
-    return bundled
+    @property
+    def status(self) -> int:
+        if self.unreadable is not None:
+            return UNREADABLE
+        if not self.ok:
+            return NOT_VERIFIED
+        return UNCHECKED if self.unchecked else VERIFIED
 
 
 class _Stop(Exception):
     """Nothing further can be checked."""
 
 
-def _lines(data: bytes, name: str, report: VerifyReport) -> list[bytes]:
-    if data and not data.endswith(b"\n"):
-        report.fail(f"{name}: the last line does not end with a newline")
-    lines = data.split(b"\n")[:-1] if data.endswith(b"\n") else data.split(b"\n")
-    return [] if lines == [b""] else lines
-
-
-_PREFIX, _LEAF, _INC = b'{"index":', b',"leaf_hash":"', b'","inclusion":['
-
-
-def _fast_proof(line: bytes) -> tuple[int, bytes, bytes] | None:
-    """The exporter's exact line form, split without a JSON parser:
-    ``(index, leaf hash, text inside the inclusion array)``; None otherwise."""
-    if not (line.startswith(_PREFIX) and line.endswith(b"]}")):
-        return None
-    comma = line.find(b",", 9)
-    digits = line[9:comma]
-    if not digits.isdigit() or (len(digits) > 1 and digits.startswith(b"0")):
-        return None
-    if line[comma : comma + 14] != _LEAF or line[comma + 78 : comma + 93] != _INC:
-        return None
-    inclusion = line[comma + 93 : -2]
-    if inclusion != inclusion.lower():
-        return None
+def _text(data: bytes | None, name: str) -> str:
     try:
-        leaf = binascii.unhexlify(line[comma + 14 : comma + 78])
-    except (binascii.Error, ValueError):
-        return None
-    return int(digits), leaf, inclusion
+        return (data or b"").decode("utf-8")
+    except UnicodeDecodeError:
+        raise BundleRefused(f"{name}: not UTF-8 text") from None
 
 
-def _slow_proof(line: bytes) -> tuple[int, bytes, bytes]:
-    """Any other valid JSON form of a proof line (spaces, upper-case hex)."""
-    obj = json.loads(line)
-    if not isinstance(obj, dict):
-        raise ValueError("not a JSON object")
-    index, leaf, inclusion = obj.get("index"), obj.get("leaf_hash"), obj.get("inclusion")
-    if not isinstance(index, int) or isinstance(index, bool):
-        raise ValueError("index is not an integer")
-    if not isinstance(leaf, str) or len(leaf) != 64:
-        raise ValueError("leaf_hash is not 64 hex digits")
-    if not isinstance(inclusion, list) or not all(isinstance(h, str) for h in inclusion):
-        raise ValueError("inclusion is not a list of hex strings")
-    text = b",".join(b'"' + h.lower().encode() + b'"' for h in inclusion)
-    return index, bytes.fromhex(leaf), text
-
-
-def _records_parsed(records: list[bytes], report: VerifyReport) -> list[dict[str, Any] | None]:
-    fast = canonical.loads_lines(records)
-    if fast is not None:
-        return list(fast)
-    parsed: list[dict[str, Any] | None] = []
-    for n, line in enumerate(records, 1):
+def _signer(bz: BundleZip, sig: str, trusted: Sequence[Verifier],
+            report: VerifyReport) -> Verifier:
+    """The key that signed ``manifest.sig``: a trusted one, else the bundle's own."""
+    for key in trusted:
         try:
-            parsed.append(canonical.loads(line))
-        except canonical.CanonicalError as exc:
-            report.fail(f"records.jsonl line {n}: {exc}")
-            parsed.append(None)
-    return parsed
-
-
-def _check_records(files: dict[str, bytes], cp: Checkpoint, report: VerifyReport) -> None:
-    records = _lines(files.get("records.jsonl", b""), "records.jsonl", report)
-    proofs = _lines(files.get("proofs.jsonl", b""), "proofs.jsonl", report)
-    report.records = len(records)
-    if len(records) != len(proofs):
-        report.fail(f"records.jsonl has {len(records)} lines but proofs.jsonl has {len(proofs)}")
-    parsed = _records_parsed(records, report)
-    items: list[tuple[int, bytes, bytes]] = []
-    where: list[int] = []
-    last_index = -1
-    sha = hashlib.sha256
-    for n, (line, rec, proof_line) in enumerate(zip(records, parsed, proofs, strict=False), 1):
-        split = _fast_proof(proof_line)
-        if split is None:
-            try:
-                split = _slow_proof(proof_line)
-            except (ValueError, UnicodeDecodeError) as exc:
-                report.fail(f"proofs.jsonl line {n}: not a valid proof line ({exc})")
-                continue
-        index, leaf, text = split
-        if rec is not None and rec.get("seq") != str(index):
-            report.fail(f"records.jsonl line {n}: record seq {rec.get('seq')} but proofs.jsonl "
-                        f"line {n} (index {index}) is for another position: records were "
-                        "reordered, removed or added")
-        if index <= last_index:
-            report.fail(f"proofs.jsonl line {n} (index {index}): not after index {last_index}: "
-                        "the records are not in ledger order")
-        last_index = max(last_index, index)
-        computed = sha(b"\x00" + line).digest()
-        if computed != leaf:
-            report.fail(f"records.jsonl line {n}: its leaf hash is {computed.hex()} but "
-                        f"proofs.jsonl line {n} (index {index}) says {leaf.hex()}: the record "
-                        "was changed")
+            open_note(sig, key)
+        except NoteError:
             continue
-        items.append((index, leaf, text))
-        where.append(n)
-    for item_no, reason in verify_inclusion_texts(cp.size, cp.root, items):
-        report.fail(f"proofs.jsonl line {where[item_no]} (index {items[item_no][0]}): {reason}")
-    _check_complete(parsed, records, report)
-
-
-def _check_complete(
-    parsed: list[dict[str, Any] | None], lines: list[bytes], report: VerifyReport
-) -> None:
-    last = parsed[-1] if parsed else None
-    if last is None or last.get("type") != "export" or last.get("case") != report.case:
-        report.fail("records.jsonl: the last record is not this bundle's export record (type "
-                    f"export, case {report.case}); completeness cannot be checked")
-        return
-    selected = lines[:-1]
-    digest = hashlib.sha256()
-    for line in selected:
-        digest.update(hashlib.sha256(b"\x00" + line).digest())
-    if last.get("records") != str(len(selected)):
-        report.fail(f"records.jsonl: {len(selected)} records before the export record (seq "
-                    f"{last.get('seq')}), which says {last.get('records')} were selected: "
-                    "records were removed or added")
-    elif last.get("selection_sha256") != digest.hexdigest():
-        report.fail(f"records.jsonl: the records before the export record (seq "
-                    f"{last.get('seq')}) are not the ones selected at export "
-                    "(selection_sha256 differs): records were replaced or reordered")
-
-
-def _check_previous(
-    files: dict[str, bytes], cp: Checkpoint, previous: str, verifier: Verifier,
-    report: VerifyReport,
-) -> None:
+        report.pinned, report.key = True, key.vkey()
+        return key
+    if trusted:
+        names = ", ".join(f"{k.name}+{k.key_id.hex()}" for k in trusted)
+        report.fail(f"manifest.sig: not signed by a trusted key ({names}): the bundle is not "
+                    "from the ledger you trust, or its claims were replaced")
+        raise _Stop
     try:
-        prev = open_checkpoint(previous, verifier, cp.origin)
+        bundled = Verifier.from_vkey(_text(bz.small("public_key.txt"), "public_key.txt"))
+        open_note(sig, bundled)
     except NoteError as exc:
-        report.fail(f"previous checkpoint: {exc}")
-        return
-    if prev.size > cp.size:
-        report.fail(f"previous checkpoint: size {prev.size} is larger than this bundle's "
-                    f"{cp.size}; verify the newer bundle against the older checkpoint")
-        return
-    if prev.size == cp.size or prev.size == 0:
-        try:
-            verify_consistency(prev.size, cp.size, prev.root, cp.root, [])
-        except ProofError as exc:
-            report.fail(f"previous checkpoint: {exc}")
-        return
-    for n, line in enumerate(_lines(files.get("consistency.jsonl", b""), "consistency.jsonl",
-                                     report), 1):
-        try:
-            obj = json.loads(line)
-            if obj["size"] != prev.size:
-                continue
-            proof = [bytes.fromhex(h) for h in obj["proof"]]
-        except (ValueError, KeyError, TypeError) as exc:
-            report.fail(f"consistency.jsonl line {n}: not a valid proof line ({exc})")
+        report.fail(f"manifest.sig / public_key.txt: {exc}")
+        raise _Stop from None
+    report.key = bundled.vkey()
+    report.unchecked.append(
+        f"no trusted key: the signatures were checked only with the key shipped in the bundle "
+        f"({bundled.name}+{bundled.key_id.hex()}), which anyone can make; pass the key the "
+        "issuing unit gave you with --key (or a trusted-keys file)")
+    return bundled
+
+
+def _claims(bz: BundleZip, trusted: Sequence[Verifier], report: VerifyReport,
+            ) -> tuple[Claims, Verifier]:
+    raw = bz.small(MANIFEST)
+    sig = bz.small(MANIFEST_SIG)
+    if raw is None or sig is None:
+        missing = MANIFEST if raw is None else MANIFEST_SIG
+        report.fail(f"{missing}: missing: the bundle's claims are not signed (not a "
+                    "chanwatch-evidence-bundle/2)")
+        raise _Stop
+    signer = _signer(bz, _text(sig, MANIFEST_SIG), trusted, report)
+    signed = open_note(_text(sig, MANIFEST_SIG), signer)
+    if signed != manifest_note_text(raw):
+        report.fail(f"manifest.json: its SHA-256 is {hashlib.sha256(raw).hexdigest()}, but "
+                    f"manifest.sig signs {signed.split()[-1]}: the manifest was replaced")
+        raise _Stop
+    try:
+        claims = parse_claims(loads_limited(raw, bz.limits.max_json_depth))
+    except ValueError as exc:
+        report.fail(f"manifest.json: not a valid manifest ({exc})")
+        raise _Stop from None
+    report.case = claims.case
+    report.checked.append(f"the ZIP's structure within the limits; manifest.sig over "
+                          f"manifest.json under key {signer.name}+{signer.key_id.hex()}")
+    if claims.key != signer.vkey():
+        report.fail(f"manifest.json: names key {claims.key}, but was signed by {signer.vkey()}")
+    return claims, signer
+
+
+def _read_files(bz: BundleZip, claims: Claims, report: VerifyReport) -> dict[str, bytes]:
+    """Every listed member checked against its size and SHA-256; the ones the
+    verifier reads further are returned."""
+    for name in sorted(set(bz.infos) - set(claims.files) - {MANIFEST, MANIFEST_SIG}):
+        report.fail(f"{name}: not listed in manifest.json")
+    for name in REQUIRED:
+        if name not in bz.infos and name not in claims.files:
+            report.fail(f"{name}: missing from the bundle")
+    files: dict[str, bytes] = {}
+    for name, (size, digest) in sorted(claims.files.items()):
+        if name not in KNOWN or name in (MANIFEST, MANIFEST_SIG):
+            report.fail(f"manifest.json lists {name!r}, which is not a file of a bundle")
+            continue
+        if name not in bz.infos:
+            report.fail(f"{name}: listed in manifest.json but missing from the bundle")
             continue
         try:
-            verify_consistency(prev.size, cp.size, prev.root, cp.root, proof)
-        except ProofError as exc:
-            report.fail(f"consistency.jsonl line {n}: the ledger is not consistent with the "
-                        f"previous checkpoint (size {prev.size}): {exc}")
-        else:
-            report.notes.append(f"consistent with the previous checkpoint of size {prev.size}")
+            if name in ("records.csv", "report.html", "report.pdf"):
+                got = bz.digest(name, size)
+            else:
+                files[name] = bz.read(name, size)
+                got = hashlib.sha256(files[name]).hexdigest()
+        except BundleRefused as exc:
+            report.fail(str(exc))
+            continue
+        if got != digest:
+            report.fail(f"{name}: SHA-256 is {got}, manifest.json says {digest}")
+    report.checked.append(f"{len(claims.files)} files against the manifest's sizes and SHA-256")
+    return files
+
+
+def _check_claimed_records(parsed: list[dict[str, Any] | None], lines: list[bytes],
+                           claims: Claims, report: VerifyReport) -> None:
+    seqs = [None if r is None else r.get("seq") for r in parsed]
+    got = (len(lines), seqs[0] if seqs else None, seqs[-1] if seqs else None)
+    want = (claims.records, str(claims.first_seq), str(claims.last_seq))
+    if got != want:
+        report.fail(f"records.jsonl: {got[0]} records, seq {got[1]} to {got[2]}; the signed "
+                    f"manifest claims {want[0]}, seq {want[1]} to {want[2]}: records were "
+                    "removed, added or reordered")
+    digest = selection_digest(hashlib.sha256(b"\x00" + line).digest() for line in lines[:-1])
+    if digest != claims.selection_sha256:
+        report.fail(f"records.jsonl: the records before the export record have selection_sha256 "
+                    f"{digest}, the signed manifest claims {claims.selection_sha256}: records "
+                    "were removed, added, replaced or reordered")
+    last = parsed[-1] if parsed else None
+    if (last is None or last.get("type") != "export" or last.get("seq") != str(claims.export_seq)
+            or last.get("case") != claims.case):
+        report.fail(f"records.jsonl: the last record is not this bundle's export record (type "
+                    f"export, seq {claims.export_seq}, case {claims.case})")
         return
-    report.fail(f"consistency.jsonl: no proof from the previous checkpoint's size {prev.size}; "
-                "ask the issuing unit for a bundle exported after that checkpoint's export")
+    for key, value in (("records", str(len(lines) - 1)),
+                       ("selection_sha256", claims.selection_sha256),
+                       ("from", claims.date_from), ("to", claims.date_to)):
+        if last.get(key) != value:
+            report.fail(f"records.jsonl: the export record (seq {claims.export_seq}) says {key} "
+                        f"{last.get(key)}, the signed manifest {value}")
+
+
+def _check_timestamp(files: dict[str, bytes], claims: Claims,
+                     tsa_roots: tuple[x509.Certificate, ...] | None,
+                     report: VerifyReport) -> None:
+    token = files.get(TIMESTAMP)
+    if claims.timestamp is None:
+        if TIMESTAMP in claims.files:
+            report.fail(f"{TIMESTAMP}: present, but the manifest claims no timestamp")
+        else:
+            report.notes.append("the checkpoint carries no RFC 3161 timestamp")
+        return
+    if token is None:
+        report.fail(f"{TIMESTAMP}: the manifest claims a timestamp, but the file is missing")
+        return
+    stamped = stamped_note(files.get("checkpoint.txt", b"").decode("utf-8", "replace"))
+    imprint = hashlib.sha256(stamped.encode()).hexdigest()
+    if imprint != claims.timestamp["imprint_sha256"]:
+        report.fail(f"{TIMESTAMP}: the manifest says it stamps {claims.timestamp['imprint_sha256']}"
+                    f", but the signed checkpoint hashes to {imprint}")
+    if tsa_roots is None:
+        report.unchecked.append(
+            f"timestamp: {TIMESTAMP} (by {claims.timestamp['tsa']}) was not checked: no TSA CA "
+            "certificate (--tsa-ca or setting ledger.timestamp.ca_file)")
+        return
+    try:
+        info = check(token, stamped.encode(), tsa_roots)
+    except TimestampError as exc:
+        report.fail(f"{TIMESTAMP}: {exc}")
+        return
+    report.timestamp = f"{info.time.isoformat()} by {info.tsa}"
+    report.checked.append(f"the RFC 3161 timestamp of {report.timestamp}")
+
+
+def _verify(bz: BundleZip, trusted: Sequence[Verifier], previous: str | None,
+            tsa_roots: tuple[x509.Certificate, ...] | None, report: VerifyReport,
+            expect_case: str | None) -> None:
+    claims, signer = _claims(bz, trusted, report)
+    if expect_case is not None and claims.case != expect_case:
+        report.fail(f"case: this bundle is for case {claims.case!r}, not the expected "
+                    f"{expect_case!r}")
+    files = _read_files(bz, claims, report)
+    shipped = files.get("public_key.txt")
+    if report.pinned and shipped is not None and shipped.decode("utf-8", "replace").strip() != (
+            signer.vkey()):
+        report.fail(f"public_key.txt: holds {shipped.decode('utf-8', 'replace').strip()[:80]}, "
+                    f"not the pinned key {signer.name}+{signer.key_id.hex()}")
+    try:
+        cp = open_checkpoint(_text(files.get("checkpoint.txt"), "checkpoint.txt"), signer,
+                             claims.origin)
+    except (NoteError, BundleRefused) as exc:
+        report.fail(f"checkpoint.txt: {exc}")
+        return
+    report.tree_size = cp.size
+    report.checked.append(f"checkpoint.txt's signature (tree size {cp.size})")
+    if (cp.size, cp.root.hex()) != (claims.checkpoint_size, claims.checkpoint_root):
+        report.fail(f"checkpoint.txt: size {cp.size}, root {cp.root.hex()}; the signed manifest "
+                    f"claims size {claims.checkpoint_size}, root {claims.checkpoint_root}")
+    if "records.jsonl" in files and "proofs.jsonl" in files:
+        depth = bz.limits.max_json_depth
+        lines = split_lines(files["records.jsonl"], "records.jsonl", report)
+        report.records = len(lines)
+        with gc_paused():
+            parsed = check_records(lines, files["proofs.jsonl"], cp, report, depth)
+        _check_claimed_records(parsed, lines, claims, report)
+        report.checked.append(f"{len(lines)} records: canonical form, leaf hashes, inclusion "
+                              "proofs, ledger order, and that they are the claimed selection")
+        if previous is not None:
+            check_previous(files.get("consistency.jsonl", b""), cp, previous, signer, report,
+                           depth)
+            report.checked.append("consistency with the previous checkpoint")
+    _check_timestamp(files, claims, tsa_roots, report)
+
+
+def _file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def verify_bundle(
-    path: Path, key: Verifier | None = None, previous: str | None = None
+    path: Path,
+    key: Verifier | Sequence[Verifier] | None = None,
+    previous: str | None = None,
+    *,
+    case: str | None = None,
+    sha256: str | None = None,
+    tsa_roots: tuple[x509.Certificate, ...] | None = None,
+    limits: BundleLimits | None = None,
 ) -> VerifyReport:
-    """Check everything in the bundle at ``path`` (blocking: run in a thread)."""
+    """Check everything in the bundle at ``path`` (blocking: run in a thread).
+
+    ``key``: the trusted ledger key(s); ``case``/``sha256``: what the caller
+    expects (the case reference, the ZIP file's SHA-256); ``tsa_roots``: the CA
+    certificates a timestamp must chain to.
+    """
     report = VerifyReport()
-    files = _read_members(path, report)
-    if files is None:
-        return report
-    _check_manifest(files, report)
+    trusted = [key] if isinstance(key, Verifier) else list(key or ())
     try:
-        verifier = _verifier(files, key, report)
+        with BundleZip(path, limits or BundleLimits()) as bz:
+            if sha256 is not None:
+                got = _file_sha256(path)
+                if got != sha256.lower():
+                    report.fail(f"{path.name}: SHA-256 is {got}, not the expected {sha256}")
+            _verify(bz, trusted, previous, tsa_roots, report, case)
+    except BundleUnreadable as exc:
+        report.unreadable = str(exc)
+    except BundleRefused as exc:
+        report.fail(str(exc))
     except _Stop:
-        return report
-    try:
-        cp = open_checkpoint(files.get("checkpoint.txt", b"").decode("utf-8"), verifier)
-    except (NoteError, UnicodeDecodeError) as exc:
-        report.fail(f"checkpoint.txt: {exc}")
-        return report
-    report.tree_size = cp.size
-    with gc_paused():
-        _check_records(files, cp, report)
-    if previous is not None:
-        _check_previous(files, cp, previous, verifier, report)
+        pass
+    except OSError as exc:
+        report.unreadable = f"{path}: cannot read it ({exc.strerror or exc})"
+    if not trusted and not report.unchecked and report.unreadable is None:
+        report.unchecked.append("no trusted key: the bundle's signatures were not checked")
     return report

@@ -134,6 +134,7 @@ class LedgerRepo(Protocol):
         types: Sequence[str] | None = None,
         type_prefix: str | None = None,
         case_ref: str | None = None,
+        without_case: bool = False,
         channel: str | None = None,
         contains: bytes | None = None,
         newest_first: bool = False,
@@ -142,7 +143,8 @@ class LedgerRepo(Protocol):
         """The rows matching every filter given (None: no filter; an empty
         sequence matches nothing). ``type_prefix``: ``type`` starts with it
         (case-sensitive, no wildcards); ``case_ref`` / ``channel``: that
-        column equals it; ``contains``: ``record`` holds those bytes.
+        column equals it; ``without_case``: the row names no case
+        (``case_ref`` NULL); ``contains``: ``record`` holds those bytes.
         ``newest_first`` reverses the order; ``limit`` keeps the first rows of
         that order."""
         ...
@@ -227,4 +229,49 @@ class WitnessAcksRepo(Protocol):
 
     async def list(self) -> list[WitnessAck]:
         """Every ack, in the order they were stored."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class TimestampAttempt:
+    """One attempt to get an RFC 3161 timestamp for a checkpoint: its token
+    (``response``) or the reason it failed (``error``)."""
+
+    checkpoint_id: int
+    tsa_url: str
+    attempted_at: str
+    imprint: bytes
+    response: bytes | None
+    gen_time: str | None
+    tsa_name: str | None
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TimestampGap:
+    """A checkpoint whose timestamping was tried and has not succeeded yet."""
+
+    checkpoint_id: int
+    tree_size: int
+    signed_at: str
+    attempts: int
+    last_attempt: str
+    last_error: str
+
+
+class TimestampsRepo(Protocol):
+    """Every timestamp attempt, append-only."""
+
+    async def insert(self, attempt: TimestampAttempt) -> None: ...
+
+    async def token_of(self, checkpoint_id: int) -> TimestampAttempt | None:
+        """The first successful attempt for the checkpoint, or None."""
+        ...
+
+    async def gaps(self, limit: int = 100) -> list[TimestampGap]:
+        """Checkpoints tried but never stamped, oldest first."""
+        ...
+
+    async def latest_token(self) -> TimestampAttempt | None:
+        """The successful attempt of the newest stamped checkpoint, or None."""
         ...

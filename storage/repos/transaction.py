@@ -16,7 +16,13 @@ from storage.repos.access import (
 )
 from storage.repos.capture import ChannelsRepo, MediaRepo, PostsRepo, WatchesRepo
 from storage.repos.detections import DetectionsRepo
-from storage.repos.records import AuditRepo, CheckpointsRepo, LedgerRepo, WitnessAcksRepo
+from storage.repos.records import (
+    AuditRepo,
+    CheckpointsRepo,
+    LedgerRepo,
+    TimestampsRepo,
+    WitnessAcksRepo,
+)
 from storage.repos.review import AlertsRepo, BanksRepo, NoticesRepo
 
 
@@ -63,6 +69,8 @@ class Transaction(Protocol):
     def checkpoints(self) -> CheckpointsRepo: ...
     @property
     def witness_acks(self) -> WitnessAcksRepo: ...
+    @property
+    def timestamps(self) -> TimestampsRepo: ...
 
     # people and authority
     @property

@@ -110,6 +110,7 @@ class SQLiteLedger:
         types: Sequence[str] | None = None,
         type_prefix: str | None = None,
         case_ref: str | None = None,
+        without_case: bool = False,
         channel: str | None = None,
         contains: bytes | None = None,
         newest_first: bool = False,
@@ -133,6 +134,8 @@ class SQLiteLedger:
         if case_ref is not None:
             where.append("case_ref = ?")
             args.append(case_ref)
+        if without_case:
+            where.append("case_ref IS NULL")
         if channel is not None:
             where.append("channel = ?")
             args.append(channel)

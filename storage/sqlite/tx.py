@@ -20,6 +20,7 @@ from storage.sqlite.capture_repos import SQLiteChannels, SQLiteMedia, SQLitePost
 from storage.sqlite.detection_repos import SQLiteDetections
 from storage.sqlite.ledger_checkpoints import SQLiteCheckpoints, SQLiteWitnessAcks
 from storage.sqlite.ledger_rows import SQLiteLedger
+from storage.sqlite.ledger_timestamps import SQLiteTimestamps
 from storage.sqlite.review_repos import SQLiteAlerts, SQLiteAudit, SQLiteBanks, SQLiteNotices
 
 
@@ -28,7 +29,7 @@ class SQLiteTransaction:
         "_conn", "_now", "_read_only", "accounts", "alerts", "audit", "authorizations", "banks",
         "cases", "channels", "checkpoints", "detections",
         "ledger", "media", "notices", "posts", "requests",
-        "tokens", "users", "watches", "witness_acks",
+        "timestamps", "tokens", "users", "watches", "witness_acks",
     )
 
     def __init__(self, conn: aiosqlite.Connection, now: datetime, *, read_only: bool) -> None:
@@ -53,6 +54,7 @@ class SQLiteTransaction:
         self.accounts = SQLiteAccounts(conn)
         self.checkpoints = SQLiteCheckpoints(conn)
         self.witness_acks = SQLiteWitnessAcks(conn)
+        self.timestamps = SQLiteTimestamps(conn)
 
     @property
     def now(self) -> datetime:

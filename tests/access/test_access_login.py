@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from access_support import PASSWORD, World, audit_actions, world_at
@@ -111,11 +110,7 @@ async def test_successful_login_is_recorded_in_the_ledger(world: World) -> None:
             world.users, "admin", "user add", env={"CHANWATCH_TOKEN": issued.token}
         )
 
-    async def logins(conn: Any) -> list[dict[str, Any]]:
-        rows = await conn.execute_fetchall(
-            "SELECT record FROM ledger WHERE type = 'login' ORDER BY seq")
-        return [canonical.loads(bytes(r[0])) for r in rows]
-
-    [login] = await world.store.read(logins)
+    rows = await world.store.snapshot(lambda tx: tx.ledger.rows(types=["login"]))
+    [login] = [canonical.loads(r.record) for r in rows]
     assert login["actor"] == "sam" and login["subject"] == "user:sam"
     assert login["after"] == {"method": "token", "command": "evidence export"}

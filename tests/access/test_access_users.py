@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from access_support import PASSWORD, World, audit_actions, world_at
+from db_backends import raw_for
 
 from access.roles import AccessDenied, PolicyViolation
 
@@ -40,11 +41,7 @@ async def test_password_login_and_wrong_password(world: World) -> None:
 async def test_passwords_are_stored_as_argon2id(world: World) -> None:
     """Only an Argon2id hash of the password is in the database."""
 
-    async def op(conn: object) -> list[str]:
-        async with conn.execute("SELECT password_hash FROM users") as cur:  # type: ignore[attr-defined]
-            return [r[0] for r in await cur.fetchall()]
-
-    hashes = await world.store.read(op)
+    hashes = [r[0] for r in raw_for(world.store).query("SELECT password_hash FROM users")]
     assert hashes and all(h.startswith("$argon2id$") for h in hashes)
     assert all(PASSWORD not in h for h in hashes)
 
@@ -54,11 +51,8 @@ async def test_token_roundtrip_and_revocation(world: World) -> None:
     issued = await world.users.issue_token("otto", "script")
     assert (await world.users.by_token(issued.token)).username == "otto"
 
-    async def op(conn: object) -> list[str]:
-        async with conn.execute("SELECT digest FROM api_tokens") as cur:  # type: ignore[attr-defined]
-            return [r[0] for r in await cur.fetchall()]
-
-    assert issued.token not in await world.store.read(op)
+    digests = [r[0] for r in raw_for(world.store).query("SELECT digest FROM api_tokens")]
+    assert digests and issued.token not in digests
     assert await world.users.revoke_tokens("otto", "otto", "rotated") == 1
     with pytest.raises(AccessDenied, match="unknown or was revoked"):
         await world.users.by_token(issued.token)

@@ -93,6 +93,7 @@ READ_ONLY = {
     "media spread",
     "evidence verify",
     "evidence verify-db",
+    "evidence status",
     "hash",
 }
 #: Commands that need no logged-in user, and why.

@@ -126,13 +126,23 @@ async def test_case_export_holds_its_captures_and_verifies(
     code, out, err = await cli("evidence", "export", "--case", "K-1", "-o", "k1.zip")
     assert code == 0, err
     monkeypatch.delenv("CHANWATCH_TOKEN")
-    code, out, _ = await cli("evidence", "verify", "k1.zip", "--key", vkey)
+    code, out, _ = await cli("evidence", "verify", "k1.zip", "--key", vkey, "--case", "K-1")
     assert code == 0 and out.splitlines()[-1].startswith("VERIFIED: case K-1"), out
 
     records = bundle_records(cli_env.parent / "k1.zip")
-    assert {r.get("case") for r in records} == {"K-1"}
+    assert {r.get("case") for r in records} == {"K-1", None}
+    assert {r["type"] for r in records if r.get("case") is None} <= {
+        "watch.update", "watch.assign"}  # the watch's own changes, linked by its id
     assert str(two.id) not in {r.get("channel") for r in records}
     assert str(k2) not in {r.get("authorization") for r in records}
+    [created] = [r for r in records if r["type"] == "watch.create"]
+    watch = created["watch"]
+    [activated] = [r for r in records if r["type"] == "request.activate"]
+    assert activated["watch"] == watch and activated["case"] == "K-1"
+    bound = [r for r in records if r["type"] == "watch.update" and r.get("channel")]
+    assert bound and bound[-1]["watch"] == watch and bound[-1]["channel"] == str(one.id)
+    assert bound[-1]["channel_title"] == "Evidence one"
+    assert bound[-1]["channel_username"] == "ev_one"
     captured = {r["message"]: r for r in records if r["type"] == "post.captured"}
     assert set(captured) == {str(text_one), str(bad)}
     first = captured[str(text_one)]
@@ -151,6 +161,12 @@ async def test_case_export_holds_its_captures_and_verifies(
     types = [r["type"] for r in records]
     assert types[-1] == "export"
     assert "authorization.create" in types and "request.approve" in types
+    with zipfile.ZipFile(cli_env.parent / "k1.zip") as zf:
+        page = zf.read("report.html").decode()
+    legal = page.split("Captures and their legal basis", 1)[1].split("</table>", 1)[0]
+    assert legal.count(f"#{k1} court") == 2, legal  # both captures, beside their authorization
+    assert legal.count(f"#{watch} @ev_one, active since") == 2, legal
+    assert "Evidence one (@ev_one, " in legal
 
     code, out, _ = await cli("evidence", "verify-db")
     assert code == 0 and "LEDGER VERIFIED" in out, out

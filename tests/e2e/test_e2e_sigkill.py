@@ -22,6 +22,7 @@ BURST = 500
 async def _spawn(env: dict[str, str], cwd: Path, log: Path) -> asyncio.subprocess.Process:
     full = {k: v for k, v in os.environ.items() if not k.startswith("CHANWATCH_")}
     full.update(env)
+    full["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])  # the code under test
     return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "monitor.cli", "run",
         cwd=cwd, env=full, stdin=asyncio.subprocess.DEVNULL,

@@ -7,8 +7,8 @@ import struct
 import zlib
 from pathlib import Path
 
-import aiosqlite
 import pytest
+from db_backends import raw_for
 from pipeline_support import Rig, Source, expected_pdq, image_bytes, media, post, rig_at
 
 from handlers.builtin.media import handle_media
@@ -34,20 +34,15 @@ def media_of(ctx: Context) -> MediaRecord:
 
 
 async def media_rows(rig: Rig) -> list[dict[str, object]]:
-    async def q(conn: aiosqlite.Connection) -> list[dict[str, object]]:
-        async with conn.execute("SELECT * FROM media ORDER BY id") as cur:
-            return [dict(r) for r in await cur.fetchall()]
-
-    return await rig.store.read(q)
+    raw = raw_for(rig.store)
+    names = [r[1] for r in raw.query("PRAGMA table_info(media)")]
+    rows = raw.query("SELECT * FROM media ORDER BY id")
+    return [dict(zip(names, row, strict=True)) for row in rows]
 
 
 async def sightings(rig: Rig) -> list[tuple[int, int, int]]:
-    async def q(conn: aiosqlite.Connection) -> list[tuple[int, int, int]]:
-        sql = "SELECT media_id, channel_id, message_id FROM sightings ORDER BY message_id"
-        async with conn.execute(sql) as cur:
-            return [tuple(r) for r in await cur.fetchall()]
-
-    return await rig.store.read(q)
+    sql = "SELECT media_id, channel_id, message_id FROM sightings ORDER BY message_id"
+    return [(int(a), int(b), int(c)) for a, b, c in raw_for(rig.store).query(sql)]
 
 
 def huge_png(width: int = 100_000, height: int = 100_000) -> bytes:
@@ -204,12 +199,9 @@ async def test_ledger_records_carry_the_posts_authority(tmp_path: Path) -> None:
         await run_media(rig, post(2, channel_id=600, media=media(source, "photo:1"),
                                   authority=two))
 
-        async def q(conn: aiosqlite.Connection) -> list[dict[str, object]]:
-            rows = await conn.execute_fetchall("SELECT record FROM ledger ORDER BY seq")
-            return [canonical.loads(bytes(r[0])) for r in rows]
-
+        rows = await rig.store.snapshot(lambda tx: tx.ledger.rows())
         found = [(r["type"], r["message"], r["case"], r.get("sha256"))
-                 for r in await rig.store.read(q)]
+                 for r in (canonical.loads(row.record) for row in rows)]
     sha = hashlib.sha256(source.data).hexdigest()
     assert found == [
         ("post.captured", "1", "K-1", None),

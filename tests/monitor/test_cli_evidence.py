@@ -12,6 +12,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from tsa_support import closed_port_url, make_tsa, serve
 
 from access.users import Users
 from monitor.cli import main
@@ -114,15 +115,19 @@ def test_key_checkpoint_export_verify(
     assert "exported case K-1: 5 records" in out
     monkeypatch.delenv("CHANWATCH_TOKEN")  # verifying needs no account
 
-    code, out, _ = run("evidence", "verify", "k1.zip", "--key", vkey)
+    code, out, _ = run("evidence", "verify", "k1.zip", "--key", vkey, "--case", "K-1")
     assert code == 0 and out.splitlines()[-1].startswith("VERIFIED: case K-1, 5 records")
     (env / "trusted.vkey").write_text(vkey + "\n")
     assert run("evidence", "verify", "k1.zip", "--key", "trusted.vkey")[0] == 0
-    code, out, _ = run("evidence", "verify", "k1.zip")  # pinned: this installation's key
-    assert code == 0 and "NOT pinned" not in out
+    code, out, _ = run("evidence", "verify", "k1.zip")  # trusted: this installation's key
+    assert code == 0 and "not checked" not in out
     monkeypatch.setenv("CHANWATCH_LEDGER__SIGNING_KEY_FILE", str(env / "elsewhere.key"))
     code, out, _ = run("evidence", "verify", "k1.zip")  # a machine without the key
-    assert code == 0 and "key NOT pinned" in out and "compare it with the vkey" in out
+    assert code == 3 and "not checked: no trusted key" in out
+    (env / "keys.txt").write_text(f"# the unit's ledger\n{vkey}\n")
+    monkeypatch.setenv("CHANWATCH_LEDGER__TRUSTED_KEYS_FILE", str(env / "keys.txt"))
+    assert run("evidence", "verify", "k1.zip")[0] == 0  # the trusted-keys file of settings
+    monkeypatch.delenv("CHANWATCH_LEDGER__TRUSTED_KEYS_FILE")
     monkeypatch.setenv("CHANWATCH_LEDGER__SIGNING_KEY_FILE", str(env / "ledger.key"))
 
     code, out, _ = run("evidence", "verify-db")
@@ -149,7 +154,8 @@ def test_verify_fails_with_status_1_and_names_the_problem(
     assert code == 1
     assert "FAIL: records.jsonl: SHA-256 is" in out
     assert "FAIL: records.jsonl line 3: its leaf hash is" in out
-    assert out.splitlines()[-1].startswith("NOT VERIFIED")
+    assert "have selection_sha256" in out
+    assert out.splitlines()[-1].startswith("NOT VERIFIED: 3 problems (listed above)")
 
 
 def test_only_a_supervisor_exports(
@@ -183,3 +189,39 @@ def test_clear_errors(env: Path, tokens: dict[str, str], monkeypatch: pytest.Mon
     assert code == 2 and "case 'K-404' has no records" in err
     code, _, err = run("evidence", "export", "--case", "K-1", "--from", "yesterday", "-o", "x.zip")
     assert code == 2 and "not a date or time" in err
+
+
+def test_timestamps_status_and_a_tsa_that_was_down(
+    env: Path, tokens: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the TSA down, `evidence checkpoint` still signs and `evidence status` shows the
+    gap (exit 1); once the TSA answers, `checkpoint` retries it and status is clean; an
+    export is then timestamped and verifies with the TSA's CA (exit 0), without it exit 3."""
+    as_user(monkeypatch, tokens["adm"])
+    vkey = run("evidence", "key", "--generate")[1].strip()
+    seed(env / "cw.db")
+    tsa = make_tsa(env / "tsa")
+    monkeypatch.setenv("CHANWATCH_LEDGER__TIMESTAMP__URL", closed_port_url())
+    monkeypatch.setenv("CHANWATCH_LEDGER__TIMESTAMP__CA_FILE", str(tsa.ca.pem))
+    monkeypatch.setenv("CHANWATCH_LEDGER__TIMESTAMP__TIMEOUT", "2s")
+    as_user(monkeypatch, tokens["sue"])
+    code, out, err = run("evidence", "checkpoint")
+    assert code == 0 and out.startswith("unit.test/chanwatch\n"), err
+    code, out, _ = run("evidence", "status")
+    assert code == 1
+    assert "timestamp gap: checkpoint #1" in out and "TSA unreachable" in out, out
+    with serve(tsa):
+        monkeypatch.setenv("CHANWATCH_LEDGER__TIMESTAMP__URL", tsa.url)
+        assert run("evidence", "checkpoint")[0] == 0
+        code, out, _ = run("evidence", "status")
+        assert code == 0 and "gap" not in out and "newest timestamp: checkpoint #" in out, out
+        code, out, err = run("evidence", "export", "--case", "K-1", "-o", "k1.zip")
+        assert code == 0 and "timestamp: 20" in out, err
+    monkeypatch.delenv("CHANWATCH_TOKEN")
+    monkeypatch.delenv("CHANWATCH_LEDGER__TIMESTAMP__CA_FILE")
+    monkeypatch.delenv("CHANWATCH_LEDGER__TIMESTAMP__URL")
+    code, out, _ = run("evidence", "verify", "k1.zip", "--key", vkey, "--tsa-ca",
+                       str(tsa.ca.pem))
+    assert code == 0 and "timestamp 20" in out and "by CN=Test TSA" in out, out
+    code, out, _ = run("evidence", "verify", "k1.zip", "--key", vkey)
+    assert code == 3 and "not checked: timestamp: checkpoint.tsr (by CN=Test TSA)" in out, out

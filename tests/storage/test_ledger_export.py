@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import random
@@ -18,7 +19,7 @@ from storage.ledger.checkpoint import latest_checkpoint
 from storage.ledger.export import ExportError, export_case, proofs_jsonl
 from storage.ledger.ledger import append_record
 from storage.ledger.merkle import MerkleTree, leaf_hash
-from storage.ledger.note import Signer, open_checkpoint
+from storage.ledger.note import Signer, open_checkpoint, open_note
 from storage.ledger.verify import verify_bundle
 from storage.repos import Transaction
 from storage.sqlite import SQLiteStore
@@ -85,16 +86,23 @@ async def test_bundle_has_every_file_and_verifies(
     files = _members(out)
     assert set(files) == {"records.jsonl", "proofs.jsonl", "checkpoint.txt", "public_key.txt",
                           "consistency.jsonl", "records.csv", "report.html", "report.pdf",
-                          "manifest.json"}
+                          "manifest.json", "manifest.sig"}
     manifest = json.loads(files["manifest.json"])
-    assert manifest["case"] == "K-1" and manifest["records"] == result.records
-    assert set(manifest["files"]) == set(files) - {"manifest.json"}
+    assert manifest["case"] == "K-1" and manifest["records"] == str(result.records)
+    assert set(manifest["files"]) == set(files) - {"manifest.json", "manifest.sig"}
     assert files["report.pdf"].startswith(b"%PDF-")
     assert files["public_key.txt"].decode().strip() == signer.vkey()
     cp = open_checkpoint(files["checkpoint.txt"].decode(), signer.verifier, ORIGIN)
     assert cp.size == result.tree_size == result.export_seq + 1
-    report = verify_bundle(out, signer.verifier)
-    assert report.ok, report.problems
+    assert manifest["checkpoint"] == {"size": str(cp.size), "root": cp.root.hex()}
+    assert manifest["export_seq"] == manifest["last_seq"] == str(result.export_seq)
+    assert manifest["selection"] == {"rule": "chanwatch-case/2", "from": None, "to": None}
+    assert manifest["timestamp"] is None
+    signed = open_note(files["manifest.sig"].decode(), signer.verifier)
+    assert signed == ("chanwatch-evidence-manifest/2\n"
+                      f"sha256 {hashlib.sha256(files['manifest.json']).hexdigest()}\n")
+    report = verify_bundle(out, signer.verifier, case="K-1", sha256=result.bundle_sha256)
+    assert report.ok and report.status == 0, report.problems
 
 
 async def test_records_are_exact_hashed_bytes(
@@ -151,13 +159,14 @@ async def test_export_record_is_in_the_ledger(
 async def test_period_limits_records_but_keeps_authorizations(
     store: SQLiteStore, signer: Signer, tmp_path: Path
 ) -> None:
-    """--from/--to select by time; the case's authorization records are always included."""
+    """--from/--to select by time; the case's legal basis (authorization and watch
+    records) is always included."""
     out = tmp_path / "k1.zip"
     await export_case(store, signer, ORIGIN, case="K-1", actor="sup1", out=out,
                       date_from=T[3], date_to=T[3])
     records = _records(_members(out))
-    assert records[0]["type"] == "authorization.granted"
-    assert {r["at"] for r in records[1:-1]} == {canonical.format_time(T[3])}
+    assert [r["type"] for r in records[:2]] == ["authorization.granted", "watch.approved"]
+    assert {r["at"] for r in records[2:-1]} == {canonical.format_time(T[3])}
     assert verify_bundle(out, signer.verifier).ok
 
 

@@ -79,3 +79,45 @@ async def test_period_keeps_authorizations(store: SQLiteStore) -> None:
 async def test_unknown_case_is_empty(store: SQLiteStore) -> None:
     """A case with no records selects nothing."""
     assert await _selected(store, "nope") == []
+
+
+
+async def legal_basis(tx: Transaction) -> None:
+    """Watch 5 started by K-1's request, later reused by K-2's; watch 6 is K-2's alone."""
+    async def add(rtype: str, day: int, **fields: object) -> None:
+        await append_record(tx, rtype, "x", fields, at=D[day])
+
+    await add("authorization.create", 1, case="K-1", authorization="1", channels=["@a"])
+    await add("authorization.create", 1, case="K-2", authorization="2", channels=["@b"])
+    await add("watch.create", 2, case="K-1", watch="5", subject="watch:5")
+    await add("request.activate", 2, case="K-1", request="3", watch="5")
+    await add("watch.update", 3, watch="5", subject="watch:5", channel=900)   # join
+    await add("watch.create", 4, case="K-2", watch="6", subject="watch:6")
+    await add("watch.update", 5, watch="6", subject="watch:6", channel=901)
+    await add("request.activate", 6, case="K-2", request="4", watch="5")      # reuse
+    await add("watch.assign", 7, watch="5", subject="watch:5")
+    await add("watch.expired", 20, subject="watch:5")                         # old form
+    await add("post.captured", 8, channel=900, message=1, authorization="1", text_sha256=None)
+
+
+async def test_the_legal_basis_travels_with_the_case(tmp_path: Path) -> None:
+    """Rule 4: a watch's own records (naming no case) follow the case whose request or
+    watch.create linked it, from that link on; even outside --from/--to; never another
+    case's watch.create."""
+    r = SQLiteStore(tmp_path / "basis.db")
+    await r.open()
+    await r.transaction(legal_basis)
+    try:
+        one = await _selected(r, "K-1")
+        assert [t for t, _ in one] == [
+            "authorization.create", "watch.create", "request.activate", "watch.update",
+            "watch.assign", "watch.expired", "post.captured"]
+        two = await _selected(r, "K-2")
+        assert [t for t, _ in two] == [
+            "authorization.create", "watch.create", "watch.update", "request.activate",
+            "watch.assign", "watch.expired"]  # watch 5 from K-2's link (day 6) on only
+        late = await _selected(r, "K-1", date_from=canonical.format_time(D[8]),
+                               date_to=canonical.format_time(D[8]))
+        assert [t for t, _ in late] == [t for t, _ in one]  # the legal basis is kept
+    finally:
+        await r.close()

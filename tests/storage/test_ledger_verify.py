@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from storage.ledger.bundle import manifest_note_text
 from storage.ledger.export import export_case
 from storage.ledger.ledger import append_record
 from storage.ledger.merkle import MerkleTree, leaf_hash
@@ -54,13 +55,20 @@ def read(path: Path) -> Files:
         return {n: zf.read(n) for n in zf.namelist()}
 
 
-def write(path: Path, files: Files, *, fix_manifest: bool = True) -> Path:
-    """Rewrite the bundle; with ``fix_manifest`` the forger also updates the hashes."""
+def write(path: Path, files: Files, *, fix_manifest: bool = True,
+          resign: Signer | None = None) -> Path:
+    """Rewrite the bundle; with ``fix_manifest`` the forger also updates the hashes and
+    sizes in the manifest and signs it again with ``resign`` (a forger's own key, or the
+    ledger's: as if the key itself had leaked, to show the checks behind the signature)."""
     if fix_manifest:
         manifest = json.loads(files["manifest.json"])
-        manifest["files"] = {n: {"sha256": hashlib.sha256(d).hexdigest(), "bytes": len(d)}
-                             for n, d in files.items() if n != "manifest.json"}
+        manifest["files"] = {n: {"sha256": hashlib.sha256(d).hexdigest(), "bytes": str(len(d))}
+                             for n, d in files.items() if n not in ("manifest.json",
+                                                                     "manifest.sig")}
         files["manifest.json"] = json.dumps(manifest).encode()
+        if resign is not None:
+            files["manifest.sig"] = resign.sign(manifest_note_text(files["manifest.json"])
+                                                ).encode()
     out = path.with_name("tampered.zip")
     with zipfile.ZipFile(out, "w") as zf:
         for name, data in files.items():
@@ -73,10 +81,10 @@ def lines(data: bytes) -> list[bytes]:
 
 
 def tampered(bundle: Path, change: Callable[[Files], None], *, fix_manifest: bool = True,
-             key: Signer | None = None) -> VerifyReport:
+             key: Signer | None = None, resign: Signer | None = None) -> VerifyReport:
     files = read(bundle)
     change(files)
-    path = write(bundle, files, fix_manifest=fix_manifest)
+    path = write(bundle, files, fix_manifest=fix_manifest, resign=resign or key)
     return verify_bundle(path, None if key is None else key.verifier)
 
 
@@ -90,10 +98,10 @@ def assert_caught(report: VerifyReport, *fragments: str) -> None:
 def test_intact_bundle_verifies(bundle: Path, signer: Signer) -> None:
     """The untouched bundle verifies under the pinned key, and also unpinned (with a note)."""
     report = verify_bundle(bundle, signer.verifier)
-    assert report.ok and report.pinned and report.records == 14
+    assert report.ok and report.pinned and report.records == 14 and report.status == 0
     unpinned = verify_bundle(bundle)
-    assert unpinned.ok and not unpinned.pinned
-    assert "key shipped in the bundle" in unpinned.notes[0]
+    assert unpinned.ok and not unpinned.pinned and unpinned.status == 3
+    assert "key shipped in the bundle" in unpinned.unchecked[0]
 
 
 def test_a_changed_byte_in_a_record(bundle: Path, signer: Signer) -> None:
@@ -136,7 +144,8 @@ def test_a_removed_record(bundle: Path, signer: Signer) -> None:
             files[name] = b"".join(kept)
 
     assert_caught(tampered(bundle, change, key=signer),
-                  "12 records before the export record", "which says 13 were selected")
+                  "records.jsonl: 13 records, seq 0 to 25; the signed manifest claims 14",
+                  "have selection_sha256", "the export record (seq 25) says records 13")
 
 
 def test_reordered_records(bundle: Path, signer: Signer) -> None:
@@ -186,8 +195,11 @@ def test_another_key(bundle: Path, signer: Signer) -> None:
         files["checkpoint.txt"] = forger.sign(cp.body()).encode()
         files["public_key.txt"] = (forger.vkey() + "\n").encode()
 
+    assert_caught(tampered(bundle, change, key=signer, resign=forger),
+                  "manifest.sig: not signed by a trusted key")
+    # with the ledger's own manifest signature, the key file and the checkpoint still fail
     assert_caught(tampered(bundle, change, key=signer),
-                  "public_key.txt: holds key", "not the pinned key",
+                  "public_key.txt: holds", "not the pinned key",
                   "checkpoint.txt: note is not signed by key")
 
 
@@ -220,19 +232,25 @@ def test_a_rebuilt_tree_under_the_shipped_key(bundle: Path, signer: Signer) -> N
                                               ).encode()
         files["public_key.txt"] = (forger.vkey() + "\n").encode()
 
-    assert_caught(tampered(bundle, change, key=signer), "not the pinned key")
-    assert_caught(tampered(bundle, change), "records.jsonl line 3: record seq")
+    assert_caught(tampered(bundle, change, key=signer, resign=forger),
+                  "manifest.sig: not signed by a trusted key")
+    unpinned = tampered(bundle, change, resign=forger)
+    assert_caught(unpinned, "records.jsonl line 3: record seq")
+    assert unpinned.status == 1 and "no trusted key" in unpinned.unchecked[0]
 
 
 def test_manifest_mismatch_missing_and_extra_files(bundle: Path, signer: Signer) -> None:
     """A changed report, a removed CSV and an added file are each named."""
     def change(files: Files) -> None:
         files["report.html"] += b"<!-- edited -->"
+        files["report.pdf"] = files["report.pdf"].replace(b"%PDF-", b"%PDX-", 1)
         del files["records.csv"]
         files["notes.txt"] = b"added later"
 
     report = tampered(bundle, change, fix_manifest=False, key=signer)
-    assert_caught(report, "report.html: SHA-256 is", "records.csv: missing from the bundle",
+    assert_caught(report, "report.html: the ZIP header says it unpacks to",
+                  "report.pdf: SHA-256 is",
+                  "records.csv: listed in manifest.json but missing from the bundle",
                   "notes.txt: not listed in manifest.json")
 
 
@@ -241,10 +259,10 @@ def test_duplicate_member_and_not_a_zip(bundle: Path, tmp_path: Path, signer: Si
     with zipfile.ZipFile(bundle, "a") as zf, pytest.warns(UserWarning, match="Duplicate"):
         zf.writestr("records.jsonl", b"{}\n")
     assert_caught(verify_bundle(bundle, signer.verifier),
-                  "records.jsonl: appears more than once in the ZIP")
+                  "ZIP member 'records.jsonl' appears more than once in the ZIP")
     junk = tmp_path / "junk.zip"
     junk.write_bytes(b"not a zip")
-    assert_caught(verify_bundle(junk, signer.verifier), "not a readable ZIP file")
+    assert_caught(verify_bundle(junk, signer.verifier), "junk.zip: not a ZIP file")
 
 
 def test_previous_checkpoint_inconsistent(bundle: Path, signer: Signer) -> None:

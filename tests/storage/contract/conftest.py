@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from backends import BACKENDS, RawDB, SQLiteRaw
 from clocks import TestClock
+from db_backends import BACKENDS, RawDB, SQLiteRaw
 
 from storage.sqlite import SQLiteStore
 

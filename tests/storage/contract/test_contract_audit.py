@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from backends import DatabaseRefused, RawDB
+from db_backends import DatabaseRefused, RawDB
 from sqlite_support import T0
 
 from storage.api import Store

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from backends import DatabaseRefused, RawDB
+from db_backends import DatabaseRefused, RawDB
 
 from storage.api import Store
 from storage.errors import InvalidBankEntry, NotFound, StoreError

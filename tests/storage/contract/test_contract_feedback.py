@@ -5,11 +5,10 @@ matched entries for that medium; decisions are counted per bank."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
-import aiosqlite
 from clocks import TestClock
-from sqlite_support import make_post
+from db_backends import RawDB
+from sqlite_support import T0, make_post
 
 from hotline.decisions import transition_alert
 from storage.api import Store
@@ -43,13 +42,13 @@ async def _alert_on(
     await store.add_sighting(media.id, 100, message_id)
     alert = await store.raise_alert(
         100, message_id, [MatchIn(entry.id, media.id, "md5", 0)], 1,
-        store.clock() + timedelta(hours=24),
+        T0 + timedelta(hours=24),
     )
     return alert.id, media.id, entry.id
 
 
 async def test_confirmed_alert_fills_the_confirmed_bank(
-    store: Store, clock: TestClock
+    store: Store, clock: TestClock, raw: RawDB
 ) -> None:
     """Every hash of the confirmed medium becomes a `confirmed` entry naming the alert."""
     alert_id, _media_id, _ = await _alert_on(store, 1, "photo:1", "ab" * 32)
@@ -57,15 +56,11 @@ async def test_confirmed_alert_fills_the_confirmed_bank(
     info = await store.get_bank("confirmed")
     assert info is not None and info.threshold == 31 and info.enabled_entries == 5
 
-    async def rows(conn: aiosqlite.Connection) -> list[Any]:
-        cur = await conn.execute(
-            "SELECT hash_type, hash_value, category, source_ref, imported_by, note, added_at "
-            "FROM bank_entries e JOIN banks b ON b.id = e.bank_id WHERE b.name = 'confirmed' "
-            "ORDER BY hash_type"
-        )
-        return list(await cur.fetchall())
-
-    got = await store.read(rows)
+    got = raw.query(
+        "SELECT hash_type, hash_value, category, source_ref, imported_by, note, added_at "
+        "FROM bank_entries e JOIN banks b ON b.id = e.bank_id WHERE b.name = 'confirmed' "
+        "ORDER BY hash_type"
+    )
     assert [r[0] for r in got] == ["md5", "pdq", "sha1", "sha256", "vpdq"]
     assert {r[2] for r in got} == {"csam"}
     assert {r[3] for r in got} == {f"alert:{alert_id}"}

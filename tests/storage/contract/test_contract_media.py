@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from backends import DatabaseRefused, RawDB
+from db_backends import DatabaseRefused, RawDB
 from sqlite_support import make_post
 
 from storage.api import Store

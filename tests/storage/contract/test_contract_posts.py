@@ -6,7 +6,7 @@ import asyncio
 from datetime import timedelta
 
 import pytest
-from backends import DatabaseRefused, RawDB
+from db_backends import DatabaseRefused, RawDB
 from sqlite_support import T0, make_post
 
 from storage.api import Store

@@ -42,3 +42,11 @@ class SQLiteRaw:
             raise DatabaseRefused(str(exc)) from exc
         finally:
             conn.close()
+
+
+def raw_for(store: object) -> RawDB:
+    """Raw SQL on the database ``store`` (a test's store) uses."""
+    path = getattr(store, "path", None)
+    if isinstance(path, Path):
+        return SQLiteRaw(path)
+    raise TypeError(f"no raw access to a {type(store).__name__}")
