@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 import structlog
 from access_support import lawful_watch
+from db_backends import SQLiteRaw
 from detector_fakes import marked_jpeg
 from e2e_support import make_settings, media_of, monitor_user, poll
 from PIL import Image
@@ -93,16 +94,13 @@ async def hashed(store: SQLiteStore, channel_id: int, message_id: int) -> bool:
     return media is not None and media.get("status") == "hashed"
 
 
-async def findings(store: SQLiteStore) -> list[Any]:
-    async def q(conn: Any) -> list[Any]:
-        cur = await conn.execute("SELECT media_id, detector, top_score FROM detections")
-        return list(await cur.fetchall())
-
-    return await store.read(q)
+def findings(db_path: Path) -> list[tuple[Any, ...]]:
+    """Every stored finding: (media id, detector, top score)."""
+    return SQLiteRaw(db_path).query("SELECT media_id, detector, top_score FROM detections")
 
 
 async def test_detected_alert_confirmed_then_a_mirrored_repost_is_caught_by_hash(
-    sim: Server, start: Start, store: SQLiteStore
+    sim: Server, start: Start, store: SQLiteStore, db_path: Path
 ) -> None:
     alpha, beta, gamma = await watching(sim, store, "alpha", "beta", "gamma")
     app = await start(MARKER)
@@ -121,7 +119,7 @@ async def test_detected_alert_confirmed_then_a_mirrored_repost_is_caught_by_hash
         MARKER, "test/marker", {"flagged": 0.99})
     assert await alert_of(store, alpha.id, plain) is None
     assert len(await store.list_alerts()) == 1
-    assert sorted(round(f[2], 2) for f in await findings(store)) == [0.01, 0.99]
+    assert sorted(round(f[2], 2) for f in findings(db_path)) == [0.01, 0.99]
 
     # The same bytes in another channel: no new download, the stored finding alerts.
     again = await sim.post(beta, photo=picture, text="again")
@@ -129,7 +127,7 @@ async def test_detected_alert_confirmed_then_a_mirrored_repost_is_caught_by_hash
     second = await alert_of(store, beta.id, again)
     assert second is not None and second.kind == "detected"
     assert [d["detection_id"] for d in second.detections] == [found["detection_id"]]
-    assert len(await findings(store)) == 2
+    assert len(findings(db_path)) == 2
 
     await transition_alert(store, alert.id, "confirmed", "olga", "confirmed: sexual content")
     confirmed = [e async for e in store.iter_bank_entries() if e.bank == "confirmed"]
@@ -172,7 +170,7 @@ async def test_a_dismissed_detection_stays_quiet_for_that_medium(
 
 
 async def test_faulty_detectors_are_logged_and_raise_nothing(
-    sim: Server, start: Start, store: SQLiteStore
+    sim: Server, start: Start, store: SQLiteStore, db_path: Path
 ) -> None:
     (alpha,) = await watching(sim, store, "alpha")
     with structlog.testing.capture_logs() as logs:
@@ -186,7 +184,7 @@ async def test_faulty_detectors_are_logged_and_raise_nothing(
         await poll(lambda: _failures(logs, 6), 30)
     assert await store.count_posts(alpha.id) == 2
     assert await store.list_alerts() == []
-    assert await findings(store) == []
+    assert findings(db_path) == []
     failed = [e for e in logs if e.get("event") == "detector_failed"]
     assert {(e["detector"], e["failure"]) for e in failed} == {
         ("detector_fakes:raising", "error"), ("detector_fakes:hanging", "timeout"),

@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from backends import DatabaseRefused, RawDB
+from db_backends import DatabaseRefused, RawDB
 from sqlite_support import T0, make_post
 
 from hotline.decisions import transition_alert
