@@ -30,6 +30,7 @@ from hotline.decisions import transition_alert
 from monitor.access_control import AccessOptions
 from monitor.app import MonitorApp
 from monitor.settings import Settings
+from storage.ledger import canonical
 from storage.models import Alert
 from storage.sqlite import SQLiteStore
 from tgsim import Server
@@ -120,6 +121,10 @@ async def test_detected_alert_confirmed_then_a_mirrored_repost_is_caught_by_hash
     assert await alert_of(store, alpha.id, plain) is None
     assert len(await store.list_alerts()) == 1
     assert sorted(round(f[2], 2) for f in findings(db_path)) == [0.01, 0.99]
+    rows = await store.snapshot(lambda tx: tx.ledger.rows(types=["detection"]))
+    records = [canonical.loads(r.record) for r in rows]
+    assert {r["scores"]["flagged"] for r in records} == {"0.0100", "0.9900"}
+    assert all(r["case"] == "LAWFUL-1" and r["authorization"] for r in records)
 
     # The same bytes in another channel: no new download, the stored finding alerts.
     again = await sim.post(beta, photo=picture, text="again")
