@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Final, Literal
 
+from storage.errors import InvalidInput, Refused
+
 Role = Literal["investigator", "supervisor", "operator", "admin"]
 
 ROLES: Final[tuple[Role, ...]] = ("investigator", "supervisor", "operator", "admin")
@@ -13,7 +15,7 @@ ROLES: Final[tuple[Role, ...]] = ("investigator", "supervisor", "operator", "adm
 SERVICE_ACTOR: Final = "service:chanwatch"
 
 
-class AccessDenied(Exception):
+class AccessDenied(Refused):
     """An actor may not do this: unknown, disabled, wrong secret or missing role.
 
     The message is meant for the person at the terminal: it says who, what
@@ -21,7 +23,7 @@ class AccessDenied(Exception):
     """
 
 
-class PolicyViolation(ValueError):
+class PolicyViolation(InvalidInput, ValueError):
     """A request breaks a lawful-use rule (limits, self-approval, scope...)."""
 
 

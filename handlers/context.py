@@ -17,6 +17,8 @@ import structlog
 
 from handlers.banks.categories import DEFAULT_PRIORITY, category_priority
 from handlers.hashing import MediaHashes, VpdqFrame, VpdqVerdict
+from handlers.hashing.pdq import DEFAULT_MAX_PIXELS
+from handlers.hashing.video import DEFAULT_MAX_FRAMES
 from handlers.post import MediaKind, Post
 from storage.api import Store
 from storage.codec import utc_now
@@ -49,6 +51,10 @@ class PipelineConfig:
     default_priority: int = DEFAULT_PRIORITY
     #: When a bank grows, media seen this far back are matched again.
     rematch_window: timedelta = timedelta(days=7)
+    #: Images and video frames with more pixels are not decoded.
+    media_max_pixels: int = DEFAULT_MAX_PIXELS
+    #: vPDQ stops after this many hashed frames.
+    media_max_frames: int = DEFAULT_MAX_FRAMES
 
     def __post_init__(self) -> None:
         lowered = {k.strip().lower(): v for k, v in self.category_priority.items()}

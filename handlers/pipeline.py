@@ -36,6 +36,7 @@ from handlers.detect.stage import DetectorStage
 from handlers.post import Post
 from storage.api import Store
 from storage.codec import utc_now
+from storage.errors import InvalidInput
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +60,7 @@ class PostOutcome:
         return self.committed and not self.failed
 
 
-class HandlerLoadError(ValueError):
+class HandlerLoadError(InvalidInput, ValueError):
     """A user handler named in the settings cannot be used; one line for the user."""
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+from storage.errors import InvalidInput
 from storage.models import Authority
 
 MediaKind = Literal[
@@ -21,7 +22,7 @@ MediaKind = Literal[
 Fetcher = Callable[[int], Awaitable[bytes]]
 
 
-class MediaTooLarge(Exception):
+class MediaTooLarge(InvalidInput):
     """The file is larger than the cap the caller gave to ``fetch``."""
 
 

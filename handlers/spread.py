@@ -27,10 +27,11 @@ import numpy as np
 
 from handlers.index.mih import hex_to_words
 from storage.api import Store
+from storage.errors import NotFound
 from storage.models import MediaRecord, Sighting
 
 
-class UnknownMedia(LookupError):
+class UnknownMedia(NotFound):
     """No media row with that id."""
 
 

@@ -16,6 +16,7 @@ never post text. The webhook's URL is never logged (it often carries a token).
 from __future__ import annotations
 
 import asyncio
+import http.client
 import json
 import urllib.error
 import urllib.request
@@ -26,6 +27,7 @@ from typing import Any
 import structlog
 
 from access.notify import LogNotifier, Notifier, tell
+from storage.errors import ChanwatchError
 
 log = structlog.get_logger(__name__)
 
@@ -53,7 +55,7 @@ def webhook_body(recipients: Sequence[str], subject: str, details: Mapping[str, 
     return json.dumps(doc, sort_keys=True, ensure_ascii=False).encode()
 
 
-class WebhookError(Exception):
+class WebhookError(ChanwatchError):
     """The webhook did not accept a notification (its status or why it failed)."""
 
 
@@ -76,6 +78,10 @@ def _post(url: str, body: bytes, timeout: float) -> int:
     except (urllib.error.URLError, OSError, TimeoutError) as exc:
         reason = getattr(exc, "reason", exc)
         raise WebhookError(f"{type(reason).__name__}: {reason}") from None
+    except (ValueError, http.client.InvalidURL):  # their text quotes the URL, a secret
+        raise WebhookError("the webhook URL cannot be used (its host or port is invalid)") from None
+    except http.client.HTTPException as exc:  # a broken answer
+        raise WebhookError(f"{type(exc).__name__}: {exc}") from None
     if not 200 <= status < 300:
         raise WebhookError(f"status {status}")
     return status

@@ -26,7 +26,7 @@ from typing import Any, Final, get_args
 from hotline import decisions
 from storage.api import Store
 from storage.codec import utc_now
-from storage.errors import IllegalTransition, NotFound
+from storage.errors import NotFound, Refused
 from storage.models import Alert, AlertState
 from storage.repos import Transaction
 
@@ -39,7 +39,7 @@ DECISIONS: Final[dict[str, AlertState]] = {"confirm": "confirmed", "dismiss": "d
 OVERRULING_ROLE: Final = "supervisor"
 
 
-class DecisionRefused(IllegalTransition):
+class DecisionRefused(Refused, ValueError):
     """A change the queue's rules refuse (no note, someone else's claim)."""
 
 

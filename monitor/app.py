@@ -25,7 +25,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from handlers.detect import DetectorStage
 from handlers.index.live import LiveBankIndex, load_index
 from handlers.index.live import refresh as refresh_index
-from handlers.pipeline import Pipeline, Registry, new_context
+from handlers.pipeline import HandlerLoadError, Pipeline, Registry, new_context
 from hotline.notify import Notifier
 from monitor.access_control import AccessControl, AccessOptions
 from monitor.alerting import Alerting, build_notifier
@@ -33,11 +33,12 @@ from monitor.detectors import start_detectors
 from monitor.intake import Intake
 from monitor.ledger import LedgerService
 from monitor.reconcile import PostSink, Reconciler
-from monitor.settings import Settings
+from monitor.settings import Settings, SettingsError, env_name
 from monitor.telegram.client import MonitorClient, build_client, config_from_settings
 from monitor.telegram.layer import layer_checked
 from monitor.telegram.media import MediaDownloader
 from monitor.watches import WatchGate, WatchManager, allow_all
+from storage.errors import Conflict
 from storage.models import WatchRecord
 from storage.sqlite import SQLiteStore
 
@@ -64,7 +65,7 @@ def _all_of(first: WatchGate, second: WatchGate) -> WatchGate:
     return gate
 
 
-class NotLoggedIn(Exception):
+class NotLoggedIn(Conflict):
     """The session is not authorized: run ``chanwatch login`` first."""
 
 
@@ -139,7 +140,11 @@ class MonitorApp:
         self._index = index
         registry = Registry.default()
         for dotted in settings.handlers.extra:
-            registry.load_dotted(dotted)
+            try:
+                registry.load_dotted(dotted)
+            except HandlerLoadError as exc:
+                name = env_name(("handlers", "extra"))
+                raise SettingsError(f"setting handlers.extra ({name}): {exc}") from None
         self.detectors = await start_detectors(settings)
         pipeline = Pipeline(
             registry, new_context(self.store, index, settings.pipeline_config(),

@@ -36,6 +36,7 @@ from handlers.post import Post
 from monitor.revisit import AuthorityOf, revisit
 from monitor.telegram.convert import FetcherFactory, is_post, to_post
 from storage.api import Store
+from storage.errors import ChanwatchError
 
 log = structlog.get_logger(__name__)
 
@@ -108,7 +109,7 @@ def _media_failed(outcome: Outcome) -> bool:
     return "media" in getattr(outcome, "failed", ())
 
 
-class NotCommitted(Exception):
+class NotCommitted(ChanwatchError):
     """The pipeline did not commit a post: the cursor must not pass it."""
 
 

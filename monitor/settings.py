@@ -40,6 +40,7 @@ from monitor.settings_sections import (
     HandlerSettings,
     HotlineSettings,
     LedgerSettings,
+    LimitSettings,
     LogSettings,
     MatchingSettings,
     MediaSettings,
@@ -72,6 +73,7 @@ __all__ = [
     "HandlerSettings",
     "HotlineSettings",
     "LedgerSettings",
+    "LimitSettings",
     "LogSettings",
     "MatchingSettings",
     "MediaSettings",
@@ -139,6 +141,7 @@ class Settings(BaseSettings):
     accounts: AccountSettings = AccountSettings()
     ledger: LedgerSettings = LedgerSettings()
     hotline: HotlineSettings = HotlineSettings()
+    limits: LimitSettings = LimitSettings()
     detectors: DetectorSettings = DetectorSettings()
 
     @classmethod
@@ -207,4 +210,6 @@ class Settings(BaseSettings):
             category_priority=dict(self.matching.category_priority),
             default_priority=self.matching.default_priority,
             rematch_window=self.matching.rematch_window,
+            media_max_pixels=self.media.max_pixels,
+            media_max_frames=self.media.max_video_frames,
         )

@@ -11,6 +11,7 @@ import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
+from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from cryptography.hazmat.primitives.serialization import (
@@ -32,6 +33,9 @@ from pydantic_settings import (
 )
 
 from handlers.banks.categories import DEFAULT_PRIORITIES, DEFAULT_PRIORITY
+from handlers.banks.reader import BankLimits
+from handlers.hashing.pdq import DEFAULT_MAX_PIXELS, PILLOW_MAX_PIXELS
+from handlers.hashing.video import DEFAULT_MAX_FRAMES
 from handlers.hashing.vpdq import (
     VPDQ_CONTAINS_PERCENT,
     VPDQ_EXCERPT_PERCENT,
@@ -50,6 +54,9 @@ from monitor.settings_values import (
 )
 
 MEDIA_KINDS: frozenset[str] = frozenset(get_args(MediaKind))
+MIB = 1024**2
+GIB = 1024**3
+_BANK = BankLimits()
 
 
 # -------------------------------------------------------------------- sections
@@ -159,6 +166,10 @@ def _kinds_known(value: frozenset[str]) -> frozenset[str]:
 class MediaSettings(_Section):
     #: Files larger than this are not downloaded: metadata only, status too_large.
     max_bytes: ByteSize = Field(default=20 * 1024 * 1024, gt=0, le=4 * 1024**3)
+    #: Images (and video frames) with more pixels are refused before decoding.
+    max_pixels: int = Field(default=DEFAULT_MAX_PIXELS, ge=1, le=PILLOW_MAX_PIXELS)
+    #: vPDQ stops after this many hashed frames (one per second of video).
+    max_video_frames: int = Field(default=DEFAULT_MAX_FRAMES, ge=1, le=1_000_000)
     #: Which media kinds are downloaded and hashed.
     hash_kinds: Annotated[frozenset[str], NoDecode, BeforeValidator(split_list)] = frozenset(
         {"photo", "video", "animation", "document", "sticker"}
@@ -433,8 +444,9 @@ class HotlineSettings(_Section):
     @field_validator("webhook_url")
     @classmethod
     def _webhook_url(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and not re.match(r"^https?://[^\s/]+", value.get_secret_value()):
-            raise ValueError("must be an http:// or https:// URL")
+        # The message never quotes the URL: it often carries a token.
+        if value is not None and not _is_http_url(value.get_secret_value()):
+            raise ValueError("must be an http:// or https:// URL with a host (and a valid port)")
         return value
 
     @field_validator("webhook_timeout", "due_check_interval")
@@ -450,6 +462,48 @@ class HotlineSettings(_Section):
         if value < timedelta(0):
             raise ValueError("must not be negative (0 switches the warning off)")
         return value
+
+
+class LimitSettings(_Section):
+    """Limits on untrusted input: files, lines, nesting and strings. Crossing one
+    is one line naming the file (and line), the limit and the setting."""
+
+    #: Largest file ``chanwatch hash`` reads (it hashes in memory, like the pipeline).
+    hash_file_bytes: ByteSize = Field(default=256 * MIB, gt=0, le=4 * GIB)
+    #: Largest bank file ``bank import`` reads (line formats and JSON Lines are
+    #: streamed: memory grows with the entries, not with the file).
+    bank_file_bytes: ByteSize = Field(default=_BANK.file_bytes, gt=0, le=1024 * GIB)
+    #: Largest bank file that is one JSON document (a list, or an object holding
+    #: one), which is read whole.
+    json_document_bytes: ByteSize = Field(default=_BANK.json_document_bytes, gt=0, le=4 * GIB)
+    #: Longest line of a bank file (a two-hour video's vPDQ line is about 600 kB).
+    line_bytes: ByteSize = Field(default=_BANK.line_bytes, ge=1024, le=256 * MIB)
+    #: Deepest nesting of arrays and objects in a bank file's JSON.
+    json_depth: int = Field(default=_BANK.json_depth, ge=2, le=500)
+    #: Longest name: a hash bank's.
+    name_chars: int = Field(default=128, ge=1, le=10_000)
+    #: Longest command-line argument (notes, reasons, titles, names).
+    argument_chars: int = Field(default=10_000, ge=16, le=10_000_000)
+
+    def bank(self) -> BankLimits:
+        """The limits a bank file is read with."""
+        return BankLimits(
+            file_bytes=self.bank_file_bytes,
+            json_document_bytes=self.json_document_bytes,
+            line_bytes=self.line_bytes,
+            json_depth=self.json_depth,
+        )
+
+
+def _is_http_url(text: str) -> bool:
+    if not re.match(r"^https?://[^\s/]+", text) or any(c.isspace() for c in text):
+        return False
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 (raises ValueError for a port that is not a number 0..65535)
+    except ValueError:
+        return False
+    return bool(parts.hostname)
 
 
 class LogSettings(_Section):

@@ -9,6 +9,7 @@ one line chanwatch prints. :mod:`monitor.settings` re-exports what callers use.
 from __future__ import annotations
 
 import json
+import math
 import re
 import tomllib
 from collections.abc import Sequence
@@ -18,14 +19,21 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, ValidationError
 
+from storage.errors import InvalidInput
+
 ENV_PREFIX = "CHANWATCH_"
 ENV_DELIMITER = "__"
-#: Settings whose values never appear in an error message.
-SECRET_FIELDS = frozenset({"api_hash", "session_string"})
+#: Settings whose values never appear in an error message (a test checks that
+#: every ``SecretStr`` field of the settings is named here).
+SECRET_FIELDS = frozenset({"api_hash", "session_string", "webhook_url"})
+#: Fixed limits of the settings themselves (read before any setting is known).
+MAX_DURATION = timedelta(days=36500)  # 100 years: far beyond any window chanwatch has
+CONFIG_FILE_MAX_BYTES = 1024 * 1024
+CONFIG_MAX_DEPTH = 16
 _SECRET_WORDS = ("secret", "password", "token")
 
 
-class SettingsError(ValueError):
+class SettingsError(InvalidInput, ValueError):
     """A setting is missing or wrong; ``str(err)`` is one line for the user."""
 
 
@@ -52,13 +60,22 @@ def parse_duration(value: Any) -> Any:
     Anything else (a timedelta, an ISO 8601 ``PT24H``) is left to pydantic.
     """
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return timedelta(seconds=value)
+        return _bounded(float(value), repr(value))
     if isinstance(value, str):
         match = _DURATION.match(value)
         if match:
             unit = (match.group(2) or "s").lower()
-            return timedelta(seconds=float(match.group(1)) * _DURATION_UNITS[unit])
+            return _bounded(float(match.group(1)) * _DURATION_UNITS[unit], value.strip())
     return value
+
+
+def _bounded(seconds: float, shown: str) -> timedelta:
+    """``seconds`` as a timedelta, refused beyond :data:`MAX_DURATION` (either sign)."""
+    if not math.isfinite(seconds) or abs(seconds) > MAX_DURATION.total_seconds():
+        raise ValueError(
+            f"duration {shown[:40]} is out of range: at most {MAX_DURATION.days}d (fixed limit)"
+        )
+    return timedelta(seconds=seconds)
 
 
 def parse_size(value: Any) -> Any:
@@ -162,15 +179,48 @@ def describe_validation_error(err: ValidationError) -> str:
 
 
 def read_toml(path: Path) -> dict[str, Any]:
-    """The config file's tables, or :class:`SettingsError` with the file and line."""
+    """The config file's tables, or :class:`SettingsError` with the file and line.
+
+    The file is at most :data:`CONFIG_FILE_MAX_BYTES` and its tables, arrays and
+    inline tables nest at most :data:`CONFIG_MAX_DEPTH` deep (fixed limits: they
+    are checked before any setting is known).
+    """
     try:
-        raw = path.expanduser().read_bytes()
+        with path.expanduser().open("rb") as file:
+            raw = file.read(CONFIG_FILE_MAX_BYTES + 1)
     except OSError as err:
         raise SettingsError(f"config file {path}: {err.strerror or err}") from None
+    if len(raw) > CONFIG_FILE_MAX_BYTES:
+        raise _too_deep_or_big(path, f"larger than {CONFIG_FILE_MAX_BYTES} bytes")
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise SettingsError(f"config file {path}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as err:
         raise SettingsError(f"config file {path}: invalid TOML: {one_line(str(err))}") from None
+    except RecursionError:
+        raise _too_deep_or_big(path, f"nested deeper than {CONFIG_MAX_DEPTH} levels") from None
+    if nesting_depth(data) > CONFIG_MAX_DEPTH:
+        raise _too_deep_or_big(path, f"nested deeper than {CONFIG_MAX_DEPTH} levels")
     return data
+
+
+def _too_deep_or_big(path: Path, what: str) -> SettingsError:
+    return SettingsError(f"config file {path}: {what} (fixed limit)")
+
+
+def nesting_depth(value: object) -> int:
+    """How deep lists and mappings nest in ``value`` (a scalar: 0), without recursion."""
+    deepest = 0
+    stack: list[tuple[object, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth + 1)
+        stack.extend((child, depth + 1) for child in children)
+    return deepest

@@ -7,12 +7,14 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from storage.errors import InvalidInput
+
 _USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{2,31}")
 _HASH = re.compile(r"[A-Za-z0-9_-]{6,64}")
 _HOSTS = ("t.me/", "telegram.me/", "telegram.dog/")
 
 
-class TargetError(ValueError):
+class TargetError(InvalidInput, ValueError):
     """The text does not name a channel in a form chanwatch understands."""
 
 

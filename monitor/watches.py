@@ -37,6 +37,7 @@ from telethon.tl import functions, types
 
 from monitor.targets import Target, TargetError, parse_target
 from storage.api import Store
+from storage.errors import NotFound
 from storage.models import ChannelRecord, WatchRecord
 
 log = structlog.get_logger(__name__)
@@ -63,7 +64,7 @@ JOINABLE_STATES = frozenset({"approved", "joining", "waiting", "active"})
 LEAVE_STATES = frozenset({"expired", "revoked"})
 
 
-class UnknownChannelError(Exception):
+class UnknownChannelError(NotFound):
     """The name does not lead to a channel chanwatch can watch."""
 
 

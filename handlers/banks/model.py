@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from handlers.hashing.vpdq import decode_frames, encode_frames
+from storage.errors import InvalidInput, LimitExceeded
 from storage.models import BankEntryIn, HashType
 
 HASH_TYPES: tuple[HashType, ...] = ("sha256", "sha1", "md5", "pdq", "vpdq")
@@ -74,7 +75,7 @@ class ParseResult:
             raise BankFormatError(self.errors, limit=limit)
 
 
-class BankFormatError(ValueError):
+class BankFormatError(InvalidInput, ValueError):
     """A bank file with invalid lines; the message lists them with line numbers."""
 
     def __init__(self, errors: list[LineError], *, limit: int = 20) -> None:
@@ -108,6 +109,30 @@ def normalize_hash(hash_type: str, value: str) -> tuple[HashType, str]:
     if len(v) != expected or not set(v) <= _HEX:
         raise ValueError(f"{ht} must be {expected} hex digits, got {value.strip()[:80]!r}")
     return ht, v
+
+
+def check_bank_name(name: str, max_chars: int) -> None:
+    """A bank's name: 1..``max_chars`` printable characters, no surrounding spaces.
+
+    Raises :class:`~storage.errors.LimitExceeded` (too long, setting
+    ``limits.name_chars``) or :class:`BankNameError`.
+    """
+    if len(name) > max_chars:
+        raise LimitExceeded(
+            "bank name",
+            f"{len(name)} characters",
+            f"{max_chars} characters",
+            "limits.name_chars",
+        )
+    if not name or name != name.strip() or not name.isprintable():
+        raise BankNameError(
+            f"bank name {name[:40]!r}: must be printable, not empty, without "
+            "surrounding spaces"
+        )
+
+
+class BankNameError(InvalidInput, ValueError):
+    """A bank name chanwatch does not accept."""
 
 
 def clean(value: object) -> str | None:

@@ -4,15 +4,29 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Iterable
 
 from handlers.banks.model import ParseResult
-from handlers.banks.records import parse_ncmec, parse_stopncii, parse_tcap
-from handlers.banks.text import HMA_SIGNAL_TYPES, parse_csv, parse_hma, parse_vpdq_file
+from handlers.banks.records import (
+    DEFAULT_JSON_DEPTH,
+    loads,
+    parse_ncmec,
+    parse_stopncii,
+    parse_tcap,
+)
+from handlers.banks.text import (
+    DEFAULT_LINE_BYTES,
+    HMA_SIGNAL_TYPES,
+    parse_csv,
+    parse_hma,
+    parse_vpdq_file,
+)
+from storage.errors import InvalidInput
 
 FORMATS = ("csv", "hma", "vpdq", "ncmec", "stopncii", "tcap")
 
 
-class UnknownFormatError(ValueError):
+class UnknownFormatError(InvalidInput, ValueError):
     """The format could not be detected or is not one of :data:`FORMATS`."""
 
 
@@ -27,18 +41,22 @@ def _first_lines(text: str, n: int = 5) -> list[str]:
     return out
 
 
-def _first_record(text: str) -> dict[str, object] | None:
+def _first_record(text: str, json_depth: int) -> dict[str, object] | None:
+    """The first record of a JSON document or JSON Lines text (None: not JSON);
+    UnknownFormatError for JSON chanwatch refuses to read (too deep, NaN)."""
     stripped = text.lstrip()
     candidates: list[object] = []
     try:
-        doc = json.loads(stripped)
-        candidates.append(doc)
-    except json.JSONDecodeError:
-        first = stripped.splitlines()[0] if stripped else ""
         try:
-            candidates.append(json.loads(first))
-        except json.JSONDecodeError:
-            return None
+            candidates.append(loads(stripped, json_depth))
+        except json.JSONDecodeError:  # not one document: JSON Lines?
+            first = stripped.splitlines()[0] if stripped else ""
+            try:
+                candidates.append(loads(first, json_depth))
+            except json.JSONDecodeError:
+                return None
+    except ValueError as exc:
+        raise UnknownFormatError(str(exc)) from None
     while candidates:
         value = candidates.pop(0)
         if isinstance(value, list) and value:
@@ -52,11 +70,11 @@ def _first_record(text: str) -> dict[str, object] | None:
     return None
 
 
-def detect_format(text: str) -> str:
+def detect_format(text: str, json_depth: int = DEFAULT_JSON_DEPTH) -> str:
     """Guess the format from the first lines / first record. Raises UnknownFormatError."""
     stripped = text.lstrip()
     if stripped.startswith(("[", "{")):
-        rec = _first_record(text)
+        rec = _first_record(text, json_depth)
         if rec is not None:
             if "signalType" in rec or "hashValue" in rec:
                 return "stopncii"
@@ -69,10 +87,9 @@ def detect_format(text: str) -> str:
     if not lines:
         raise UnknownFormatError("empty file")
     first = lines[0]
-    if first.lower().replace(" ", "").startswith("hash_type,") or first.lower().startswith(
-        "hash_value,"
-    ):
-        return "csv"
+    cells = [c.strip().strip('"').lower() for c in first.split(",")]
+    if cells[0] in ("hash_type", "hash_value") or {"hash_type", "hash_value"} <= set(cells):
+        return "csv"  # the header; its columns in any order, others ignored
     parts = first.split(",")
     if len(parts) == 4 and parts[0].strip().isdigit() and len(parts[2].strip()) == 64:
         return "vpdq"
@@ -98,7 +115,10 @@ def parse_bank(
     ``source_ref`` is recorded on entries of formats that have no reference of
     their own (HMA text, vPDQ files). Undecodable bytes and an unknown format
     raise :class:`UnknownFormatError`; invalid lines are in ``result.errors``.
+    Files are read with :func:`handlers.banks.reader.read_bank`, which streams
+    them within the limits of the settings.
     """
+    check_format(fmt)
     if isinstance(data, bytes):
         try:
             text = data.decode("utf-8-sig")
@@ -107,20 +127,40 @@ def parse_bank(
     else:
         text = data.removeprefix("\ufeff")
     kind = detect_format(text) if fmt == "auto" else fmt
+    return parse_as(kind, text, category=category, source_ref=source_ref)
+
+
+def check_format(fmt: str) -> None:
+    """Raise :class:`UnknownFormatError` unless ``fmt`` is ``auto`` or one of :data:`FORMATS`."""
+    if fmt != "auto" and fmt not in FORMATS:
+        raise UnknownFormatError(
+            f"unknown format {fmt!r} (expected auto or {', '.join(FORMATS)})"
+        )
+
+
+def parse_as(
+    kind: str,
+    text: str | Iterable[str],
+    *,
+    category: str | None = None,
+    source_ref: str | None = None,
+    json_depth: int = DEFAULT_JSON_DEPTH,
+    line_bytes: int = DEFAULT_LINE_BYTES,
+) -> ParseResult:
+    """Parse ``text`` (the whole file, or its lines) as format ``kind``."""
+    check_format(kind)
     cat = category.lower() if category else None
     if kind == "csv":
-        return parse_csv(text, category=cat)
+        return parse_csv(text, category=cat, line_bytes=line_bytes)
     if kind == "hma":
         return parse_hma(text, category=cat, source_ref=source_ref)
     if kind == "vpdq":
         return parse_vpdq_file(text, category=cat, source_ref=source_ref)
     if kind == "ncmec":
-        return parse_ncmec(text, category=cat)
+        return parse_ncmec(text, category=cat, json_depth=json_depth)
     if kind == "stopncii":
-        return parse_stopncii(text, category=cat)
-    if kind == "tcap":
-        return parse_tcap(text, category=cat)
-    raise UnknownFormatError(f"unknown format {fmt!r} (expected auto or {', '.join(FORMATS)})")
+        return parse_stopncii(text, category=cat, json_depth=json_depth)
+    return parse_tcap(text, category=cat, json_depth=json_depth)
 
 
 async def parse_bank_async(

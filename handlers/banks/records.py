@@ -6,22 +6,83 @@ JSON document: a list of records, or an object holding the list under one of
 ``data`` (errors carry the line where the record starts when the document is a
 top-level list, else the record's position). The fields read are listed in each
 parser's docstring and in the README; other fields are ignored.
+
+JSON is read strictly: ``NaN`` and ``Infinity`` are not JSON, and values nest at
+most ``json_depth`` deep (setting ``limits.json_depth``), so no input reaches
+Python's recursion limit. :mod:`handlers.banks.reader` streams JSON Lines from a
+file; a document (a list, or an object holding one) is parsed whole.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from handlers.banks.model import ParseResult, Withdrawal, clean, normalize_hash
+from storage.errors import InvalidInput, setting_label
 from storage.models import BankEntryIn, HashType
 
 LIST_KEYS = ("records", "images", "videos", "hashes", "hashRecords", "results", "data")
 RecordParser = Callable[[dict[str, Any], int | None, ParseResult, str | None], None]
+#: Default of the setting ``limits.json_depth``.
+DEFAULT_JSON_DEPTH = 32
 
 
-class DocumentError(ValueError):
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+_STRICT = json.JSONDecoder(parse_constant=_no_constant)
+
+
+def nesting_depth(value: object) -> int:
+    """How deep arrays and objects nest in ``value`` (a scalar: 0), without recursion."""
+    deepest = 0
+    stack: list[tuple[object, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Iterable[object] = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth + 1)
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def too_deep(depth: int) -> str:
+    return (
+        f"JSON nested deeper than {depth} levels; limit {depth} "
+        f"({setting_label('limits.json_depth')})"
+    )
+
+
+def loads(text: str, depth: int) -> Any:
+    """Strict ``json.loads`` (no NaN, no Infinity) of a value nesting at most
+    ``depth`` deep; ValueError (a JSONDecodeError for bad syntax) otherwise."""
+    try:
+        value = _STRICT.decode(text)
+    except RecursionError:
+        raise ValueError(too_deep(depth)) from None
+    if nesting_depth(value) > depth:
+        raise ValueError(too_deep(depth))
+    return value
+
+
+def _raw_decode(text: str, pos: int, depth: int) -> tuple[Any, int]:
+    try:
+        value, end = _STRICT.raw_decode(text, pos)
+    except RecursionError:
+        raise ValueError(too_deep(depth)) from None
+    if nesting_depth(value) > depth - 1:  # inside the top-level list
+        raise ValueError(too_deep(depth))
+    return value, end
+
+
+class DocumentError(InvalidInput, ValueError):
     """The JSON document as a whole cannot be read (``line`` where it breaks)."""
 
     def __init__(self, line: int, message: str) -> None:
@@ -29,11 +90,16 @@ class DocumentError(ValueError):
         self.line = line
 
 
-def iter_records(text: str) -> Iterator[tuple[int | None, int, Any]]:
+def iter_records(
+    text: str | Iterable[str], json_depth: int = DEFAULT_JSON_DEPTH
+) -> Iterator[tuple[int | None, int, Any]]:
     """(line, record number, value) for every record (a ValueError value for a bad
-    JSON line); raises :class:`DocumentError` when a JSON list cannot be read."""
+    JSON line); raises :class:`DocumentError` when a JSON list cannot be read.
+    ``text`` is a whole file, or the lines of a JSON Lines file (streamed)."""
+    if not isinstance(text, str):
+        yield from _json_lines(enumerate(text, start=1), json_depth)
+        return
     stripped = text.lstrip()
-    decoder = json.JSONDecoder()
     if stripped.startswith("["):
         pos = len(text) - len(stripped) + 1
         n = 0
@@ -46,16 +112,20 @@ def iter_records(text: str) -> Iterator[tuple[int | None, int, Any]]:
                 return
             line = text.count("\n", 0, pos) + 1
             try:
-                value, pos = decoder.raw_decode(text, pos)
+                value, pos = _raw_decode(text, pos, json_depth)
             except json.JSONDecodeError as exc:
                 raise DocumentError(exc.lineno, f"invalid JSON: {exc.msg}") from None
+            except ValueError as exc:
+                raise DocumentError(text.count("\n", 0, pos) + 1, str(exc)) from None
             n += 1
             yield line, n, value
     if stripped.startswith("{"):
         try:
-            doc = json.loads(text)
+            doc = loads(text, json_depth)
         except json.JSONDecodeError:
             doc = None  # JSON Lines whose first record is an object
+        except ValueError as exc:
+            raise DocumentError(1, str(exc)) from None
         if isinstance(doc, dict):
             for key in LIST_KEYS:
                 if isinstance(doc.get(key), list):
@@ -64,23 +134,38 @@ def iter_records(text: str) -> Iterator[tuple[int | None, int, Any]]:
                     return
             yield 1, 1, doc  # a single record
             return
+    yield from _json_lines(enumerate(text.splitlines(), start=1), json_depth)
+
+
+def _json_lines(
+    lines: Iterable[tuple[int, str]], json_depth: int
+) -> Iterator[tuple[int | None, int, Any]]:
     n = 0
-    for line, raw in enumerate(text.splitlines(), start=1):
+    for line, raw in lines:
         if not raw.strip():
             continue
         n += 1
         try:
-            value = json.loads(raw)
+            value = loads(raw, json_depth)
         except json.JSONDecodeError as exc:
             yield line, n, ValueError(f"invalid JSON: {exc.msg}")
+            continue
+        except ValueError as exc:
+            yield line, n, ValueError(f"invalid JSON: {exc}")
             continue
         yield line, n, value
 
 
-def _parse(text: str, fmt: str, parse_one: RecordParser, category: str | None) -> ParseResult:
+def _parse(
+    text: str | Iterable[str],
+    fmt: str,
+    parse_one: RecordParser,
+    category: str | None,
+    json_depth: int,
+) -> ParseResult:
     result = ParseResult(fmt)
     try:
-        for line, n, value in iter_records(text):
+        for line, n, value in iter_records(text, json_depth):
             result.records += 1
             where = {"line": line, "record": None if line is not None else n}
             if isinstance(value, ValueError):
@@ -120,7 +205,11 @@ NCMEC_TYPES = {"md5": "md5", "sha1": "sha1", "pdq": "pdq", "sha256": "sha256"}
 def _ncmec_one(
     rec: dict[str, Any], line: int | None, result: ParseResult, category: str | None
 ) -> None:
-    ref = clean(rec.get("id"))
+    raw_id = rec.get("id")
+    if raw_id is not None and (isinstance(raw_id, bool) or not isinstance(raw_id, str | int)):
+        result.error(line, f"record id must be a string or a whole number, not {raw_id!r:.40}")
+        return
+    ref = clean(raw_id)
     if ref is None:
         result.error(line, "record has no id")
         return
@@ -152,7 +241,12 @@ def _ncmec_one(
             result.add(BankEntryIn(parsed[0], parsed[1], category or "csam", ref, note))
 
 
-def parse_ncmec(text: str, *, category: str | None = None) -> ParseResult:
+def parse_ncmec(
+    text: str | Iterable[str],
+    *,
+    category: str | None = None,
+    json_depth: int = DEFAULT_JSON_DEPTH,
+) -> ParseResult:
     """NCMEC hash-sharing style records.
 
     Reads ``id`` (-> source_ref, required), ``classification`` (-> note
@@ -161,7 +255,7 @@ def parse_ncmec(text: str, *, category: str | None = None) -> ParseResult:
     PhotoDNA are counted as skipped), ``tombstone: true`` or ``status:
     "deleted"`` (-> withdrawal of every entry with that id). Category: ``csam``.
     """
-    return _parse(text, "ncmec", _ncmec_one, category)
+    return _parse(text, "ncmec", _ncmec_one, category, json_depth)
 
 
 # ---- StopNCII -------------------------------------------------------------
@@ -190,7 +284,12 @@ def _stopncii_one(
         result.error(line, f"unknown hashStatus {rec.get('hashStatus')!r}")
 
 
-def parse_stopncii(text: str, *, category: str | None = None) -> ParseResult:
+def parse_stopncii(
+    text: str | Iterable[str],
+    *,
+    category: str | None = None,
+    json_depth: int = DEFAULT_JSON_DEPTH,
+) -> ParseResult:
     """StopNCII style records.
 
     Reads ``signalType`` (ImagePDQ -> pdq, VideoMD5/ImageMD5 -> md5),
@@ -198,7 +297,7 @@ def parse_stopncii(text: str, *, category: str | None = None) -> ParseResult:
     Withdrawn/Deleted: a withdrawal of that hash) and optional ``hashId``
     (-> source_ref). Category: ``ncii``.
     """
-    return _parse(text, "stopncii", _stopncii_one, category)
+    return _parse(text, "stopncii", _stopncii_one, category, json_depth)
 
 
 # ---- TCAP -----------------------------------------------------------------
@@ -227,11 +326,16 @@ def _tcap_one(
         result.add(BankEntryIn(parsed[0], parsed[1], category or "terror", ref))
 
 
-def parse_tcap(text: str, *, category: str | None = None) -> ParseResult:
+def parse_tcap(
+    text: str | Iterable[str],
+    *,
+    category: str | None = None,
+    json_depth: int = DEFAULT_JSON_DEPTH,
+) -> ParseResult:
     """Tech Against Terrorism TCAP style records.
 
     Reads ``hash_digest`` (hex), ``algorithm`` (MD5, SHA1, SHA256, PDQ),
     ``deleted`` (true: a withdrawal of that hash) and optional ``id``
     (-> source_ref). Category: ``terror``.
     """
-    return _parse(text, "tcap", _tcap_one, category)
+    return _parse(text, "tcap", _tcap_one, category, json_depth)

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from handlers.banks.model import ParseResult
 from storage import bank_entries
 from storage.api import Store
-from storage.errors import StoreError
+from storage.errors import InvalidInput
 from storage.models import BankEntryIn, BankInfo
 from storage.repos import Transaction
 
 
-class ThresholdMismatch(StoreError, ValueError):
+class ThresholdMismatch(InvalidInput, ValueError):
     """An import named a PDQ threshold other than the existing bank's."""
 
 

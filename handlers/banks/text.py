@@ -1,12 +1,18 @@
-"""Line-oriented bank formats: chanwatch CSV, HMA signal text, vPDQ hash files."""
+"""Line-oriented bank formats: chanwatch CSV, HMA signal text, vPDQ hash files.
+
+Each parser takes the whole text or its lines (:mod:`handlers.banks.reader`
+streams them from a file, with the length of every line already checked).
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 
 from handlers.banks.model import ParseResult, clean, normalize_hash
 from handlers.hashing.vpdq import VpdqFrame, encode_frames, parse_frame_line
+from storage.errors import LimitExceeded
 from storage.models import BankEntryIn
 
 CSV_REQUIRED = ("hash_type", "hash_value")
@@ -29,17 +35,51 @@ def _lower(category: str | None) -> str | None:
     return category.lower() if category else None
 
 
-def parse_csv(text: str, *, category: str | None = None) -> ParseResult:
+def _lines(text: str | Iterable[str]) -> Iterable[str]:
+    """The lines of ``text`` (kept as they are when already lines)."""
+    return io.StringIO(text, newline="") if isinstance(text, str) else text
+
+
+#: Default of the setting ``limits.line_bytes``: the longest line of a bank file.
+DEFAULT_LINE_BYTES = 1024 * 1024
+
+
+def parse_csv(
+    text: str | Iterable[str],
+    *,
+    category: str | None = None,
+    line_bytes: int = DEFAULT_LINE_BYTES,
+) -> ParseResult:
     """chanwatch CSV: header ``hash_type,hash_value[,category][,source_ref][,note]``.
 
-    Columns are matched by name (any order); ``category`` in a row overrides the
-    ``category`` argument. Blank lines are ignored.
+    Columns are matched by name (any order); other columns are ignored;
+    ``category`` in a row overrides the ``category`` argument. Blank lines are
+    ignored. A field longer than ``line_bytes`` (a quoted field spanning lines)
+    raises :class:`~storage.errors.LimitExceeded`.
     """
     result = ParseResult("csv")
-    reader = csv.reader(io.StringIO(text, newline=""))
+    # csv's own field limit (128 KiB by default) is process-wide; only bank files
+    # are read with the csv module, so it is set to this file's line limit.
+    csv.field_size_limit(line_bytes)
+    reader = csv.reader(_lines(text))
     header: list[str] | None = None
     end = 0
-    for row in reader:
+    rows = iter(reader)
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            if "field limit" in str(exc):
+                raise LimitExceeded(
+                    f"line {end + 1}",
+                    "a field longer than allowed (a quoted field spanning lines?)",
+                    f"{line_bytes} bytes per line",
+                    "limits.line_bytes",
+                ) from None
+            result.error(end + 1, f"not CSV: {exc}")
+            return result
         line, end = end + 1, reader.line_num  # a quoted field may span lines: report the first
         if not any(cell.strip() for cell in row):
             continue
@@ -47,12 +87,12 @@ def parse_csv(text: str, *, category: str | None = None) -> ParseResult:
             header = [c.strip().lower() for c in row]
             unknown = [c for c in header if c not in CSV_REQUIRED + CSV_OPTIONAL]
             missing = [c for c in CSV_REQUIRED if c not in header]
-            dupes = {c for c in header if header.count(c) > 1}
-            if unknown or missing or dupes:
+            dupes = {c for c in header if c and header.count(c) > 1}
+            if missing or dupes:  # other columns are ignored, named only as a hint
                 problems = []
                 if missing:
                     problems.append(f"missing column(s) {', '.join(missing)}")
-                if unknown:
+                if unknown and missing:
                     problems.append(f"unknown column(s) {', '.join(unknown)}")
                 if dupes:
                     problems.append(f"repeated column(s) {', '.join(sorted(dupes))}")
@@ -67,7 +107,11 @@ def parse_csv(text: str, *, category: str | None = None) -> ParseResult:
         if len(row) != len(header):
             result.error(line, f"expected {len(header)} fields, got {len(row)}")
             continue
-        fields = dict(zip(header, row, strict=True))
+        fields = {
+            name: cell
+            for name, cell in zip(header, row, strict=True)
+            if name in CSV_REQUIRED + CSV_OPTIONAL
+        }
         try:
             hash_type, value = normalize_hash(fields["hash_type"], fields["hash_value"])
         except ValueError as exc:
@@ -88,14 +132,14 @@ def parse_csv(text: str, *, category: str | None = None) -> ParseResult:
 
 
 def parse_hma(
-    text: str, *, category: str | None = None, source_ref: str | None = None
+    text: str | Iterable[str], *, category: str | None = None, source_ref: str | None = None
 ) -> ParseResult:
     """HMA one-signal-per-line text: ``<signal_type> <value>``, ``#`` comments.
 
     Signal types: pdq, md5 (also video_md5, photo_md5), sha256, sha1, vpdq.
     """
     result = ParseResult("hma")
-    for line, raw in enumerate(text.splitlines(), start=1):
+    for line, raw in enumerate(_lines(text), start=1):
         stripped = raw.strip()
         if not stripped or stripped.startswith("#"):
             continue
@@ -119,7 +163,7 @@ def parse_hma(
 
 
 def parse_vpdq_file(
-    text: str, *, category: str | None = None, source_ref: str | None = None
+    text: str | Iterable[str], *, category: str | None = None, source_ref: str | None = None
 ) -> ParseResult:
     """A vPDQ hash file (one video): ``frame,quality,hex,timestamp`` per line.
 
@@ -128,7 +172,7 @@ def parse_vpdq_file(
     """
     result = ParseResult("vpdq")
     frames: list[VpdqFrame] = []
-    for line, raw in enumerate(text.splitlines(), start=1):
+    for line, raw in enumerate(_lines(text), start=1):
         stripped = raw.strip()
         if not stripped or stripped.startswith("#"):
             continue

@@ -39,11 +39,14 @@ from typing import Any
 from handlers.context import Context, PipelineConfig
 from handlers.detect.frames import MediaSampler
 from handlers.hashing import MediaHashes, encode_frames, hash_media
+from handlers.hashing.pdq import DEFAULT_MAX_PIXELS
+from handlers.hashing.video import DEFAULT_MAX_FRAMES
 from handlers.post import MediaRef, MediaTooLarge, Post
+from storage.errors import ChanwatchError
 from storage.models import Capture, MediaRecord, NewMedia
 
 
-class MediaDownloadFailed(Exception):
+class MediaDownloadFailed(ChanwatchError):
     """Carries the ``failed`` media row and the download's error out of the download."""
 
     def __init__(self, record: MediaRecord, error: Exception) -> None:
@@ -83,7 +86,12 @@ def metadata_only(ref: MediaRef, status: str, reason: str) -> NewMedia:
 
 
 def hashed(
-    ref: MediaRef, data: bytes, sampler: MediaSampler | None = None
+    ref: MediaRef,
+    data: bytes,
+    *,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_frames: int = DEFAULT_MAX_FRAMES,
+    sampler: MediaSampler | None = None,
 ) -> tuple[NewMedia, MediaHashes]:
     """Hash ``data`` (CPU work: call it in a thread): the row to store, and every hash.
 
@@ -93,7 +101,7 @@ def hashed(
     from vPDQ's own decoding (``sampler.result``).
     """
     result = hash_media(
-        data, ref.kind, want_dihedral=True,
+        data, ref.kind, want_dihedral=True, max_pixels=max_pixels, max_frames=max_frames,
         on_video_frame=sampler.on_video_frame if sampler is not None else None,
     )
     if sampler is not None:
@@ -158,7 +166,14 @@ async def _download_and_hash(ref: MediaRef, post: Post, ctx: Context) -> MediaRe
         ctx.log.debug("media_same_bytes", media_id=same.id, file_id=ref.file_id)
         return same
     sampler = ctx.detectors.sampler(ref.kind, ref.mime) if ctx.detectors is not None else None
-    new, hashes = await asyncio.to_thread(hashed, ref, data, sampler)
+    new, hashes = await asyncio.to_thread(
+        hashed,
+        ref,
+        data,
+        max_pixels=ctx.config.media_max_pixels,
+        max_frames=ctx.config.media_max_frames,
+        sampler=sampler,
+    )
     record = await ctx.store.add_media(new, capture)
     ctx.state.hashes = hashes
     ctx.state.detect_input = sampler.result if sampler is not None else None

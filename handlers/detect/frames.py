@@ -26,12 +26,13 @@ from PIL import Image, UnidentifiedImageError
 
 from handlers.detect.protocol import Sample
 from handlers.hashing import MediaHashes, VpdqFrame, hash_media
+from handlers.hashing.pdq import DEFAULT_MAX_PIXELS
+from handlers.hashing.video import DEFAULT_MAX_FRAMES as DEFAULT_VIDEO_FRAMES
 
 log = structlog.get_logger(__name__)
 
 DEFAULT_MAX_SIDE = 1280
 DEFAULT_MAX_FRAMES = 8
-DEFAULT_MAX_PIXELS = 64_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,11 +159,15 @@ class MediaSampler:
 def sample_bytes(
     data: bytes, kind: str, mime: str | None = None, *,
     max_side: int = DEFAULT_MAX_SIDE, max_frames: int = DEFAULT_MAX_FRAMES,
-    keep_bytes: bool = False,
+    keep_bytes: bool = False, max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_video_frames: int | None = None,
 ) -> tuple[MediaHashes, MediaInput | None]:
     """Hash ``data`` as the media handler does and collect its samples (for
     ``chanwatch hash --detect`` and benchmarks: the pipeline's own code)."""
     sampler = MediaSampler(kind, mime, max_side=max_side, max_frames=max_frames,
                            keep_bytes=keep_bytes)
-    hashes = hash_media(data, kind, on_video_frame=sampler.on_video_frame)
+    hashes = hash_media(
+        data, kind, on_video_frame=sampler.on_video_frame, max_pixels=max_pixels,
+        max_frames=DEFAULT_VIDEO_FRAMES if max_video_frames is None else max_video_frames,
+    )
     return hashes, sampler.finish(data, hashes)

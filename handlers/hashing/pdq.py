@@ -20,6 +20,7 @@ hex digit, as in Meta's reference implementation and ThreatExchange.
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,9 +29,21 @@ import pdqhash
 from PIL import Image, UnidentifiedImageError
 
 from handlers.hashing.pdq_numpy import pdq_dihedral_from_luma, pdq_from_luma
+from storage.errors import InvalidInput
 
-#: Largest image, in pixels, that is decoded at all (larger: decompression bomb).
+#: Largest image, in pixels, that is decoded at all (larger: decompression bomb);
+#: the default of the setting ``media.max_pixels``.
 DEFAULT_MAX_PIXELS = 64_000_000
+#: Pillow refuses any image above this itself (twice ``Image.MAX_IMAGE_PIXELS``),
+#: whatever ``max_pixels`` says: the setting cannot go higher.
+PILLOW_MAX_PIXELS = 2 * int(Image.MAX_IMAGE_PIXELS or 89_478_485)
+_PILLOW_SIZE = re.compile(r"\((\d+) pixels\)")
+
+
+def bomb_reason(pixels: str, max_pixels: int) -> str:
+    """The reason recorded for an image (or video frames) over the pixel limit."""
+    limit = min(max_pixels, PILLOW_MAX_PIXELS)
+    return f"decompression bomb: {pixels} pixels > limit {limit} (setting media.max_pixels)"
 #: JPEG draft decoding never goes below this many pixels on the shorter side
 #: (so only images of at least twice that are reduced at all).
 DRAFT_MIN_SIDE = 1024
@@ -48,7 +61,7 @@ DIHEDRAL_NAMES = (
 )
 
 
-class ImageDecodeError(Exception):
+class ImageDecodeError(InvalidInput):
     """The bytes are not an image we can decode; ``reason`` says why."""
 
     def __init__(self, reason: str, *, bomb: bool = False) -> None:
@@ -101,7 +114,7 @@ def _open(data: bytes, max_pixels: int) -> Image.Image:
     try:
         img = Image.open(io.BytesIO(data))
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageDecodeError(f"decompression bomb: {exc}", bomb=True) from exc
+        raise ImageDecodeError(_pillow_bomb(exc, max_pixels), bomb=True) from exc
     except UnidentifiedImageError as exc:
         raise ImageDecodeError("not a recognised image format") from exc
     except (OSError, ValueError, SyntaxError) as exc:
@@ -111,10 +124,15 @@ def _open(data: bytes, max_pixels: int) -> Image.Image:
         raise ImageDecodeError(f"image has no pixels ({width}x{height})")
     if width * height > max_pixels:
         raise ImageDecodeError(
-            f"decompression bomb: {width}x{height} = {width * height} pixels > limit {max_pixels}",
-            bomb=True,
+            bomb_reason(f"{width}x{height} = {width * height}", max_pixels), bomb=True
         )
     return img
+
+
+def _pillow_bomb(exc: Exception, max_pixels: int) -> str:
+    """Pillow's own refusal, worded as ours (its text names its limit, not ours)."""
+    found = _PILLOW_SIZE.search(str(exc))
+    return bomb_reason(found.group(1) if found else "more than the", max_pixels)
 
 
 def decode_luma(
@@ -145,7 +163,7 @@ def decode_luma(
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
         raise ImageDecodeError(f"cannot decode image: {exc}") from exc
     except Image.DecompressionBombError as exc:
-        raise ImageDecodeError(f"decompression bomb: {exc}", bomb=True) from exc
+        raise ImageDecodeError(_pillow_bomb(exc, max_pixels), bomb=True) from exc
     return np.asarray(luma, dtype=np.uint8), width, height
 
 

@@ -26,8 +26,9 @@ import av
 import numpy as np
 import structlog
 
-from handlers.hashing.pdq import DEFAULT_MAX_PIXELS, pdq_from_array
+from handlers.hashing.pdq import DEFAULT_MAX_PIXELS, bomb_reason, pdq_from_array
 from handlers.hashing.vpdq import VpdqFrame
+from storage.errors import InvalidInput
 
 log = structlog.get_logger(__name__)
 
@@ -37,7 +38,7 @@ DEFAULT_MAX_FRAMES = 7200  # two hours at one hash per second
 MAX_FPS = 240
 
 
-class VideoDecodeError(Exception):
+class VideoDecodeError(InvalidInput):
     """The bytes are not a video we can decode; ``reason`` says why."""
 
     def __init__(self, reason: str, *, bomb: bool = False) -> None:
@@ -88,7 +89,7 @@ def vpdq_video(
             width, height = stream.codec_context.width, stream.codec_context.height
             if width * height > max_pixels:
                 raise VideoDecodeError(
-                    f"decompression bomb: frames of {width}x{height} > limit {max_pixels} pixels",
+                    bomb_reason(f"frames of {width}x{height} = {width * height}", max_pixels),
                     bomb=True,
                 )
             duration = (

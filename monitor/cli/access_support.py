@@ -12,11 +12,11 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 from access.login import authenticate, command_name
-from access.roles import AccessDenied, PolicyViolation
 from access.services import Services
 from monitor.access_control import services_from
-from monitor.cli.common import CliContext, CliError, UsageError
+from monitor.cli.common import CliContext, UsageError
 from monitor.settings import parse_duration
+from storage.errors import ChanwatchError
 from storage.sqlite import SQLiteStore
 
 
@@ -27,12 +27,15 @@ def services(store: SQLiteStore, ctx: CliContext) -> Services:
 
 @contextmanager
 def refusals() -> Iterator[None]:
-    """Policy and input errors -> exit 2; access refusals -> exit 1; one clear line."""
+    """Around calls into the access services: a bare ``ValueError`` they raise
+    (an unknown role, a bad invite link...) is the caller's input, so it becomes
+    :class:`UsageError`. Errors of the vocabulary pass unchanged: their category
+    sets the exit status (:mod:`monitor.cli.exits`)."""
     try:
         yield
-    except AccessDenied as exc:
-        raise CliError(str(exc)) from None
-    except (PolicyViolation, ValueError) as exc:
+    except ChanwatchError:
+        raise
+    except ValueError as exc:
         raise UsageError(str(exc)) from None
 
 
@@ -50,15 +53,21 @@ def parse_when(text: str, now: datetime | None = None) -> datetime:
     if value == "now":
         return base
     if value.startswith("+"):
-        delta = parse_duration(value[1:])
+        try:
+            delta = parse_duration(value[1:])
+        except ValueError as exc:  # out of range
+            raise UsageError(f"{text[:40]!r}: {exc}") from None
         if not isinstance(delta, timedelta):
-            raise UsageError(f"not a duration: {text!r}")
-        return base + delta
+            raise UsageError(f"not a duration: {text[:40]!r}")
+        try:
+            return base + delta
+        except OverflowError:
+            raise UsageError(f"{text[:40]!r} is past the year 9999") from None
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise UsageError(
-            f"not a time: {text!r} (use 2026-06-30, 2026-06-30T12:00Z, now or +90d)"
+            f"not a time: {text[:40]!r} (use 2026-06-30, 2026-06-30T12:00Z, now or +90d)"
         ) from None
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 

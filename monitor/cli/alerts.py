@@ -35,6 +35,7 @@ from hotline.queue import (
     detection_labels,
     format_time_left,
 )
+from monitor.cli.arguments import row_id
 from monitor.cli.common import (
     CliContext,
     SubParsers,
@@ -72,13 +73,13 @@ def register(sub: SubParsers) -> None:
     lst.set_defaults(func=cmd_list, quiet=True)
 
     show = cmds.add_parser("show", help="one alert with its matches and the post's metadata")
-    show.add_argument("id", type=int)
+    show.add_argument("id", type=row_id)
     add_json_flag(show)
     show.set_defaults(func=cmd_show, quiet=True)
 
     for verb, (_state, text, note_required) in _VERBS.items():
         p = cmds.add_parser(verb, help=text)
-        p.add_argument("id", type=int)
+        p.add_argument("id", type=row_id)
         p.add_argument(
             "--note",
             required=note_required,

@@ -24,8 +24,10 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from handlers.banks import FORMATS, ParseResult, UnknownFormatError, parse_bank
-from handlers.banks.service import ThresholdMismatch, import_parsed
+from handlers.banks import FORMATS, ParseResult, UnknownFormatError
+from handlers.banks.model import check_bank_name
+from handlers.banks.reader import read_bank
+from handlers.banks.service import import_parsed
 from monitor.cli.common import (
     CliContext,
     SubParsers,
@@ -99,13 +101,6 @@ def bank_row(info: BankInfo, feedback: BankFeedback | None = None) -> dict[str, 
     }
 
 
-def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"cannot read bank file {path}: {exc.strerror or exc}") from None
-
-
 def _errors_line(path: Path, result: ParseResult) -> str:
     shown = "; ".join(str(e) for e in result.errors[:SHOW_ERRORS])
     more = len(result.errors) - SHOW_ERRORS
@@ -118,10 +113,15 @@ def _errors_line(path: Path, result: ParseResult) -> str:
 async def cmd_import(args: argparse.Namespace, ctx: CliContext) -> int:
     if args.threshold is not None and not 0 <= args.threshold <= 256:
         raise UsageError(f"--threshold must be a Hamming distance 0..256, not {args.threshold}")
-    data = _read(args.file)
+    check_bank_name(args.name, ctx.settings.limits.name_chars)
     try:
         result = await asyncio.to_thread(
-            parse_bank, data, args.format, category=args.category, source_ref=args.source_ref
+            read_bank,
+            args.file,
+            args.format,
+            category=args.category,
+            source_ref=args.source_ref,
+            limits=ctx.settings.limits.bank(),
         )
     except UnknownFormatError as exc:
         raise UsageError(f"{args.file}: {exc}") from None
@@ -134,14 +134,11 @@ async def cmd_import(args: argparse.Namespace, ctx: CliContext) -> int:
         raise UsageError(f"{args.file}: no valid entries; nothing was imported")
     actor = await acting_user(args, ctx, "admin")
     async with open_store(ctx) as store:
-        try:
-            report = await import_parsed(
-                store, args.name, result, actor=actor, source=str(args.file),
-                threshold=args.threshold, default_threshold=ctx.settings.matching.pdq_threshold,
-                replace=args.replace,
-            )
-        except ThresholdMismatch as exc:
-            raise UsageError(str(exc)) from None
+        report = await import_parsed(
+            store, args.name, result, actor=actor, source=str(args.file),
+            threshold=args.threshold, default_threshold=ctx.settings.matching.pdq_threshold,
+            replace=args.replace,
+        )
     if result.errors:
         ctx.stderr.write("chanwatch: warning: skipped " + _errors_line(args.file, result) + "\n")
     after, added = report.bank, report.added

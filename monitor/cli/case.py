@@ -20,6 +20,7 @@ from typing import Any
 
 from access.policy import KINDS, effective_until
 from monitor.cli.access_support import parse_when, refusals, services
+from monitor.cli.arguments import row_id
 from monitor.cli.common import (
     CliContext,
     SubParsers,
@@ -31,6 +32,7 @@ from monitor.cli.common import (
     say,
 )
 from storage.access_models import Authorization, WatchRequest
+from storage.errors import NotFound
 
 CASE_COLUMNS = ("reference", "title", "investigator", "supervisor", "opened_at")
 REQUEST_COLUMNS = ("id", "case", "target", "state", "requested_by", "decided_by", "watch_id")
@@ -83,7 +85,7 @@ def register(sub: SubParsers) -> None:
     auth.set_defaults(func=cmd_authorize, quiet=True)
 
     ext = cmds.add_parser("extend", help="record an extension (investigator)")
-    ext.add_argument("authorization", type=int, help="authorization id (see case show)")
+    ext.add_argument("authorization", type=row_id, help="authorization id (see case show)")
     ext.add_argument("--until", required=True)
     ext.add_argument("--authority", required=True)
     ext.add_argument("--document", required=True)
@@ -93,14 +95,14 @@ def register(sub: SubParsers) -> None:
     conf = cmds.add_parser(
         "confirm", help="record the court's confirmation of an emergency measure"
     )
-    conf.add_argument("authorization", type=int)
+    conf.add_argument("authorization", type=row_id)
     conf.add_argument("--authority", required=True)
     conf.add_argument("--document", required=True)
     conf.add_argument("--why")
     conf.set_defaults(func=cmd_confirm, quiet=True)
 
     rev = cmds.add_parser("revoke", help="revoke an authorization (supervisor)")
-    rev.add_argument("authorization", type=int)
+    rev.add_argument("authorization", type=row_id)
     rev.add_argument("--reason", required=True)
     rev.set_defaults(func=cmd_revoke, quiet=True)
 
@@ -115,7 +117,7 @@ def register(sub: SubParsers) -> None:
     req.set_defaults(func=cmd_request, quiet=True)
     for verb in ("approve", "refuse"):
         p = wcmds.add_parser(verb, help=f"{verb} a watch request (supervisor, not the requester)")
-        p.add_argument("request", type=int, help="request id (see watch requests)")
+        p.add_argument("request", type=row_id, help="request id (see watch requests)")
         p.add_argument("--note", required=verb == "refuse", help="why (audited)")
         p.set_defaults(func=cmd_approve if verb == "approve" else cmd_refuse, quiet=True)
     rl = wcmds.add_parser("requests", help="watch requests and their decisions")
@@ -184,7 +186,7 @@ async def cmd_show(args: argparse.Namespace, ctx: CliContext) -> int:
         with refusals():
             case = await svc.cases.get(args.reference)
             if case is None:
-                raise ValueError(f"there is no case {args.reference!r}")
+                raise NotFound(f"there is no case {args.reference!r}")
             auths = await svc.cases.authorizations(args.reference)
             requests = await svc.requests.list(args.reference)
     limits = svc.cases.limits

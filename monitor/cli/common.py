@@ -18,25 +18,28 @@ from pathlib import Path
 from typing import Any, TextIO, TypeAlias
 
 from access.login import authenticate, command_name
-from access.roles import AccessDenied
 from monitor.access_control import services_from
+from monitor.cli.exits import exit_status
 from monitor.settings import Settings
+from storage.errors import ChanwatchError, InvalidInput
 from storage.sqlite import SQLiteStore
 
 #: ``sub`` in each command module's ``register(sub)``.
 SubParsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
-class CliError(Exception):
-    """A command failed; ``str(err)`` is the one line the user sees."""
+class CliError(ChanwatchError):
+    """A command failed (no category: a failure, exit status 1); ``str(err)`` is
+    the one line the user sees."""
 
-    exit_code = 1
+    @property
+    def exit_code(self) -> int:
+        """The exit status :data:`monitor.cli.exits.EXIT_STATUS` gives this error."""
+        return exit_status(self)
 
 
-class UsageError(CliError):
+class UsageError(CliError, InvalidInput):
     """The user's input (arguments, a file, an id) is wrong: exit status 2."""
-
-    exit_code = 2
 
 
 @dataclass
@@ -73,12 +76,9 @@ async def acting_user(args: argparse.Namespace, ctx: CliContext, role: str) -> s
     without ``role`` is refused with a clear message and the refusal is audited.
     """
     async with open_store(ctx) as store:
-        try:
-            user = await authenticate(
-                services_from(store, ctx.settings).users, role, command_name(vars(args))
-            )
-        except AccessDenied as exc:
-            raise CliError(str(exc)) from None
+        user = await authenticate(
+            services_from(store, ctx.settings).users, role, command_name(vars(args))
+        )
     return user.username
 
 

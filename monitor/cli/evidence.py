@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from monitor.cli import evidence_verify
@@ -81,10 +81,14 @@ def parse_when(text: str, *, end_of_day: bool = False) -> datetime:
     try:
         if len(text) == 10:
             day = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
-            return day + timedelta(days=1, microseconds=-1) if end_of_day else day
+            if end_of_day:  # the last microsecond of the day, without leaving year 9999
+                return day.replace(hour=23, minute=59, second=59, microsecond=999999)
+            return day
         when = datetime.fromisoformat(text)
     except ValueError:
-        raise UsageError(f"not a date or time: {text!r} (use YYYY-MM-DD or RFC 3339)") from None
+        raise UsageError(
+            f"not a date or time: {text[:40]!r} (use YYYY-MM-DD or RFC 3339)"
+        ) from None
     return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 

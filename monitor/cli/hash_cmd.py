@@ -26,10 +26,13 @@ from pathlib import Path
 from typing import Any
 
 from handlers.detect import DetectorStage, Outcome, sample_bytes
+from handlers.files import read_bounded
 from handlers.hashing import MediaHashes, hash_media
 from monitor.cli.common import CliContext, SubParsers, UsageError
+from monitor.cli.exits import report
 from monitor.detectors import start_detectors
 from storage.detection_models import score_text
+from storage.errors import ChanwatchError
 
 KINDS = ("auto", "photo", "video", "animation", "document", "audio")
 
@@ -111,17 +114,20 @@ async def run_detect(args: argparse.Namespace, ctx: CliContext) -> int:
     kind = "document" if args.kind == "auto" else args.kind
     conf = stage.config
     keep = any(i.wants_bytes for i in stage.detectors.values())
+    limits = ctx.settings.media
     try:
         for path in args.files:
             try:
-                data = path.read_bytes()
-            except OSError as exc:
-                ctx.stderr.write(f"chanwatch: error: {path}: {exc.strerror or exc}\n")
-                status = 2
+                data = read_bounded(
+                    path, ctx.settings.limits.hash_file_bytes, "limits.hash_file_bytes", "file"
+                )
+            except ChanwatchError as exc:
+                status = report(ctx.stderr, exc)
                 continue
             hashes, media = await asyncio.to_thread(
                 sample_bytes, data, kind, max_side=conf.max_side, max_frames=conf.max_frames,
-                keep_bytes=keep,
+                keep_bytes=keep, max_pixels=limits.max_pixels,
+                max_video_frames=limits.max_video_frames,
             )
             line = describe(str(path), hashes, vpdq=args.vpdq, dihedral=args.dihedral)
             outcomes = await stage.detect(media) if media is not None else []
@@ -133,19 +139,29 @@ async def run_detect(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def run_hash(args: argparse.Namespace, ctx: CliContext) -> Any:
-    """Hash each file; a file that cannot be read is reported on stderr (exit 2)."""
+    """Hash each file; a file that cannot be read, or is larger than the setting
+    ``limits.hash_file_bytes``, is reported on stderr (exit 2) and the others
+    are still hashed."""
     if args.detect:
         return run_detect(args, ctx)
     status = 0
     kind = "document" if args.kind == "auto" else args.kind
+    media = ctx.settings.media
     for path in args.files:
         try:
-            data = path.read_bytes()
-        except OSError as exc:
-            ctx.stderr.write(f"chanwatch: error: {path}: {exc.strerror or exc}\n")
-            status = 2
+            data = read_bounded(
+                path, ctx.settings.limits.hash_file_bytes, "limits.hash_file_bytes", "file"
+            )
+        except ChanwatchError as exc:
+            status = report(ctx.stderr, exc)
             continue
-        hashes = hash_media(data, kind, want_dihedral=args.dihedral)
+        hashes = hash_media(
+            data,
+            kind,
+            want_dihedral=args.dihedral,
+            max_pixels=media.max_pixels,
+            max_frames=media.max_video_frames,
+        )
         line = describe(str(path), hashes, vpdq=args.vpdq, dihedral=args.dihedral)
         ctx.stdout.write(json.dumps(line, sort_keys=False) + "\n")
     return status

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 
+from access.roles import PolicyViolation
 from monitor.cli.access_support import add_password_stdin, new_password, refusals, services
 from monitor.cli.common import CliContext, CliError, SubParsers, open_store, say
 from storage.ledger.keys import KeyFileError, ensure_signing_key
@@ -35,7 +36,7 @@ async def cmd_init(args: argparse.Namespace, ctx: CliContext) -> int:
         users = services(store, ctx).users
         with refusals():
             if await users.any_exist():
-                raise ValueError("chanwatch is already initialised: users exist")
+                raise PolicyViolation("chanwatch is already initialised: users exist")
             vkey = await _signing_key(ctx)  # before the admin: a failure leaves no user
             password = new_password(args, ctx, args.username)
             admin = await users.init_admin(args.username, password)

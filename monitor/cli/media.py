@@ -14,6 +14,7 @@ import argparse
 from typing import Any
 
 from handlers.spread import Spread, UnknownMedia, media_spread
+from monitor.cli.arguments import row_id
 from monitor.cli.common import (
     CliContext,
     SubParsers,
@@ -36,7 +37,7 @@ def register(sub: SubParsers) -> None:
     spread = cmds.add_parser(
         "spread", help="every sighting of a medium and its copies, with forward chains"
     )
-    spread.add_argument("id", type=int, help="media id (as in `alerts show`)")
+    spread.add_argument("id", type=row_id, help="media id (as in `alerts show`)")
     spread.add_argument(
         "--threshold", type=int,
         help="PDQ Hamming distance for near copies (0..256; default: matching.pdq_threshold)",

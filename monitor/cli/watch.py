@@ -20,6 +20,7 @@ import argparse
 from typing import Any
 
 from monitor.cli.access_support import refusals, services
+from monitor.cli.arguments import row_id
 from monitor.cli.common import (
     CliContext,
     SubParsers,
@@ -52,7 +53,7 @@ def register(sub: SubParsers) -> None:
     lst.set_defaults(func=cmd_list, quiet=True)
 
     rm = cmds.add_parser("remove", help="stop watching: the monitor leaves the channel")
-    rm.add_argument("id", type=int, help="watch id (see `watch list`)")
+    rm.add_argument("id", type=row_id, help="watch id (see `watch list`)")
     rm.add_argument("--reason", help="why (recorded in the audit trail)")
     rm.set_defaults(func=cmd_remove, quiet=True)
 

@@ -26,6 +26,7 @@ from telethon.sessions.sqlite import CURRENT_VERSION as SESSION_FORMAT
 
 from monitor.settings import Settings
 from monitor.telegram.layer import LayerMismatchError, layer_checked
+from storage.errors import Refused
 
 log = structlog.get_logger(__name__)
 
@@ -33,7 +34,7 @@ SESSION_SUFFIX = ".session"
 ReconnectHook = Callable[[], Awaitable[None]]
 
 
-class SessionError(Exception):
+class SessionError(Refused):
     """The session cannot be used (unsafe permissions, missing, unreadable)."""
 
 

@@ -42,6 +42,7 @@ from monitor.telegram.client import (
     session_path,
 )
 from monitor.telegram.layer import layer_checked
+from storage.errors import Refused
 
 log = structlog.get_logger(__name__)
 
@@ -49,7 +50,7 @@ Ask = Callable[[str], Awaitable[str]]
 ATTEMPTS = 3
 
 
-class LoginError(Exception):
+class LoginError(Refused):
     """Login did not succeed; the message says why."""
 
 

@@ -19,6 +19,7 @@ from telethon.tl import types
 
 from handlers.post import Fetcher, MediaTooLarge
 from monitor.telegram.convert import largest_photo_size, photo_size_bytes
+from storage.errors import NotFound
 
 log = structlog.get_logger(__name__)
 
@@ -30,7 +31,7 @@ MAX_DOWNLOAD_WAIT = 60
 MAX_FLOOD_RETRIES = 3
 
 
-class MediaUnavailable(Exception):
+class MediaUnavailable(NotFound):
     """The message or its media is gone (deleted, or no longer downloadable)."""
 
 

@@ -25,10 +25,12 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from storage.errors import InvalidInput
+
 JsonValue = str | bool | None | dict[str, "JsonValue"] | list["JsonValue"]
 
 
-class CanonicalError(ValueError):
+class CanonicalError(InvalidInput, ValueError):
     """A value cannot be put into, or bytes are not in, the canonical form."""
 
 

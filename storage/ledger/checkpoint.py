@@ -21,6 +21,7 @@ from typing import Any
 
 import structlog
 
+from storage.errors import ChanwatchError
 from storage.ledger.canonical import format_time
 from storage.ledger.merkle import MerkleTree, ProofError, verify_consistency
 from storage.ledger.note import Checkpoint, Signer
@@ -39,7 +40,7 @@ __all__ = [
 log = structlog.get_logger(__name__)
 
 
-class InconsistentLedger(RuntimeError):
+class InconsistentLedger(ChanwatchError, RuntimeError):
     """The stored ledger no longer extends the last signed checkpoint."""
 
 

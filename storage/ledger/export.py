@@ -42,6 +42,7 @@ from typing import Any
 
 import structlog
 
+from storage.errors import InvalidInput
 from storage.ledger import canonical
 from storage.ledger.bundle import (
     BUNDLE_FORMAT,
@@ -68,7 +69,7 @@ from storage.repos.transactional import Transactional
 
 log = structlog.get_logger(__name__)
 
-class ExportError(RuntimeError):
+class ExportError(InvalidInput, RuntimeError):
     """Nothing to export, or the bundle cannot be written."""
 
 

@@ -15,12 +15,13 @@ from pathlib import Path
 
 import structlog
 
+from storage.errors import ChanwatchError
 from storage.ledger.note import NoteError, Signer
 
 log = structlog.get_logger(__name__)
 
 
-class KeyFileError(RuntimeError):
+class KeyFileError(ChanwatchError, RuntimeError):
     """The signing key file is missing, unsafe or malformed."""
 
 

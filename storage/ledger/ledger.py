@@ -42,6 +42,7 @@ from typing import Any
 
 import structlog
 
+from storage.errors import InvalidInput
 from storage.ledger import canonical
 from storage.ledger.merkle import leaf_hash
 from storage.ledger.rows import blob, gc_paused
@@ -93,7 +94,7 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
-class LedgerError(ValueError):
+class LedgerError(InvalidInput, ValueError):
     """A record that cannot be appended; the message says which field is wrong."""
 
 

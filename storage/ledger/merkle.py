@@ -15,11 +15,13 @@ import binascii
 import hashlib
 from collections.abc import Sequence
 
+from storage.errors import InvalidInput
+
 HASH_SIZE = 32
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 
 
-class ProofError(ValueError):
+class ProofError(InvalidInput, ValueError):
     """A proof does not verify; the message says why."""
 
 

@@ -28,12 +28,14 @@ from cryptography.hazmat.primitives.serialization import (
     PublicFormat,
 )
 
+from storage.errors import InvalidInput
+
 ALG_ED25519 = 0x01
 SIG_PREFIX = "\u2014 "  # em dash and a space
 _NAME = re.compile(r"^[^\s+]+$")
 
 
-class NoteError(ValueError):
+class NoteError(InvalidInput, ValueError):
     """A malformed note or key, or a signature that does not verify."""
 
 

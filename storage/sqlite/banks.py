@@ -15,7 +15,7 @@ from datetime import datetime
 import aiosqlite
 
 from storage.codec import from_db, to_db
-from storage.errors import NotFound, StoreError
+from storage.errors import AlreadyExists, NotFound
 from storage.models import BankEntry, BankEntryIn, BankInfo
 from storage.repos.review import EntryRef, EntryState, ImportCounts
 from storage.sqlite.connect import execute, fetch_all, fetch_one
@@ -90,7 +90,7 @@ async def create_bank(
             (name, threshold, to_db(now), actor),
         )
     except sqlite3.IntegrityError as exc:
-        raise StoreError(f"a hash bank named {name!r} already exists") from exc
+        raise AlreadyExists(f"a hash bank named {name!r} already exists") from exc
     info = await get_bank(conn, name)
     assert info is not None
     return info

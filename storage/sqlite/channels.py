@@ -8,7 +8,7 @@ from datetime import datetime
 import aiosqlite
 
 from storage.codec import from_db, opt_from_db, opt_to_db, to_db
-from storage.errors import NotFound, StoreError
+from storage.errors import NotFound, StateConflict
 from storage.models import RECORDING_WATCH_STATES, WATCH_STATES, ChannelRecord, WatchRecord
 from storage.sqlite.connect import execute, fetch_all, fetch_one
 
@@ -137,7 +137,7 @@ async def update_watch(
         raise NotFound(f"no watch with id {watch_id}")
     new_state = _check_state(state) if state is not None else before.state
     if channel_id is not None and before.channel_id not in (None, channel_id):
-        raise StoreError(
+        raise StateConflict(
             f"watch {watch_id} is bound to channel {before.channel_id}; "
             f"it is never re-resolved (asked to bind it to {channel_id})"
         )

@@ -6,12 +6,15 @@ import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import quote
 
 import aiosqlite
 
 from storage.errors import StoreError
+from storage.sqlite.errors import database_error, translated
 
 Synchronous = Literal["FULL", "NORMAL", "EXTRA", "OFF"]
+FileMode = Literal["rw", "ro", "immutable"]
 _SYNC_LEVELS = ("FULL", "NORMAL", "EXTRA", "OFF")
 
 
@@ -21,12 +24,16 @@ async def connect(
     busy_timeout: float,
     synchronous: Synchronous = "FULL",
     read_only: bool = False,
+    file_mode: FileMode = "rw",
 ) -> aiosqlite.Connection:
     """Open ``path`` in autocommit mode: the caller issues BEGIN/COMMIT itself.
 
     Every connection gets ``busy_timeout`` (a second process waits instead of
     failing), ``foreign_keys=ON`` and the given ``synchronous`` level. Readers are
-    ``query_only``: a read that tries to write fails loudly.
+    ``query_only``: a read that tries to write fails loudly. ``file_mode`` ``ro``
+    opens a file this process may not write; ``immutable`` one on a read-only
+    file system without a write-ahead log (SQLite then takes no locks). Errors
+    about the file are :mod:`storage.sqlite.errors`' (its path and what to do).
     """
     if synchronous not in _SYNC_LEVELS:
         raise ValueError(
@@ -35,9 +42,15 @@ async def connect(
     if not path.parent.is_dir():
         raise StoreError(f"cannot open database {path}: directory {path.parent} does not exist")
     try:
-        conn = await aiosqlite.connect(path, isolation_level=None)
+        if file_mode == "rw":
+            conn = await aiosqlite.connect(path, isolation_level=None)
+        else:
+            uri = f"file:{quote(str(path))}?{'mode=ro' if file_mode == 'ro' else 'immutable=1'}"
+            conn = await aiosqlite.connect(uri, isolation_level=None, uri=True)
     except sqlite3.Error as exc:
-        raise StoreError(f"cannot open database {path}: {exc}") from exc
+        raise (
+            database_error(exc, path) or StoreError(f"cannot open database {path}: {exc}")
+        ) from exc
     try:
         conn.row_factory = aiosqlite.Row
         await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
@@ -45,6 +58,9 @@ async def connect(
         await conn.execute(f"PRAGMA synchronous = {synchronous}")
         if read_only:
             await conn.execute("PRAGMA query_only = ON")
+    except sqlite3.Error as exc:
+        await conn.close()
+        raise translated(exc, path) from exc
     except BaseException:
         await conn.close()
         raise
@@ -57,7 +73,9 @@ async def enable_wal(conn: aiosqlite.Connection, path: Path) -> None:
         async with conn.execute("PRAGMA journal_mode = WAL") as cur:
             row = await cur.fetchone()
     except sqlite3.Error as exc:
-        raise StoreError(f"cannot switch {path} to WAL: {exc}") from exc
+        raise (
+            database_error(exc, path) or StoreError(f"cannot switch {path} to WAL: {exc}")
+        ) from exc
     mode = str(row[0]).lower() if row is not None else "?"
     if mode != "wal":
         raise StoreError(f"database {path} is in journal mode {mode!r}, WAL is required")

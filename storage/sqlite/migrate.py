@@ -13,15 +13,17 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from pathlib import Path
 
 import aiosqlite
 import structlog
 
 from storage.codec import to_db
-from storage.errors import MigrationError
+from storage.errors import DatabaseError, MigrationError, setting_label
 from storage.migrations import Migration, load_migrations
+from storage.sqlite.errors import database_error
 
-__all__ = ["Migration", "apply_migrations", "load_migrations"]
+__all__ = ["Migration", "apply_migrations", "load_migrations", "refuse_foreign"]
 
 log = structlog.get_logger(__name__)
 
@@ -64,12 +66,15 @@ async def apply_migrations(
     conn: aiosqlite.Connection,
     migrations: list[Migration],
     now: Callable[[], datetime],
+    path: Path | str = "the database",
 ) -> list[int]:
     """Apply the pending ``migrations`` on ``conn`` (autocommit mode) in order.
 
     Returns the versions this call applied (another process may have applied
-    some of them meanwhile; those are skipped).
+    some of them meanwhile; those are skipped). A database ``path`` that holds
+    tables but no ``schema_migrations`` belongs to another program: refused.
     """
+    await refuse_foreign(conn, path)
     await conn.execute(_CREATE_TABLE)
     applied = await _applied(conn)
     _check_known(applied, migrations)
@@ -95,10 +100,30 @@ async def apply_migrations(
             raise MigrationError(f"migration {m.file} failed: {exc}") from exc
         except sqlite3.Error as exc:
             await _rollback(conn)
+            about_file = database_error(exc, path)
+            if about_file is not None:
+                raise about_file from exc
             raise MigrationError(f"migration {m.file} failed: {exc}") from exc
         log.info("migration applied", version=m.version, file=m.file)
         done.append(m.version)
     return done
+
+
+async def refuse_foreign(conn: aiosqlite.Connection, path: Path | str) -> None:
+    """DatabaseError when the database holds tables but not ``schema_migrations``:
+    it belongs to another program (checked before anything is written to it)."""
+    rows = await conn.execute_fetchall(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%' "
+        "ORDER BY name"
+    )
+    tables = [str(r[0]) for r in rows]
+    if tables and "schema_migrations" not in tables:
+        shown = ", ".join(tables[:5]) + (", ..." if len(tables) > 5 else "")
+        raise DatabaseError(
+            f"database {path} is not a chanwatch database (it holds tables of another "
+            f"program: {shown}): check {setting_label('database.path')} and --config",
+            str(path),
+        )
 
 
 async def _rollback(conn: aiosqlite.Connection) -> None:

@@ -7,6 +7,10 @@
 * Reads use a small pool of read-only connections (:mod:`storage.sqlite.readers`).
 * ``open()`` switches the file to WAL and applies pending migrations
   (:mod:`storage.sqlite.migrate`); ``close()`` flushes the writer.
+* A database this process may not write (its file or directory read-only, a
+  read-only file system) is opened for reading only: reads work, a write raises
+  :class:`~storage.errors.DatabaseReadOnly`. Errors about the file (damaged,
+  not a database, full) name it and the next step (:mod:`storage.sqlite.errors`).
 * Other modules (ledger, access control) run their own SQL in the writer's
   transaction with :meth:`SQLiteStore.write` and on a reader with
   :meth:`SQLiteStore.read`.
@@ -17,6 +21,7 @@ writers and ``busy_timeout`` makes the second one wait instead of failing.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
@@ -32,8 +37,16 @@ from storage.codec import utc_now
 from storage.errors import StoreClosed
 from storage.operations import StoreOperations
 from storage.repos import Transaction
-from storage.sqlite.connect import Synchronous, connect, enable_wal
-from storage.sqlite.migrate import apply_migrations, load_migrations
+from storage.sqlite.connect import FileMode, Synchronous, connect, enable_wal
+from storage.sqlite.errors import read_only as read_only_error
+from storage.sqlite.errors import translated
+from storage.sqlite.migrate import (
+    Migration,
+    apply_migrations,
+    load_migrations,
+    refuse_foreign,
+)
+from storage.sqlite.read_only import check_read_only_schema, read_only_mode, unwritable
 from storage.sqlite.readers import ReaderPool
 from storage.sqlite.tx import SQLiteTransaction
 from storage.sqlite.writer import Writer
@@ -85,26 +98,40 @@ class SQLiteStore(StoreOperations):
         self._writer: Writer | None = None
         self._write_conn: aiosqlite.Connection | None = None
         self._readers: ReaderPool | None = None
+        self._file_mode: FileMode = "rw"
+        #: Why the database is open for reading only (None: it is writable).
+        self.read_only: str | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
     async def open(self) -> None:
         """Open the write connection, switch to WAL, migrate, start the writer."""
-        if self._writer is not None:
+        if self._writer is not None or self._readers is not None:
             return
         migrations = load_migrations(self._migrations_source)
+        reason = unwritable(self.path)
+        if reason is not None:
+            await self._open_read_only(migrations, reason)
+            return
         conn = await connect(
             self.path, busy_timeout=self._busy_timeout, synchronous=self._synchronous
         )
         try:
+            await refuse_foreign(conn, self.path)  # before WAL: leave another's file alone
             await enable_wal(conn, self.path)
-            applied = await apply_migrations(conn, migrations, self.clock)
+            applied = await apply_migrations(conn, migrations, self.clock, self.path)
+        except sqlite3.Error as exc:
+            await conn.close()
+            raise translated(exc, self.path) from exc
         except BaseException:
             await conn.close()
             raise
         self._write_conn = conn
         self._writer = Writer(
-            conn, batch_size=self._batch_size, max_batch_delay=self._max_batch_delay
+            conn,
+            batch_size=self._batch_size,
+            max_batch_delay=self._max_batch_delay,
+            path=self.path,
         )
         self._writer.start()
         self._readers = ReaderPool(self._open_reader, self._readers_size)
@@ -122,7 +149,22 @@ class SQLiteStore(StoreOperations):
             busy_timeout=self._busy_timeout,
             synchronous=self._synchronous,
             read_only=True,
+            file_mode=self._file_mode,
         )
+
+    async def _open_read_only(self, migrations: list[Migration], reason: str) -> None:
+        """Readers only, on a database that is complete: a write raises DatabaseReadOnly."""
+        self._file_mode = read_only_mode(self.path)
+        self.read_only = reason
+        self._readers = ReaderPool(self._open_reader, self._readers_size)
+        try:
+            await self.read(lambda conn: check_read_only_schema(conn, migrations, self.path))
+        except BaseException:
+            readers, self._readers = self._readers, None
+            self.read_only = None
+            await readers.close()
+            raise
+        log.info("store opened read-only", path=str(self.path), reason=reason)
 
     async def close(self) -> None:
         """Commit everything queued, then close all connections. Idempotent."""
@@ -133,6 +175,8 @@ class SQLiteStore(StoreOperations):
             await writer.close()
         if readers is not None:
             await readers.close()
+        self.read_only = None
+        self._file_mode = "rw"
         if conn is not None:
             await conn.close()
             log.info("store closed", path=str(self.path))
@@ -193,21 +237,37 @@ class SQLiteStore(StoreOperations):
         run SQL: while it runs it holds the database's write lock.
         """
         if self._writer is None:
+            if self.read_only is not None:
+                raise read_only_error(str(self.path), self.read_only)
             raise StoreClosed(f"store {self.path} is not open")
-        return await self._writer.submit(fn)
+        try:
+            return await self._writer.submit(fn)
+        except (sqlite3.Error, OverflowError) as exc:
+            raise translated(exc, self.path) from exc
 
     async def read(self, fn: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
         """Run ``fn(conn)`` on a read-only connection, in one committed snapshot."""
         if self._readers is None:
             raise StoreClosed(f"store {self.path} is not open")
-        return await self._readers.run(fn)
+        try:
+            return await self._readers.run(fn)
+        except (sqlite3.Error, OverflowError) as exc:
+            raise translated(exc, self.path, reading=True) from exc
 
     def reading(self) -> AbstractAsyncContextManager[aiosqlite.Connection]:
         """``async with store.reading() as conn``: a reader held for a longer read
         (streaming), in one committed snapshot."""
         if self._readers is None:
             raise StoreClosed(f"store {self.path} is not open")
-        return self._readers.connection()
+        return self._translating(self._readers)
+
+    @asynccontextmanager
+    async def _translating(self, readers: ReaderPool) -> AsyncIterator[aiosqlite.Connection]:
+        try:
+            async with readers.connection() as conn:
+                yield conn
+        except (sqlite3.Error, OverflowError) as exc:
+            raise translated(exc, self.path, reading=True) from exc
 
     @property
     def writer_stats(self) -> tuple[int, int]:

@@ -20,12 +20,14 @@ import asyncio
 import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 import aiosqlite
 import structlog
 
-from storage.errors import StoreClosed, StoreError
+from storage.errors import DatabaseError, StoreClosed, StoreError
+from storage.sqlite.errors import SQLITE_BUSY, SQLITE_LOCKED, database_error, primary_code
 
 log = structlog.get_logger(__name__)
 
@@ -43,13 +45,19 @@ class Writer:
     """Owns ``conn`` (autocommit mode) once :meth:`start` is called."""
 
     def __init__(
-        self, conn: aiosqlite.Connection, *, batch_size: int, max_batch_delay: float
+        self,
+        conn: aiosqlite.Connection,
+        *,
+        batch_size: int,
+        max_batch_delay: float,
+        path: Path | str = "the database",
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, not {batch_size}")
         if max_batch_delay < 0:
             raise ValueError(f"max_batch_delay must not be negative, not {max_batch_delay}")
         self._conn = conn
+        self._path = path  # named in errors about the database file
         self._batch_size = batch_size
         self._max_delay = max_batch_delay
         self._queue: asyncio.Queue[_Op | None] = asyncio.Queue()
@@ -130,7 +138,12 @@ class Writer:
             await conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
             log.error("store writer cannot begin a transaction", error=str(exc), ops=len(ops))
-            self._fail(ops, StoreError(f"cannot begin a write transaction: {exc}"))
+            busy = primary_code(exc) in (SQLITE_BUSY, SQLITE_LOCKED)
+            self._fail(
+                ops,
+                (None if busy else database_error(exc, self._path))
+                or StoreError(f"cannot begin a write transaction on {self._path}: {exc}"),
+            )
             return
         outcomes: list[tuple[_Op, bool, Any]] = []
         try:
@@ -140,7 +153,12 @@ class Writer:
         except (sqlite3.Error, StoreError) as exc:
             log.error("store writer batch failed", error=str(exc), ops=len(ops))
             await self._rollback()
-            self._fail(ops, StoreError(f"write batch not committed: {exc}"))
+            self._fail(
+                ops,
+                exc if isinstance(exc, DatabaseError)
+                else database_error(exc, self._path)
+                or StoreError(f"write batch not committed: {exc}"),
+            )
             return
         self.batches += 1
         self.operations += len(outcomes)
@@ -158,8 +176,11 @@ class Writer:
         try:
             result = await op.fn(conn)
         except Exception as exc:
-            if not conn.in_transaction:
-                raise StoreError("a write operation ended the writer's transaction") from exc
+            if not conn.in_transaction:  # SQLite ended it: a full disk, an I/O error...
+                raise (
+                    database_error(exc, self._path)
+                    or StoreError("a write operation ended the writer's transaction")
+                ) from exc
             await conn.execute("ROLLBACK TO op")
             await conn.execute("RELEASE op")
             return op, False, exc
