@@ -18,11 +18,13 @@ from telethon import __version__ as TELETHON_VERSION
 from telethon.errors import RPCError, TypeNotFoundError
 from telethon.tl.alltlobjects import LAYER
 
+from storage.errors import ChanwatchError
+
 #: RPC errors a server gives a layer it does not serve.
 LAYER_ERRORS = frozenset({"CONNECTION_LAYER_INVALID", "LAYER_INVALID"})
 
 
-class LayerMismatchError(Exception):
+class LayerMismatchError(ChanwatchError):
     """The server does not speak the installed Telethon's layer; the message says
     what to do."""
 

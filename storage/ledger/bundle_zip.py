@@ -25,6 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from storage.errors import InvalidInput
+
 CHUNK = 1 << 20
 _EOCD = struct.Struct("<4s4H2LH")
 _ZIP64_LOCATOR = struct.Struct("<4sLQL")
@@ -52,11 +54,11 @@ class BundleLimits:
         return f"{getattr(self, name):,} (setting {self.setting_prefix}{name})"
 
 
-class BundleRefused(Exception):
+class BundleRefused(InvalidInput):
     """The bundle is not read further; ``str()`` is the one-line reason."""
 
 
-class BundleUnreadable(Exception):
+class BundleUnreadable(InvalidInput):
     """The file cannot be opened or read at all (missing, no permission, I/O error)."""
 
 

@@ -13,8 +13,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from storage.errors import InvalidInput
 
-class JsonDepthError(ValueError):
+
+class JsonDepthError(InvalidInput, ValueError):
     """Nested deeper than the limit."""
 
 

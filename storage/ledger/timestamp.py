@@ -37,6 +37,8 @@ from rfc3161_client import (
     decode_timestamp_response,
 )
 
+from storage.errors import ChanwatchError
+
 MAX_RESPONSE = 1 << 20
 _HASHES = {
     "2.16.840.1.101.3.4.2.1": hashlib.sha256,
@@ -45,7 +47,7 @@ _HASHES = {
 }
 
 
-class TimestampError(Exception):
+class TimestampError(ChanwatchError):
     """No token, or a token that is not accepted; ``str()`` says why in one line."""
 
 

@@ -36,6 +36,8 @@ FAILURES = {
     "handlers.builtin.media.MediaDownloadFailed",
     "monitor.reconcile.NotCommitted",
     "monitor.cli.common.CliError",
+    "monitor.telegram.layer.LayerMismatchError",
+    "storage.ledger.timestamp.TimestampError",
     # a detector's failure (logged per medium, never raised to an interface)
     "handlers.detect.protocol.DetectorGarbage",
     "handlers.detect.pool.DetectorFailed",
