@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from types import MappingProxyType
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import structlog
 
@@ -22,7 +22,12 @@ from handlers.hashing.video import DEFAULT_MAX_FRAMES
 from handlers.post import MediaKind, Post
 from storage.api import Store
 from storage.codec import utc_now
+from storage.detection_models import Detection
 from storage.models import Alert, HashType, MediaRecord
+
+if TYPE_CHECKING:
+    from handlers.detect.frames import MediaInput
+    from handlers.detect.stage import DetectorStage
 
 Handler = Callable[[Post, "Context"], Awaitable[None]]
 
@@ -125,6 +130,11 @@ class PostState:
     hits: list[Hit] = field(default_factory=list)
     #: The alert raised or extended for this post (set by ``alert``).
     alert: Alert | None = None
+    #: The pictures the detectors get of a medium hashed for this post (set by
+    #: ``media`` when detection is on for its kind; ``detect`` lets go of them).
+    detect_input: MediaInput | None = None
+    #: The stored findings on ``media`` (set by ``detect``).
+    detections: list[Detection] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +147,8 @@ class Context:
     log: structlog.stdlib.BoundLogger
     clock: Callable[[], datetime] = utc_now
     state: PostState = field(default_factory=PostState)
+    #: The detector stage (None: no detection; see :mod:`handlers.detect`).
+    detectors: DetectorStage | None = None
 
     def for_post(self, post: Post) -> Context:
         """A copy for one post: fresh state, logger bound to the post's ids."""

@@ -13,8 +13,10 @@ found, the media row, bank hits, the alert).
 Built-in order (:meth:`Registry.default`): ``links`` first (a pure function of
 the text: the record needs the links and @mentions it finds), then ``record``
 (commits the post), ``media`` (download once, hash, sighting), ``match`` (bank
-index lookups) and ``alert`` (one alert per post). User handlers named in the
-settings run after the built-ins.
+index lookups), ``alert`` (one alert per post) and ``detect`` (the detectors'
+findings on the post's medium, :mod:`handlers.detect`, when
+``Context.detectors`` is set). User handlers named in the settings run after
+the built-ins.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import structlog
 
 from handlers.builtin import BUILTINS
 from handlers.context import BankIndex, Context, Handler, PipelineConfig
+from handlers.detect.stage import DetectorStage
 from handlers.post import Post
 from storage.api import Store
 from storage.codec import utc_now
@@ -85,7 +88,7 @@ class Registry:
 
     @classmethod
     def default(cls) -> Registry:
-        """The built-ins: links, record, media, match, alert."""
+        """The built-ins: links, record, media, match, alert, detect."""
 
         registry = cls()
         for name, handler in BUILTINS:
@@ -163,12 +166,15 @@ def new_context(
     config: PipelineConfig,
     *,
     clock: Callable[[], datetime] = utc_now,
+    detectors: DetectorStage | None = None,
 ) -> Context:
-    """A base context with chanwatch's pipeline logger."""
+    """A base context with chanwatch's pipeline logger; ``detectors``: the
+    started detector stage, if any."""
     return Context(
         store=store,
         index=index,
         config=config,
         log=structlog.get_logger("handlers.pipeline"),
         clock=clock,
+        detectors=detectors,
     )

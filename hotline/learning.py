@@ -8,11 +8,17 @@ transaction (for every backend).
   reference ``alert:ID``, imported by the operator, added at the decision time,
   a note naming the alert and the medium; the import is audited (and so in the
   ledger) with source ``alert:ID``. The category is the first matched entry's
-  that has one, so the new entries keep the alert's priority.
+  that has one, so the new entries keep the alert's priority. A ``detected``
+  alert (raised by a detector, not a bank) teaches the same way: the hashes of
+  the media its detections scored go into the bank, without a category (the
+  default priority, above every detection), so every later copy is caught by
+  hash.
 * **Dismissed** alert (a false positive): each matched bank entry is disabled
   for that medium only (like HMA's ``disable_until``): the entry keeps matching
   other media. Each disable is audited (``bank_entry.disable_for_media``) under
-  the alert's case.
+  the alert's case. A dismissed detection needs no row of its own: a detector
+  whose detection of a medium sits on a dismissed alert raises nothing for that
+  medium again (``DetectionsRepo.dismissed_detectors``).
 """
 
 from __future__ import annotations
@@ -44,7 +50,9 @@ async def _entries_for(tx: Transaction, alert: Alert, actor: str) -> list[BankEn
     category = next((str(m["category"]) for m in alert.matches if m.get("category")), None)
     source = f"alert:{alert.id}"
     out: list[BankEntryIn] = []
-    for media_id in sorted({int(m["media_id"]) for m in alert.matches}):
+    media_ids = {int(m["media_id"]) for m in alert.matches}
+    media_ids |= {int(d["media_id"]) for d in alert.detections}
+    for media_id in sorted(media_ids):
         media = await tx.media.get(media_id)
         if media is None:
             continue

@@ -81,9 +81,19 @@ def bank_names(alert: Alert) -> list[str]:
     return sorted({str(m.get("bank")) for m in alert.matches})
 
 
+def detection_labels(alert: Alert) -> list[str]:
+    """Each detection as ``detector: label score`` (labels and scores, never the image)."""
+    out = []
+    for d in alert.detections:
+        label, score = d.get("top_label"), d.get("top_score")
+        shown = f"{label} {score:.4f}" if label is not None and score is not None else "-"
+        out.append(f"{d.get('detector')}: {shown}")
+    return out
+
+
 def summary(alert: Alert) -> dict[str, Any]:
     """The alert's metadata for a notification: ids, priority, due time, banks,
-    match count. Never media, never post text."""
+    match count, kind, detections' labels and scores. Never media, never post text."""
     return {
         "alert_id": alert.id,
         "state": alert.state,
@@ -94,6 +104,8 @@ def summary(alert: Alert) -> dict[str, Any]:
         "banks": bank_names(alert),
         "matches": len(alert.matches),
         "claimed_by": alert.claimed_by,
+        "kind": alert.kind,
+        "detections": detection_labels(alert),
     }
 
 

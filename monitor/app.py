@@ -22,12 +22,14 @@ from datetime import timedelta
 import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from handlers.detect import DetectorStage
 from handlers.index.live import LiveBankIndex, load_index
 from handlers.index.live import refresh as refresh_index
 from handlers.pipeline import HandlerLoadError, Pipeline, Registry, new_context
 from hotline.notify import Notifier
 from monitor.access_control import AccessControl, AccessOptions
 from monitor.alerting import Alerting, build_notifier
+from monitor.detectors import start_detectors
 from monitor.health import Heartbeat, Vitals, heartbeat_path
 from monitor.intake import Intake
 from monitor.ledger import LedgerService
@@ -108,6 +110,8 @@ class MonitorApp:
         self._notifier = notifier
         self.alerting: Alerting | None = None
         self._heartbeat: Heartbeat | None = None
+        #: The detector stage (worker processes), when detectors run.
+        self.detectors: DetectorStage | None = None
 
     # -- accessors (raise when not started) ---------------------------------
     @property
@@ -145,8 +149,10 @@ class MonitorApp:
             except HandlerLoadError as exc:
                 name = env_name(("handlers", "extra"))
                 raise SettingsError(f"setting handlers.extra ({name}): {exc}") from None
+        self.detectors = await start_detectors(settings)
         pipeline = Pipeline(
-            registry, new_context(self.store, index, settings.pipeline_config())
+            registry, new_context(self.store, index, settings.pipeline_config(),
+                                  detectors=self.detectors)
         )
         self.pipeline = pipeline
 
@@ -271,6 +277,8 @@ class MonitorApp:
             await self.alerting.stop()
         if self._client is not None:
             await self._client.disconnect()
+        if self.detectors is not None:  # after the reconciler: no post waits on them
+            await self.detectors.close()
         if self._access_control is not None:  # refused posts counted since the last run
             await self._access_control.gate.flush_refusals()
         if self.ledger is not None:

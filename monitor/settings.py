@@ -30,6 +30,7 @@ from pydantic_settings import (
 from pydantic_settings import SettingsError as _SourceError
 
 from handlers.context import PipelineConfig
+from monitor.settings_detect import DetectorSettings
 from monitor.settings_sections import (
     MEDIA_KINDS,
     AccessSettings,
@@ -68,6 +69,7 @@ __all__ = [
     "AccountSettings",
     "AlertSettings",
     "DatabaseSettings",
+    "DetectorSettings",
     "HandlerSettings",
     "HotlineSettings",
     "LedgerSettings",
@@ -140,6 +142,7 @@ class Settings(BaseSettings):
     ledger: LedgerSettings = LedgerSettings()
     hotline: HotlineSettings = HotlineSettings()
     limits: LimitSettings = LimitSettings()
+    detectors: DetectorSettings = DetectorSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -9,6 +9,8 @@ from typing import Any, Literal
 
 HashType = Literal["sha256", "sha1", "md5", "pdq", "vpdq"]
 AlertState = Literal["open", "claimed", "confirmed", "dismissed"]
+#: What raised an alert first: a bank match, or a detector's finding (set once).
+AlertKind = Literal["match", "detected"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +176,11 @@ class Alert:
     note: str | None
     # bank, entry id, hash type, distance, category, detail (vPDQ: direction, percentages)
     matches: tuple[dict[str, Any], ...] = ()
+    #: What raised it first: ``match`` (a bank entry) or ``detected`` (a detector).
+    kind: AlertKind = "match"
+    #: Detections it carries (``storage.detection_models.Detection.summary``):
+    #: detector, model, version, signal, labels and scores; never the image.
+    detections: tuple[dict[str, Any], ...] = ()
 
 
 #: Every state a watch can be in (the schema checks it).

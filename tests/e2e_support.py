@@ -45,6 +45,7 @@ def settings_env(sim: Server | dict[str, Any], session: Path, db: Path, key_file
         "CHANWATCH_DATABASE__PATH": str(db),
         "CHANWATCH_MONITOR__RECONCILE_INTERVAL": reconcile,
         "CHANWATCH_LOG__FORMAT": "json",
+        "CHANWATCH_DETECTORS__BUILTIN": "off",
     }
 
 
@@ -63,7 +64,10 @@ def make_settings(sim: Server, session: Path, db: Path, **monitor: Any) -> Setti
             },
         },
         database={"path": db},
-        monitor={"reconcile_interval": "2s", **monitor},
+        monitor={"reconcile_interval": "2s",
+                 **{k: v for k, v in monitor.items() if k != "detectors"}},
+        # The built-in detector's workers are tested in test_e2e_detect.py only.
+        detectors=monitor.get("detectors", {"builtin": "off"}),
     )
 
 

@@ -21,7 +21,9 @@ pipeline logs it with the post's ids and reports ``media`` as failed. A media
 row whose status is not final for the current settings (``failed``; ``skipped``
 now that its kind is hashed; ``too_large`` under a raised cap) is tried again
 when the file is seen again: the store upgrades such a row once hashed.
-``ctx.state.media`` is the media row for ``match`` and ``alert``.
+``ctx.state.media`` is the media row for ``match`` and ``alert``. When the
+detector stage looks at this kind (``ctx.detectors``), the pictures for the
+detectors are taken while hashing (``ctx.state.detect_input``, memory only).
 
 Ledger: the store records ``media.hashed`` (with this post and its authority)
 when a media row is created or upgraded, and ``media.seen`` for each new
@@ -35,6 +37,7 @@ import hashlib
 from typing import Any
 
 from handlers.context import Context, PipelineConfig
+from handlers.detect.frames import MediaSampler
 from handlers.hashing import MediaHashes, encode_frames, hash_media
 from handlers.hashing.pdq import DEFAULT_MAX_PIXELS
 from handlers.hashing.video import DEFAULT_MAX_FRAMES
@@ -88,15 +91,21 @@ def hashed(
     *,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     max_frames: int = DEFAULT_MAX_FRAMES,
+    sampler: MediaSampler | None = None,
 ) -> tuple[NewMedia, MediaHashes]:
     """Hash ``data`` (CPU work: call it in a thread): the row to store, and every hash.
 
     Images get their 8 dihedral PDQ variants too, so ``match`` finds rotated or
-    flipped reposts.
+    flipped reposts. With a ``sampler`` (detection on for this kind), the
+    pictures for the detectors are taken in the same pass: a video's keyframes
+    from vPDQ's own decoding (``sampler.result``).
     """
     result = hash_media(
-        data, ref.kind, want_dihedral=True, max_pixels=max_pixels, max_frames=max_frames
+        data, ref.kind, want_dihedral=True, max_pixels=max_pixels, max_frames=max_frames,
+        on_video_frame=sampler.on_video_frame if sampler is not None else None,
     )
+    if sampler is not None:
+        sampler.finish(data, result)
     extra: dict[str, Any] = {"sha1": result.sha1}
     if result.vpdq:
         extra["vpdq"] = encode_frames(result.vpdq)
@@ -156,15 +165,18 @@ async def _download_and_hash(ref: MediaRef, post: Post, ctx: Context) -> MediaRe
         ctx.state.media_reused = True
         ctx.log.debug("media_same_bytes", media_id=same.id, file_id=ref.file_id)
         return same
+    sampler = ctx.detectors.sampler(ref.kind, ref.mime) if ctx.detectors is not None else None
     new, hashes = await asyncio.to_thread(
         hashed,
         ref,
         data,
         max_pixels=ctx.config.media_max_pixels,
         max_frames=ctx.config.media_max_frames,
+        sampler=sampler,
     )
     record = await ctx.store.add_media(new, capture)
     ctx.state.hashes = hashes
+    ctx.state.detect_input = sampler.result if sampler is not None else None
     ctx.log.info(
         "media_hashed", media_id=record.id, kind=ref.kind, size=len(data), status=record.status
     )

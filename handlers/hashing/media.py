@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Any, Literal
 
 import structlog
 
@@ -108,8 +109,11 @@ def hash_media(
     want_dihedral: bool = False,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     max_frames: int = DEFAULT_MAX_FRAMES,
+    on_video_frame: Callable[[VpdqFrame, Any], None] | None = None,
 ) -> MediaHashes:
     """Hash one file held in memory. ``kind`` is the Telegram media kind.
+    ``on_video_frame``: passed to :func:`~handlers.hashing.video.vpdq_video`
+    (each hashed frame and its decoded picture, for the detectors).
 
     Images (photo; documents and stickers sniffed as images) get PDQ and its
     quality; videos and animations get vPDQ frames, and ``pdq`` is then the
@@ -143,7 +147,8 @@ def hash_media(
         )
     if mtype == "video" and want_vpdq:
         try:
-            video = vpdq_video(data, max_pixels=max_pixels, max_frames=max_frames)
+            video = vpdq_video(data, max_pixels=max_pixels, max_frames=max_frames,
+                               on_frame=on_video_frame)
         except VideoDecodeError as exc:
             log.info("video_undecodable", sha256=sha256, reason=exc.reason)
             return replace(base, media_type="video", status="undecodable", reason=exc.reason)

@@ -18,7 +18,9 @@ video's beginning; the result says so).
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import av
 import numpy as np
@@ -63,8 +65,13 @@ def vpdq_video(
     max_pixels: int = DEFAULT_MAX_PIXELS,
     max_frames: int = DEFAULT_MAX_FRAMES,
     max_decoded: int | None = None,
+    on_frame: Callable[[VpdqFrame, Any], None] | None = None,
 ) -> VideoHashes:
     """vPDQ frames of a video or animation (MP4, WebM, GIF...) in memory.
+
+    ``on_frame`` (optional) is called with each hashed frame's record and its
+    decoded PyAV frame, so the detectors see the same keyframes without a
+    second decode (:mod:`handlers.detect.frames`).
 
     Raises :class:`VideoDecodeError` when the container or its video stream
     cannot be decoded or a frame is a decompression bomb.
@@ -116,6 +123,8 @@ def vpdq_video(
                 plane = np.asarray(gray.to_ndarray(), dtype=np.uint8)
                 hex_, quality = pdq_from_array(plane)
                 frames.append(VpdqFrame(number, quality, hex_, round(t, 3)))
+                if on_frame is not None:
+                    on_frame(frames[-1], frame)
                 # The next step strictly after this frame's time (a long still
                 # frame covers several steps but is hashed once, as in vPDQ).
                 next_time = (int(t / seconds_per_hash + 1e-9) + 1) * seconds_per_hash

@@ -27,7 +27,14 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from hotline.queue import STATES, AlertQueue, QueueItem, bank_names, format_time_left
+from hotline.queue import (
+    STATES,
+    AlertQueue,
+    QueueItem,
+    bank_names,
+    detection_labels,
+    format_time_left,
+)
 from monitor.cli.arguments import row_id
 from monitor.cli.common import (
     CliContext,
@@ -42,7 +49,7 @@ from monitor.cli.common import (
 from storage.models import Alert, AlertState
 
 COLUMNS = ("id", "state", "priority", "due_at", "time_left", "channel_id", "message_id",
-           "matches", "banks", "claimed_by")
+           "matches", "banks", "claimed_by", "kind", "detections")
 #: Characters of post text shown by ``alerts show`` (metadata, never the media).
 TEXT_PREVIEW = 200
 
@@ -96,6 +103,8 @@ def alert_row(alert: Alert) -> dict[str, Any]:
         "decided_by": alert.decided_by,
         "decided_at": alert.decided_at,
         "note": alert.note,
+        "kind": alert.kind,
+        "detections": detection_labels(alert),
     }
 
 
@@ -119,6 +128,19 @@ def match_row(match: dict[str, Any]) -> dict[str, Any]:
         row["direction"] = detail.get("direction")
         for key in ("banked_found", "posted_found"):
             row[key] = f"{detail[key]}%" if detail.get(key) is not None else None
+    return row
+
+
+def detection_row(found: dict[str, Any]) -> dict[str, Any]:
+    """One detection as ``alerts show`` prints it: detector, model and version,
+    every label with its score, the keyframe; never the image."""
+    scores = found.get("scores") or {}
+    labels = ", ".join(f"{k} {scores[k]:.4f}" for k in sorted(scores, key=lambda k: -scores[k]))
+    row = {k: found.get(k) for k in ("detection_id", "detector", "model", "version", "signal",
+                                     "media_id", "frames", "frame_time")}
+    row["scores"] = labels or "-"
+    for key, value in sorted((found.get("evidence") or {}).items()):
+        row[f"evidence.{key}"] = value
     return row
 
 
@@ -147,6 +169,7 @@ async def cmd_show(args: argparse.Namespace, ctx: CliContext) -> int:
         obj["post_text"] = text[:TEXT_PREVIEW] + ("…" if len(text) > TEXT_PREVIEW else "")
         obj["post_deleted_at"] = post.get("deleted_at")
     obj["match_list"] = [match_row(m) for m in alert.matches]
+    obj["detection_list"] = [detection_row(d) for d in alert.detections]
     emit_object(args, ctx, obj)
     return 0
 

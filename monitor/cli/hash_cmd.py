@@ -7,19 +7,31 @@ decoded). ``--vpdq`` adds a video's vPDQ frames, ``--dihedral`` the 8 PDQ
 variants of an image. For a video, ``pdq`` is its first hashed frame, as the
 pipeline stores it. It uses :func:`handlers.hashing.hash_media`, the very
 function the media handler calls.
+
+``--detect`` adds ``detections``: each detector's output on the file (the
+``[detectors]`` settings: the built-in and ``detectors.extra``), as the
+pipeline's detector stage computes it (same pictures, same worker pool, same
+budget): detector, signal, model, version, every label's score (each label's
+maximum over a video's keyframes), ``flagged`` (the top score reaches the
+threshold), or the ``error`` when the detector failed. A file the detectors
+cannot see (not an image or a video) gets an empty list.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
 
+from handlers.detect import DetectorStage, Outcome, sample_bytes
 from handlers.files import read_bounded
 from handlers.hashing import MediaHashes, hash_media
-from monitor.cli.common import CliContext, SubParsers
+from monitor.cli.common import CliContext, SubParsers, UsageError
 from monitor.cli.exits import report
+from monitor.detectors import start_detectors
+from storage.detection_models import score_text
 from storage.errors import ChanwatchError
 
 KINDS = ("auto", "photo", "video", "animation", "document", "audio")
@@ -42,6 +54,10 @@ def register(sub: SubParsers) -> None:
     parser.add_argument("--vpdq", action="store_true", help="include vPDQ frames of videos")
     parser.add_argument(
         "--dihedral", action="store_true", help="include the 8 rotated/flipped PDQ hashes"
+    )
+    parser.add_argument(
+        "--detect", action="store_true",
+        help="run the detectors on each file and print their labels and scores",
     )
     parser.set_defaults(func=run_hash, quiet=True)
 
@@ -67,10 +83,67 @@ def describe(name: str, h: MediaHashes, *, vpdq: bool, dihedral: bool) -> dict[s
     return out
 
 
-def run_hash(args: argparse.Namespace, ctx: CliContext) -> int:
+def outcome_row(stage: DetectorStage, outcome: Outcome) -> dict[str, Any]:
+    """One detector's output on one file, as ``--detect`` prints it."""
+    row: dict[str, Any] = {"detector": outcome.detector, "signal": outcome.signal}
+    finding = outcome.finding
+    if finding is None:
+        row.update(error=f"{outcome.failure}: {outcome.error}", flagged=False)
+        return row
+    row.update(
+        model=finding.model, version=finding.version,
+        scores={k: score_text(v) for k, v in sorted(finding.scores.items())},
+        flagged=stage.flags(outcome.detector, finding.scores),
+        threshold=stage.config.threshold_of(outcome.detector),
+        frames=outcome.frames, frame_time=outcome.frame_time,
+    )
+    if finding.evidence:
+        row["evidence"] = dict(finding.evidence)
+    return row
+
+
+async def run_detect(args: argparse.Namespace, ctx: CliContext) -> int:
+    """``hash --detect``: hashes as without it, plus every detector's output."""
+    stage = await start_detectors(ctx.settings)
+    if stage is None:
+        raise UsageError(
+            "no detector to run: install the built-in with pip install 'chanwatch[detect]' "
+            "or name yours in detectors.extra (CHANWATCH_DETECTORS__EXTRA)"
+        )
+    status = 0
+    kind = "document" if args.kind == "auto" else args.kind
+    conf = stage.config
+    keep = any(i.wants_bytes for i in stage.detectors.values())
+    limits = ctx.settings.media
+    try:
+        for path in args.files:
+            try:
+                data = read_bounded(
+                    path, ctx.settings.limits.hash_file_bytes, "limits.hash_file_bytes", "file"
+                )
+            except ChanwatchError as exc:
+                status = report(ctx.stderr, exc)
+                continue
+            hashes, media = await asyncio.to_thread(
+                sample_bytes, data, kind, max_side=conf.max_side, max_frames=conf.max_frames,
+                keep_bytes=keep, max_pixels=limits.max_pixels,
+                max_video_frames=limits.max_video_frames,
+            )
+            line = describe(str(path), hashes, vpdq=args.vpdq, dihedral=args.dihedral)
+            outcomes = await stage.detect(media) if media is not None else []
+            line["detections"] = [outcome_row(stage, o) for o in outcomes]
+            ctx.stdout.write(json.dumps(line, sort_keys=False) + "\n")
+    finally:
+        await stage.close()
+    return status
+
+
+def run_hash(args: argparse.Namespace, ctx: CliContext) -> Any:
     """Hash each file; a file that cannot be read, or is larger than the setting
     ``limits.hash_file_bytes``, is reported on stderr (exit 2) and the others
     are still hashed."""
+    if args.detect:
+        return run_detect(args, ctx)
     status = 0
     kind = "document" if args.kind == "auto" else args.kind
     media = ctx.settings.media

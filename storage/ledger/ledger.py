@@ -23,7 +23,9 @@ when no authorization applies, which the access layer should never allow) and
 the text hash ``text_sha256``; ``post.deleted`` carries ``channel`` and
 ``message``; ``media.hashed`` carries ``sha256`` (null when not hashed);
 ``media.seen`` (a medium seen in a post) carries ``channel``, ``message``,
-``authorization`` and ``sha256``.
+``authorization`` and ``sha256``; ``detection`` (a detector's finding on a
+medium, found in a post) carries ``channel``, ``message``, ``authorization``,
+``media``, ``detector``, ``model``, ``version`` and ``scores``.
 
 Who appends what: :mod:`storage.ledger.records` (every capture,
 match, alert change and audited change), :mod:`storage.ledger.export` (``export``),
@@ -65,6 +67,7 @@ _FIXED_TYPES = frozenset(
         "media.hashed",
         "media.seen",
         "match",
+        "detection",
         "bank.import",
         "login",
         "export",
@@ -85,6 +88,8 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "media.hashed": ("sha256",),
     "media.seen": ("channel", "message", "authorization", "sha256"),
     "match": ("channel", "message"),
+    "detection": ("channel", "message", "authorization", "media", "detector", "model",
+                  "version", "scores"),
     "export": ("case",),
 }
 

@@ -13,6 +13,8 @@ Captures (the pipeline's changes):
 ``media.hashed``          a media row created, or upgraded once its file was hashed
 ``media.seen``            a medium seen in a post (a new sighting, with its hashes)
 ``match``                 one bank entry matched by a post's media
+``detection``             a detector's finding on a post's medium (labels, scores,
+                          model and version; never the image)
 ========================  ==========================================================
 
 They carry ``channel``, ``message``, ``authorization`` and ``case`` (from the
@@ -37,6 +39,7 @@ from datetime import datetime
 from typing import Any
 
 from storage.codec import dumps
+from storage.detection_models import Detection, score_text
 from storage.ledger import canonical
 from storage.ledger.ledger import append_record
 from storage.models import Authority, Capture, MediaRecord, PostRecord
@@ -152,6 +155,30 @@ async def media_seen(
         "channel": channel_id,
         "message": message_id,
         **authority_fields(authority),
+    }, at=now)
+
+
+async def detection_found(
+    tx: Transaction, detection: Detection, media: MediaRecord | None, capture: Capture,
+    now: datetime,
+) -> None:
+    """A detector's finding on the medium of the post ``capture`` names: the
+    labels and their scores (decimal strings), the model and its version, the
+    medium's SHA-256; never the image."""
+    await append_record(tx, "detection", MONITOR_ACTOR, {
+        "channel": capture.channel_id,
+        "message": capture.message_id,
+        **authority_fields(capture.authority),
+        "media": detection.media_id,
+        "sha256": media.sha256 if media is not None else None,
+        "detection": detection.id,
+        "detector": detection.detector,
+        "model": detection.model,
+        "version": detection.version,
+        "signal": detection.signal,
+        "scores": {label: score_text(v) for label, v in detection.scores.items()},
+        "evidence": dict(detection.evidence),
+        "frames": detection.frames,
     }, at=now)
 
 

@@ -23,6 +23,7 @@ from storage.repos.access import (
     UsersRepo,
 )
 from storage.repos.capture import ChannelsRepo, MediaRepo, PostsRepo, WatchesRepo
+from storage.repos.detections import DetectionsRepo
 from storage.repos.records import AuditRepo, LedgerRepo
 from storage.repos.review import AlertsRepo, BanksRepo, NoticesRepo
 from storage.repos.transaction import Transaction
@@ -35,6 +36,7 @@ __all__ = [
     "BanksRepo",
     "CasesRepo",
     "ChannelsRepo",
+    "DetectionsRepo",
     "LedgerRepo",
     "MediaRepo",
     "NoticesRepo",

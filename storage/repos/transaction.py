@@ -15,6 +15,7 @@ from storage.repos.access import (
     UsersRepo,
 )
 from storage.repos.capture import ChannelsRepo, MediaRepo, PostsRepo, SweepRepo, WatchesRepo
+from storage.repos.detections import DetectionsRepo
 from storage.repos.records import (
     AuditRepo,
     CheckpointsRepo,
@@ -58,6 +59,8 @@ class Transaction(Protocol):
     def alerts(self) -> AlertsRepo: ...
     @property
     def notices(self) -> NoticesRepo: ...
+    @property
+    def detections(self) -> DetectionsRepo: ...
 
     # records
     @property

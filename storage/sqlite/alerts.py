@@ -19,7 +19,7 @@ from storage.codec import dumps, from_db, opt_from_db, to_db
 from storage.errors import NotFound
 from storage.models import Alert, AlertState, MatchIn
 from storage.repos.review import RaisedAlert
-from storage.sqlite import posts
+from storage.sqlite import detections, posts
 from storage.sqlite.connect import execute, fetch_all, fetch_one
 
 ALERT_STATES: tuple[AlertState, ...] = ("open", "claimed", "confirmed", "dismissed")
@@ -48,7 +48,11 @@ def _match(row: aiosqlite.Row) -> dict[str, Any]:
     }
 
 
-def _alert(row: aiosqlite.Row, matches: Sequence[dict[str, Any]]) -> Alert:
+def _alert(
+    row: aiosqlite.Row,
+    matches: Sequence[dict[str, Any]],
+    found: Sequence[dict[str, Any]] = (),
+) -> Alert:
     return Alert(
         id=row["id"],
         channel_id=row["channel_id"],
@@ -62,6 +66,8 @@ def _alert(row: aiosqlite.Row, matches: Sequence[dict[str, Any]]) -> Alert:
         decided_at=opt_from_db(row["decided_at"]),
         note=row["note"],
         matches=tuple(matches),
+        kind=row["kind"],
+        detections=tuple(found),
     )
 
 
@@ -77,7 +83,8 @@ async def _with_matches(conn: aiosqlite.Connection, rows: list[aiosqlite.Row]) -
             chunk,
         ):
             found[int(m["alert_id"])].append(_match(m))
-    return [_alert(r, found[int(r["id"])]) for r in rows]
+    detected = await detections.for_alerts(conn, ids)
+    return [_alert(r, found[int(r["id"])], detected[int(r["id"])]) for r in rows]
 
 
 async def get_alert(conn: aiosqlite.Connection, alert_id: int) -> Alert | None:
@@ -144,6 +151,12 @@ async def attach(
         )
         assert row is not None
         alert_id = int(row[0])
+        if matches:  # a bank match outranks a detection: the alert takes its priority
+            await execute(
+                conn,
+                "UPDATE alerts SET priority = min(priority, ?) WHERE id = ? AND kind = 'detected'",
+                (priority, alert_id),
+            )
     assert alert_id is not None
     added = []
     for m in matches:

@@ -17,6 +17,7 @@ from storage.sqlite.access_repos import (
     SQLiteUsers,
 )
 from storage.sqlite.capture_repos import SQLiteChannels, SQLiteMedia, SQLitePosts, SQLiteWatches
+from storage.sqlite.detection_repos import SQLiteDetections
 from storage.sqlite.ledger_checkpoints import SQLiteCheckpoints, SQLiteWitnessAcks
 from storage.sqlite.ledger_rows import SQLiteLedger
 from storage.sqlite.ledger_timestamps import SQLiteTimestamps
@@ -27,8 +28,8 @@ from storage.sqlite.sweep import SQLiteSweep
 class SQLiteTransaction:
     __slots__ = (
         "_conn", "_now", "_read_only", "accounts", "alerts", "audit", "authorizations", "banks",
-        "cases", "channels", "checkpoints", "ledger", "media", "notices", "posts", "requests",
-        "sweep", "timestamps", "tokens", "users", "watches", "witness_acks",
+        "cases", "channels", "checkpoints", "detections", "ledger", "media", "notices", "posts",
+        "requests", "sweep", "timestamps", "tokens", "users", "watches", "witness_acks",
     )
 
     def __init__(self, conn: aiosqlite.Connection, now: datetime, *, read_only: bool) -> None:
@@ -43,6 +44,7 @@ class SQLiteTransaction:
         self.banks = SQLiteBanks(conn)
         self.alerts = SQLiteAlerts(conn)
         self.notices = SQLiteNotices(conn)
+        self.detections = SQLiteDetections(conn)
         self.audit = SQLiteAudit(conn)
         self.ledger = SQLiteLedger(conn)
         self.users = SQLiteUsers(conn)

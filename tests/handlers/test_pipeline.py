@@ -36,7 +36,9 @@ def not_async(p: Post, ctx: Context) -> None:
 
 def test_default_order() -> None:
     """The built-ins run links first (record stores what it finds), then the rest."""
-    assert Registry.default().names() == ("links", "record", "media", "match", "alert")
+    assert Registry.default().names() == (
+        "links", "record", "media", "match", "alert", "detect"
+    )
 
 
 def test_add_refuses_duplicates_and_plain_functions() -> None:

@@ -118,6 +118,6 @@ async def test_summary_is_metadata_only(store: SQLiteStore) -> None:
     assert info == {
         "alert_id": alert.id, "state": "open", "priority": 1, "due_at": alert.due_at,
         "channel_id": 777, "message_id": 5, "banks": ["ncmec"], "matches": 1,
-        "claimed_by": None,
+        "claimed_by": None, "kind": "match", "detections": [],
     }
     assert "secret post text" not in repr(info)

@@ -39,6 +39,10 @@ FAILURES = {
     "monitor.telegram.layer.LayerMismatchError",
     "storage.ledger.timestamp.TimestampError",
     "monitor.health.Unhealthy",
+    # a detector's failure (logged per medium, never raised to an interface)
+    "handlers.detect.protocol.DetectorGarbage",
+    "handlers.detect.pool.DetectorFailed",
+    "handlers.detect.open_nsfw.ModelMissing",
 }
 #: Control flow that never leaves its module.
 PRIVATE = {"storage.ledger.verify._Stop"}
