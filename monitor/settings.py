@@ -46,6 +46,7 @@ from monitor.settings_sections import (
     ServerSettings,
     TelegramCredentials,
     TelegramSettings,
+    WebSettings,
 )
 from monitor.settings_values import (
     ENV_DELIMITER,
@@ -79,6 +80,7 @@ __all__ = [
     "SettingsError",
     "TelegramCredentials",
     "TelegramSettings",
+    "WebSettings",
     "describe_validation_error",
     "env_name",
     "parse_duration",
@@ -137,6 +139,7 @@ class Settings(BaseSettings):
     accounts: AccountSettings = AccountSettings()
     ledger: LedgerSettings = LedgerSettings()
     hotline: HotlineSettings = HotlineSettings()
+    web: WebSettings = WebSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -46,6 +46,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "monitor.cli.media",
     "monitor.cli.evidence",
     "monitor.cli.hash_cmd",
+    "monitor.cli.web",
 )
 
 PROG = "chanwatch"
