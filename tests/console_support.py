@@ -45,7 +45,7 @@ def settings_for(tmp: Path, **web: Any) -> Settings:
     return Settings(
         database=DatabaseSettings(path=tmp / "console.db"),
         ledger=LedgerSettings(signing_key_file=tmp / "ledger.key", origin="test.local/ledger"),
-        web=WebSettings(cookie_secure=False, export_dir=tmp / "exports", **web),
+        web=WebSettings(**{"cookie_secure": False, "export_dir": tmp / "exports", **web}),
     )
 
 
