@@ -2,8 +2,9 @@
 
 chanwatch always logs the message (:func:`tell`); a :class:`Notifier` may also
 deliver it. Recipients are chanwatch usernames. :class:`LogNotifier` delivers
-nothing beyond a log line; :class:`WebhookNotifier` POSTs the message as JSON to
-one URL (a chat bridge, a ticket system, a pager).
+nothing beyond a log line (it, the Notifier protocol and :func:`tell` live in
+:mod:`access.notify`, below the hotline); :class:`WebhookNotifier` POSTs the
+message as JSON to one URL (a chat bridge, a ticket system, a pager).
 
 A notifier never raises into its caller and never blocks the event loop: the
 webhook's HTTP request runs in a worker thread with a timeout, and a failure
@@ -20,45 +21,20 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 import structlog
 
+from access.notify import LogNotifier, Notifier, tell
+
 log = structlog.get_logger(__name__)
+
+__all__ = ["LogNotifier", "Notifier", "WebhookError", "WebhookNotifier", "tell", "webhook_body"]
 
 #: The webhook request's User-Agent and content type.
 USER_AGENT = "chanwatch-hotline"
 #: Longest answer body read (and logged, in part) from the webhook.
 MAX_ANSWER = 4096
-
-
-class Notifier(Protocol):
-    async def notify(
-        self, recipients: Sequence[str], subject: str, details: Mapping[str, Any]
-    ) -> None: ...
-
-
-class LogNotifier:
-    """Delivers nothing beyond a structured log line (the default)."""
-
-    async def notify(
-        self, recipients: Sequence[str], subject: str, details: Mapping[str, Any]
-    ) -> None:
-        log.info("notification", to=list(recipients), subject=subject, **dict(details))
-
-
-async def tell(
-    notifier: Notifier | None, recipients: Sequence[str], subject: str, details: Mapping[str, Any]
-) -> None:
-    """Log the message, then hand it to ``notifier``; a failing notifier is logged,
-    never allowed to stop the job that calls it."""
-    log.warning("notify", to=list(recipients), subject=subject, **dict(details))
-    if notifier is None:
-        return
-    try:
-        await notifier.notify(recipients, subject, details)
-    except Exception:  # a notifier is someone else's code: log it with what was lost
-        log.exception("notifier_failed", to=list(recipients), subject=subject)
 
 
 def _jsonable(value: Any) -> Any:

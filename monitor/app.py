@@ -26,7 +26,7 @@ from handlers.index.live import LiveBankIndex, load_index
 from handlers.index.live import refresh as refresh_index
 from handlers.pipeline import Pipeline, Registry, new_context
 from hotline.notify import Notifier
-from monitor.access.wiring import AccessControl, AccessOptions
+from monitor.access_control import AccessControl, AccessOptions
 from monitor.alerting import Alerting, build_notifier
 from monitor.intake import Intake
 from monitor.ledger import LedgerService
@@ -76,18 +76,19 @@ class MonitorApp:
         gate: WatchGate = allow_all,
         watch_sync_every: timedelta = WATCH_SYNC_EVERY,
         index_reload_every: timedelta = INDEX_RELOAD_EVERY,
-        access: AccessOptions | None = ENFORCED,
+        access: AccessOptions = ENFORCED,
         notifier: Notifier | None = None,
     ) -> None:
-        """``access``: the authorization gate, account pool and enforcement job
-        (monitor.access); ``None`` runs unrestricted, for tests of the monitor's
-        mechanics only: then every watch is joined and recorded. ``notifier``:
-        how alerts and reminders reach people (default: the settings' webhook,
-        else the log only)."""
+        """``access``: the clock, notifier and snapshot age of the authorization
+        gate, account pool and enforcement job (:mod:`monitor.access_control`),
+        which are always on: nothing is joined or recorded without a valid
+        authorization. ``gate``: a further condition on joins. ``notifier``: how
+        alerts and reminders reach people (default: the settings' webhook, else
+        the log only)."""
         self.settings = settings
         self._gate = gate
         self._access_options = access
-        self.access: AccessControl | None = None
+        self._access_control: AccessControl | None = None
         self._watch_sync_every = watch_sync_every
         self._index_reload_every = index_reload_every
         self.pipeline: Pipeline | None = None
@@ -104,6 +105,11 @@ class MonitorApp:
         self.alerting: Alerting | None = None
 
     # -- accessors (raise when not started) ---------------------------------
+    @property
+    def access(self) -> AccessControl:
+        assert self._access_control is not None, "monitor not started"
+        return self._access_control
+
     @property
     def client(self) -> MonitorClient:
         assert self._client is not None, "monitor not started"
@@ -135,21 +141,17 @@ class MonitorApp:
         )
         self.pipeline = pipeline
 
-        sink: PostSink = pipeline
-        gate = self._gate
-        authority_of = None
         notifier = self._notifier or build_notifier(settings)
         self.alerting = Alerting(self.store, settings, notifier)
         options = self._access_options
-        if options is not None and options.notifier is None and notifier is not None:
+        if options.notifier is None:
             options = replace(options, notifier=notifier)
-        if options is not None:  # no join, no recording without authorization
-            self.access = AccessControl(self.store, settings, options)
-            await self.access.pool.ensure(account, settings.telegram.session_file)
-            gated = self.access.sink(pipeline)
-            sink, authority_of = gated, gated.authority_of
-            gate = _all_of(self._gate, self.access.watch_gate(account))
-        sink = self.alerting.wrap(sink)  # operators hear of each new alert
+        # no join, no recording without authorization
+        access = self._access_control = AccessControl(self.store, settings, options)
+        await access.pool.ensure(account, settings.telegram.session_file)
+        gated = access.sink(pipeline)
+        gate = _all_of(self._gate, access.watch_gate(account))
+        sink: PostSink = self.alerting.wrap(gated)  # operators hear of each new alert
 
         client = build_client(client_config)
         self._client = client
@@ -158,34 +160,31 @@ class MonitorApp:
             authorized = await client.is_user_authorized()
             me = await client.get_me() if authorized else None
         if not authorized:
-            if self.access is not None:  # its watches go to the other accounts
-                await self.access.pool.lost(account, "AUTH_KEY_UNREGISTERED")
+            # its watches go to the other accounts
+            await access.pool.lost(account, "AUTH_KEY_UNREGISTERED")
             raise NotLoggedIn(
                 "the Telegram session is not logged in: run `chanwatch login` first"
             )
-        if self.access is not None:
-            await self.access.pool.session_ok(account)
+        await access.pool.session_ok(account)
         log.info("telegram_connected", account=account, user_id=getattr(me, "id", None))
 
         downloader = MediaDownloader(client)
         self._watches = WatchManager(
-            client, self.store, account=account, gate=gate,
-            reporter=self.access.pool if self.access is not None else None,
-            on_active=self._watch_active if self.access is not None else None,
+            client, self.store, account=account, gate=gate, reporter=access.pool,
+            on_active=self._watch_active,
         )
         self._reconciler = Reconciler(
             client, self.store, sink, account=account,
             fetcher_factory=downloader.fetcher, on_lost=self._watches.mark_lost,
             on_account_lost=self._account_lost,
             revisit_every=settings.monitor.reconcile_interval.total_seconds(),
-            authority_of=authority_of,
+            authority_of=gated.authority_of,
         )
         self._intake = Intake(client, self.store, self._reconciler, self._watches.is_watched)
         self._intake.register()
         client.reconnect_hooks.append(self._reconciler.reconnected)
 
-        if self.access is not None:  # ended authorizations take effect before any join
-            await self.access.enforcer.run_once()
+        await access.enforcer.run_once()  # ended authorizations take effect before any join
         await self.sync_watches()
 
         scheduler = AsyncIOScheduler(timezone="UTC")
@@ -198,8 +197,7 @@ class MonitorApp:
         scheduler.add_job(self._reload_index, "interval",
                           seconds=self._index_reload_every.total_seconds(),
                           id="bank-index", coalesce=True, max_instances=1)
-        if self.access is not None:
-            self.access.schedule(scheduler, self.sync_watches)
+        access.schedule(scheduler, self.sync_watches)
         self.alerting.schedule(scheduler)
         self.ledger = LedgerService(self.store, settings)
         await self.ledger.start(scheduler)
@@ -210,13 +208,12 @@ class MonitorApp:
 
     def _watch_active(self, watch: WatchRecord) -> None:
         """A watch got its channel id: the gate judges the first posts on fresh data."""
-        if self.access is not None:
-            self.access.gate.invalidate()
+        self.access.gate.invalidate()
 
     async def _account_lost(self, error: str) -> None:
         """Telegram ended this account's session (banned, deactivated, logged out)."""
-        if self.access is not None:  # marked; its watches go to other accounts
-            await self.access.pool.lost(self.settings.telegram.account, error)
+        # marked; its watches go to other accounts
+        await self.access.pool.lost(self.settings.telegram.account, error)
 
     async def sync_watches(self) -> None:
         """Join/leave as the watch table says, then (re)start channel workers."""
@@ -247,8 +244,8 @@ class MonitorApp:
             await self.alerting.stop()
         if self._client is not None:
             await self._client.disconnect()
-        if self.access is not None:  # refused posts counted since the last run
-            await self.access.gate.flush_refusals()
+        if self._access_control is not None:  # refused posts counted since the last run
+            await self._access_control.gate.flush_refusals()
         if self.ledger is not None:
             await self._final_checkpoint(self.ledger)
         await self.store.close()

@@ -25,11 +25,7 @@ from typing import Any
 from PIL import Image, ImageDraw
 
 from handlers.banks.parse import parse_bank
-from monitor.access.cases import Cases
-from monitor.access.clock import SystemClock
-from monitor.access.policy import Limits
-from monitor.access.requests import WatchRequests
-from monitor.access.users import Users
+from monitor.access_control import services_from
 from monitor.app import MonitorApp
 from monitor.logging import configure_logging
 from monitor.settings import (
@@ -228,22 +224,21 @@ async def run_demo(tmp: Path) -> Path:
 async def _authorize(store: SQLiteStore, settings: Settings, targets: tuple[str, ...]) -> None:
     """The lawful frame: users, a case, a court order covering the channels, watch
     requests by an investigator approved by a supervisor."""
-    clock = SystemClock()
-    users = Users(store, clock)
+    svc = services_from(store, settings)
+    users = svc.users
     await users.init_admin("admin", secrets.token_urlsafe(16))
     await users.add("admin", "ivan", ["investigator"], secrets.token_urlsafe(16), "demo")
     await users.add("admin", "sam", ["supervisor"], secrets.token_urlsafe(16), "demo")
-    limits = Limits.from_settings(settings.access)
-    cases = Cases(store, limits, clock)
+    cases = svc.cases
     await cases.open("ivan", "DEMO-1", "Demo investigation", "sam")
-    now = clock.now()
+    now = svc.clock.now()
     await cases.authorize(
         "ivan", "DEMO-1", kind="court", authority="Demo District Court",
         document="Gs 1/26 (demo)", valid_from=now, valid_until=now + timedelta(days=30),
         scope=targets,
     )
     say("== case DEMO-1 opened by ivan; court order Gs 1/26 valid 30 days for 3 channels")
-    requests = WatchRequests(store, limits, clock)
+    requests = svc.requests
     for target in targets:
         req = await requests.request_watch("ivan", "DEMO-1", target, "demo lead")
         decided = await requests.decide("sam", req.id, approve=True)

@@ -331,7 +331,7 @@ class HandlerSettings(_Section):
 
 
 class AccessSettings(_Section):
-    """Lawful limits of authorizations (see monitor/access/policy.py)."""
+    """Lawful limits of authorizations (see access/policy.py)."""
 
     #: Longest validity of one authorization, in calendar months.
     max_months: int = Field(default=3, ge=1, le=12)

@@ -48,7 +48,7 @@ OnActive = Callable[[WatchRecord], None]
 
 
 class JoinReporter(Protocol):
-    """Who hears what Telegram said about a join (:class:`monitor.accounts.pool.AccountPool`):
+    """Who hears what Telegram said about a join (:class:`access.accounts.AccountPool`):
     it moves the account's pending joins, hands the watch to another account,
     or marks a lost session and reassigns its watches."""
 

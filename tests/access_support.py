@@ -1,5 +1,6 @@
 """Shared fixtures of the access and accounts tests: a real SQLite store on a
-temporary file, a manual clock, and users with each role."""
+temporary file, a manual clock, and users with each role; and the lawful way to
+a watched channel (:func:`lawful_watch`) for every test that needs one."""
 
 from __future__ import annotations
 
@@ -10,12 +11,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from monitor.access.cases import Cases
-from monitor.access.clock import ManualClock
-from monitor.access.credentials import fast_hasher
-from monitor.access.policy import Limits
-from monitor.access.requests import WatchRequests
-from monitor.access.users import Users
+from access.cases import Cases
+from access.clock import Clock, ManualClock
+from access.credentials import fast_hasher
+from access.pacing import Pacing
+from access.policy import Limits
+from access.requests import WatchRequests
+from access.services import build_services
+from access.store import Store
+from access.users import Users
+from storage.models import WatchRecord
 from storage.sqlite import SQLiteStore
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -44,11 +49,17 @@ class World:
     requests: WatchRequests
 
 
+def _world(store: SQLiteStore, clock: ManualClock) -> World:
+    svc = build_services(store, LIMITS, Pacing(), clock=clock, hasher=fast_hasher())
+    return World(store, clock, svc.users, svc.cases, svc.requests)
+
+
 async def make_world(path: Path) -> World:
     clock = ManualClock(T0)
     store = SQLiteStore(path, clock=clock.now)
     await store.open()
-    users = Users(store, clock, fast_hasher())
+    w = _world(store, clock)
+    users = w.users
     await users.init_admin("root", PASSWORD)
     for name, roles in {
         "ivan": ["investigator"],
@@ -59,9 +70,7 @@ async def make_world(path: Path) -> World:
         "boss": ["investigator", "supervisor"],
     }.items():
         await users.add("root", name, roles, PASSWORD, "test user")
-    return World(
-        store, clock, users, Cases(store, LIMITS, clock), WatchRequests(store, LIMITS, clock)
-    )
+    return w
 
 
 @asynccontextmanager
@@ -139,7 +148,7 @@ async def seed_users(path: Path, users: Mapping[str, Sequence[str]] = CLI_USERS)
     store = SQLiteStore(path)
     await store.open()
     try:
-        svc = Users(store, hasher=fast_hasher())
+        svc = build_services(store, LIMITS, Pacing(), hasher=fast_hasher()).users
         await svc.init_admin("root", PASSWORD)
         for name, roles in users.items():
             if name != "root":
@@ -173,14 +182,12 @@ async def e2e_world(db: Path, clock: ManualClock) -> World:
     """Users, cases and requests on the monitor's database, on ``clock``."""
     store = SQLiteStore(db, clock=clock.now)
     await store.open()
-    users = Users(store, clock, fast_hasher())
-    await users.init_admin("root", PASSWORD)
+    w = _world(store, clock)
+    await w.users.init_admin("root", PASSWORD)
     for name, roles in {**CLI_USERS, "boss": ("investigator", "supervisor")}.items():
         if name != "root":
-            await users.add("root", name, list(roles), PASSWORD, "test user")
-    return World(
-        store, clock, users, Cases(store, LIMITS, clock), WatchRequests(store, LIMITS, clock)
-    )
+            await w.users.add("root", name, list(roles), PASSWORD, "test user")
+    return w
 
 
 async def authorize(
@@ -207,3 +214,34 @@ async def authorize(
         scope=scope,
     )
     return a.id
+
+
+# -- a watched channel, the lawful way ---------------------------------------------
+
+
+async def lawful_watch(
+    store: Store, target: str, *, ref: str = "LAWFUL-1", clock: Clock | None = None
+) -> WatchRecord:
+    """A watch of ``target`` as chanwatch allows one: the users (root, investigator
+    ivan, supervisor sam) when missing, case ``ref`` opened by ivan, a court order
+    naming ``target`` valid from now for 30 days, ivan's watch request and sam's
+    approval. ``clock``: the access rules' time (default the system's, which is
+    what a monitor started without a test clock checks authorizations against)."""
+    svc = build_services(store, LIMITS, Pacing(), clock=clock, hasher=fast_hasher())
+    if not await svc.users.any_exist():
+        await svc.users.init_admin("root", PASSWORD)
+    for name, role in (("ivan", "investigator"), ("sam", "supervisor")):
+        if await svc.users.get(name) is None:
+            await svc.users.add("root", name, [role], PASSWORD, "test user")
+    if await svc.cases.get(ref) is None:
+        await svc.cases.open("ivan", ref, f"case {ref}", "sam")
+    now = svc.clock.now()
+    await svc.cases.authorize(
+        "ivan", ref, kind="court", authority="AG Test", document=f"Gs {ref}",
+        valid_from=now, valid_until=now + timedelta(days=30), scope=[target],
+    )
+    request = await svc.requests.request_watch("ivan", ref, target, "a lead")
+    decided = await svc.requests.decide("sam", request.id, approve=True)
+    assert decided.watch_id is not None, "the approved request got no watch"
+    watch = await svc.watches.list()
+    return next(w for w in watch if w.id == decided.watch_id)

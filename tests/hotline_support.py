@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from typing import Any
 
-from storage import access as access_queries
 from storage.models import Alert, BankEntryIn, ChannelRecord, MatchIn, NewMedia, PostRecord
 from storage.sqlite import SQLiteStore
 
@@ -24,8 +22,11 @@ USERS: dict[str, tuple[str, ...]] = {
 
 async def seed_users(store: SQLiteStore, users: Mapping[str, Sequence[str]] = USERS) -> None:
     for name, roles in users.items():
-        await store.write(partial(access_queries.insert_user, username=name,
-                                  password_hash="-", roles=roles, at=T0, actor="test"))
+        await store.transaction(
+            lambda tx, name=name, roles=roles: tx.users.insert(
+                name, "-", roles, at=T0, actor="test"
+            )
+        )
 
 
 @dataclass

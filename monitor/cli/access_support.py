@@ -9,38 +9,20 @@ import getpass
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from monitor.access.cases import Cases
-from monitor.access.login import authenticate, command_name
-from monitor.access.policy import Limits
-from monitor.access.requests import WatchRequests
-from monitor.access.roles import AccessDenied, PolicyViolation
-from monitor.access.users import Users
-from monitor.accounts.pacing import Pacing
-from monitor.accounts.pool import AccountPool
+from access.login import authenticate, command_name
+from access.roles import AccessDenied, PolicyViolation
+from access.services import Services
+from monitor.access_control import services_from
 from monitor.cli.common import CliContext, CliError, UsageError
 from monitor.settings import parse_duration
 from storage.sqlite import SQLiteStore
 
 
-@dataclass(frozen=True, slots=True)
-class Services:
-    users: Users
-    cases: Cases
-    requests: WatchRequests
-    accounts: AccountPool
-
-
 def services(store: SQLiteStore, ctx: CliContext) -> Services:
-    limits = Limits.from_settings(ctx.settings.access)
-    return Services(
-        users=Users(store),
-        cases=Cases(store, limits),
-        requests=WatchRequests(store, limits),
-        accounts=AccountPool(store, Pacing.from_settings(ctx.settings.accounts)),
-    )
+    """The access services on ``store`` (the one factory, with the settings' limits)."""
+    return services_from(store, ctx.settings)
 
 
 @contextmanager
@@ -54,10 +36,10 @@ def refusals() -> Iterator[None]:
         raise UsageError(str(exc)) from None
 
 
-async def logged_in(args: argparse.Namespace, store: SQLiteStore) -> str:
+async def logged_in(args: argparse.Namespace, store: SQLiteStore, ctx: CliContext) -> str:
     """The authenticated user, whatever their roles (self-service commands)."""
     with refusals():
-        user = await authenticate(Users(store), None, command_name(vars(args)))
+        user = await authenticate(services(store, ctx).users, None, command_name(vars(args)))
     return user.username
 
 

@@ -12,7 +12,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from monitor.accounts.pool import AccountView
+from access.accounts import AccountView
 from monitor.cli.access_support import refusals, services
 from monitor.cli.common import (
     CliContext,

@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from monitor.access.policy import KINDS, effective_until
+from access.policy import KINDS, effective_until
 from monitor.cli.access_support import parse_when, refusals, services
 from monitor.cli.common import (
     CliContext,

@@ -17,9 +17,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO, TypeAlias
 
-from monitor.access.login import authenticate, command_name
-from monitor.access.roles import AccessDenied
-from monitor.access.users import Users
+from access.login import authenticate, command_name
+from access.roles import AccessDenied
+from monitor.access_control import services_from
 from monitor.settings import Settings
 from storage.sqlite import SQLiteStore
 
@@ -69,12 +69,14 @@ async def acting_user(args: argparse.Namespace, ctx: CliContext, role: str) -> s
 
     Every state-changing command gets its actor here and nowhere else. The user
     authenticates with a personal API token (``CHANWATCH_TOKEN``) or, on a
-    terminal, with username and password (:mod:`monitor.access.login`); a user
+    terminal, with username and password (:mod:`access.login`); a user
     without ``role`` is refused with a clear message and the refusal is audited.
     """
     async with open_store(ctx) as store:
         try:
-            user = await authenticate(Users(store), role, command_name(vars(args)))
+            user = await authenticate(
+                services_from(store, ctx.settings).users, role, command_name(vars(args))
+            )
         except AccessDenied as exc:
             raise CliError(str(exc)) from None
     return user.username

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from monitor.access.roles import ROLES
+from access.roles import ROLES
 from monitor.cli.access_support import (
     add_password_stdin,
     logged_in,
@@ -125,7 +125,7 @@ async def cmd_enable(args: argparse.Namespace, ctx: CliContext) -> int:
 
 async def cmd_passwd(args: argparse.Namespace, ctx: CliContext) -> int:
     async with open_store(ctx) as store:
-        actor = await logged_in(args, store)
+        actor = await logged_in(args, store, ctx)
     whose = (args.username or actor).strip().lower()
     if whose != actor:  # setting someone else's password is an admin's act
         actor = await acting_user(args, ctx, "admin")
@@ -139,7 +139,7 @@ async def cmd_passwd(args: argparse.Namespace, ctx: CliContext) -> int:
 
 async def cmd_token(args: argparse.Namespace, ctx: CliContext) -> int:
     async with open_store(ctx) as store:
-        actor = await logged_in(args, store)
+        actor = await logged_in(args, store, ctx)
     whose = (args.user or actor).strip().lower()
     if args.revoke and whose != actor:
         actor = await acting_user(args, ctx, "admin")

@@ -6,7 +6,8 @@ then ``watch approve`` by a supervisor other than the requester. The removed
 ``watch add`` (a watch with no request, case or approval) answers with a usage
 error that says so.
 
-These commands only change the database. The running monitor (``chanwatch
+These commands only parse, call :mod:`access.watches` and print; they only
+change the database. The running monitor (``chanwatch
 run``) compares the watch table with the channels it has joined every few
 seconds: it joins an approved watch whose authorization is valid (once; the
 channel id and access hash are kept and the name is never resolved again) and
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from monitor.cli.access_support import refusals, services
 from monitor.cli.common import (
     CliContext,
     SubParsers,
@@ -30,8 +32,6 @@ from monitor.cli.common import (
 )
 from storage.models import WATCH_STATES, WatchRecord
 
-#: Watch states that are over: the watch no longer records anything.
-ENDED_STATES = frozenset({"expired", "revoked", "left"})
 COLUMNS = ("id", "state", "target", "channel_id", "account", "created_at", "reason")
 
 
@@ -80,20 +80,16 @@ def cmd_add_removed(args: argparse.Namespace, ctx: CliContext) -> int:
 
 async def cmd_list(args: argparse.Namespace, ctx: CliContext) -> int:
     async with open_store(ctx) as store:
-        watches = await store.list_watches(args.state)
+        watches = await services(store, ctx).watches.list(args.state)
     emit_list(args, ctx, [watch_row(w) for w in watches], COLUMNS, empty="no watches")
     return 0
 
 
 async def cmd_remove(args: argparse.Namespace, ctx: CliContext) -> int:
     actor = await acting_user(args, ctx, "supervisor")
+    reason = args.reason or "removed with `chanwatch watch remove`"
     async with open_store(ctx) as store:
-        watch = await store.get_watch(args.id)
-        if watch is None:
-            raise UsageError(f"no watch with id {args.id}")
-        if watch.state in ENDED_STATES:
-            raise UsageError(f"watch {watch.id} ({watch.target}) has already ended: {watch.state}")
-        reason = args.reason or "removed with `chanwatch watch remove`"
-        await store.update_watch(watch.id, actor=actor, state="revoked", reason=reason)
+        with refusals():
+            watch = await services(store, ctx).watches.remove(actor, args.id, reason)
     say(ctx, f"watch {watch.id} removed: {watch.target}; the running monitor leaves the channel")
     return 0

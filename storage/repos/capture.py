@@ -5,11 +5,13 @@ transaction."""
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from storage.access_models import WatchLink
 from storage.models import (
     ChannelRecord,
     MediaRecord,
@@ -55,6 +57,11 @@ class WatchesRepo(Protocol):
         wait_until: datetime | None,
     ) -> tuple[WatchRecord, WatchRecord]: ...  # (before, after)
     async def watched_channel_ids(self) -> set[int]: ...
+    # for the access rules: watches with their channel's username and account
+    async def links(self, states: Sequence[str] | None = None) -> builtins.list[WatchLink]: ...
+    async def link(self, watch_id: int) -> WatchLink | None: ...
+    async def assign(self, watch_id: int, account: str | None, now: datetime) -> None: ...
+    # set (or, with None, clear) the owning account; no audit row
 
 
 class PostsRepo(Protocol):

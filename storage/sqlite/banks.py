@@ -161,6 +161,7 @@ async def import_entries(
         "WHERE id = ?",
         (added, withdrawn, absent, import_id),
     )
+    assert import_id is not None
     return ImportCounts(import_id=import_id, added=added, withdrawn=withdrawn, absent=absent)
 
 

@@ -3,12 +3,14 @@ of :mod:`storage.sqlite.channels`, ``posts``, ``media`` and ``media_hashes``."""
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import aiosqlite
 
+from storage.access_models import WatchLink
 from storage.models import (
     ChannelRecord,
     MediaRecord,
@@ -19,7 +21,7 @@ from storage.models import (
     WatchRecord,
 )
 from storage.repos.capture import PostWrite
-from storage.sqlite import channels, media, media_hashes, posts
+from storage.sqlite import authz_sql, channels, media, media_hashes, posts
 
 
 class _Repo:
@@ -73,6 +75,15 @@ class SQLiteWatches(_Repo):
 
     async def watched_channel_ids(self) -> set[int]:
         return await channels.watched_channel_ids(self._c)
+
+    async def links(self, states: Sequence[str] | None = None) -> builtins.list[WatchLink]:
+        return await authz_sql.list_watch_links(self._c, states)
+
+    async def link(self, watch_id: int) -> WatchLink | None:
+        return await authz_sql.get_watch_link(self._c, watch_id)
+
+    async def assign(self, watch_id: int, account: str | None, now: datetime) -> None:
+        await authz_sql.set_watch_account(self._c, watch_id, account, at=now)
 
 
 class SQLitePosts(_Repo):

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 
@@ -38,7 +39,7 @@ class SQLiteBanks(_Repo):
     async def get(self, name: str) -> BankInfo | None:
         return await banks.get_bank(self._c, name)
 
-    async def list(self) -> list[BankInfo]:
+    async def list(self) -> builtins.list[BankInfo]:
         return await banks.list_banks(self._c)
 
     async def create(self, name: str, threshold: int, actor: str, now: datetime) -> BankInfo:
@@ -64,7 +65,9 @@ class SQLiteBanks(_Repo):
     def iter_entries(self, *, enabled_only: bool) -> AsyncIterator[BankEntry]:
         return banks.iter_entries(self._c, enabled_only=enabled_only)
 
-    async def entries_by_source_ref(self, bank: str, refs: Sequence[str]) -> list[BankEntry]:
+    async def entries_by_source_ref(
+        self, bank: str, refs: Sequence[str]
+    ) -> builtins.list[BankEntry]:
         return await banks.entries_by_source_ref(self._c, bank, refs)
 
     def iter_columns(self, after_id: int = 0) -> AsyncIterator[BankColumns]:
@@ -81,10 +84,10 @@ class SQLiteBanks(_Repo):
             self._c, entry_id, media_id, alert_id, actor, reason, now
         )
 
-    async def media_disables(self) -> list[MediaDisable]:
+    async def media_disables(self) -> builtins.list[MediaDisable]:
         return await feedback.media_disables(self._c)
 
-    async def feedback(self) -> list[BankFeedback]:
+    async def feedback(self) -> builtins.list[BankFeedback]:
         return await feedback.bank_feedback(self._c)
 
 
@@ -92,7 +95,7 @@ class SQLiteAlerts(_Repo):
     async def get(self, alert_id: int) -> Alert | None:
         return await alerts.get_alert(self._c, alert_id)
 
-    async def list(self, state: AlertState | None = None) -> list[Alert]:
+    async def list(self, state: AlertState | None = None) -> builtins.list[Alert]:
         return await alerts.list_alerts(self._c, state)
 
     async def attach(
@@ -156,7 +159,7 @@ class SQLiteAudit(_Repo):
         action: str | None = None,
         since: str | None = None,
         until: str | None = None,
-    ) -> list[AuditRecord]:
+    ) -> builtins.list[AuditRecord]:
         return await audit.list_rows(
             self._c, subject, limit, actor=actor, action=action, since=since, until=until
         )

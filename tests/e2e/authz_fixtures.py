@@ -12,8 +12,8 @@ import pytest
 from access_support import Recorded, World, e2e_clock, e2e_world
 from e2e_support import make_settings
 
-from monitor.access.clock import ManualClock
-from monitor.access.wiring import AccessOptions
+from access.clock import ManualClock
+from monitor.access_control import AccessOptions
 from monitor.app import MonitorApp
 from monitor.settings import Settings
 from tgsim import Server

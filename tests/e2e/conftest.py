@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 from e2e_support import MonitorFactory, logged_in_session, make_settings
 
+from monitor.access_control import AccessOptions
 from monitor.app import MonitorApp
+from monitor.settings import Settings
 from storage.sqlite import SQLiteStore
 from tgsim import Server
 
@@ -45,11 +47,14 @@ async def start_monitor(
     apps: list[MonitorApp] = []
 
     async def factory(reconcile_interval: str = "2s", **kw: Any) -> MonitorApp:
-        # These tests exercise the monitor's mechanics on plain watches; the
-        # authorization gate is tested with it on in test_authorization_*.py.
-        kw.setdefault("access", None)
-        settings = make_settings(sim, session_file, db_path,
-                                 reconcile_interval=reconcile_interval)
+        # These tests exercise the monitor's mechanics on lawful watches
+        # (access_support.lawful_watch): the gate answers from fresh reads and the
+        # one account may join every channel at once; the gate's and the pacing's
+        # own rules are tested in test_authorization_*.py.
+        kw.setdefault("access", AccessOptions(gate_ttl=timedelta(0)))
+        base = make_settings(sim, session_file, db_path, reconcile_interval=reconcile_interval)
+        unpaced = {"join_min_gap": "0s", "join_daily_limit": 500}
+        settings = Settings(**{**base.model_dump(), "accounts": unpaced})
         app = MonitorApp(settings, watch_sync_every=timedelta(seconds=0.3), **kw)
         apps.append(app)
         await app.start()

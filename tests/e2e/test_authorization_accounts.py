@@ -21,8 +21,8 @@ from authz_fixtures import (  # noqa: F401 - fixtures
 from e2e_support import has_posts, logged_in_session, monitor_user, poll
 from tgsim_support import sim_phone, wait_for
 
-from monitor.accounts.pacing import Pacing
-from monitor.accounts.pool import AccountPool
+from access.accounts import AccountPool
+from access.pacing import Pacing
 from monitor.app import MonitorApp
 from storage.sqlite import SQLiteStore
 from tgsim import Server

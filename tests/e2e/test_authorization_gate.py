@@ -19,8 +19,8 @@ from authz_fixtures import (  # noqa: F401 - fixtures
 from e2e_support import has_posts, monitor_user, poll
 from structlog.testing import capture_logs
 
-from monitor.access.clock import ManualClock
-from monitor.access.gate import ALLOW_TTL
+from access.clock import ManualClock
+from access.gate import ALLOW_TTL
 from storage.sqlite import SQLiteStore
 from tgsim import Server
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from access_support import lawful_watch
 from e2e_support import PDQ_DIR, MonitorFactory, add_pdq_bank, drawing, monitor_user, poll
 from tgsim_support import wait_for
 
@@ -15,7 +16,7 @@ async def test_near_duplicate_photo_raises_alert(
     """An edited copy of a bank image, posted live, is recorded, hashed and alerted once."""
     ch = await sim.create_channel("News", username="newsroom")
     await add_pdq_bank(store)
-    await store.add_watch("@newsroom", "test", state="approved")
+    await lawful_watch(store, "@newsroom")
     app = await start_monitor()
     await wait_for(lambda: sim.is_member(ch, monitor_user(sim)), timeout=10)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from access_support import lawful_watch
 from e2e_support import MonitorFactory, drawing, has_posts, media_of, poll, stored_ids
 from structlog.testing import capture_logs
 
@@ -18,8 +19,8 @@ async def test_flood_wait_does_not_stall_the_monitor(
     cursors catch up after the wait."""
     a = await sim.create_channel("A", username="chan_a")
     b = await sim.create_channel("B", username="chan_b")
-    await store.add_watch("@chan_a", "test", state="approved")
-    await store.add_watch("@chan_b", "test", state="approved")
+    await lawful_watch(store, "@chan_a")
+    await lawful_watch(store, "@chan_b")
     app = await start_monitor()
     await app.reconciler.wait_idle(10)
 
@@ -56,7 +57,7 @@ async def test_dropped_connections_lose_nothing(
     """The server drops the connection during live posting and in the middle of a
     photo download: every post is recorded and the photo is hashed."""
     ch = await sim.create_channel("Shaky", username="shaky")
-    await store.add_watch("@shaky", "test", state="approved")
+    await lawful_watch(store, "@shaky")
     await start_monitor()
     first = await sim.post(ch, text="hello")
     await poll(lambda: has_posts(store, ch.id, [first]))
@@ -85,7 +86,7 @@ async def test_expired_file_reference_is_refreshed(
     """FILE_REFERENCE_EXPIRED on the download: the message is fetched again and the
     photo is still hashed."""
     ch = await sim.create_channel("Refs", username="refs_chan")
-    await store.add_watch("@refs_chan", "test", state="approved")
+    await lawful_watch(store, "@refs_chan")
     await start_monitor()
     sim.faults.add(request="GetFileRequest", error="FILE_REFERENCE_EXPIRED", times=1)
     with capture_logs() as logs:
@@ -107,7 +108,7 @@ async def test_failed_download_is_retried_before_the_cursor_passes(
     post stored with a failed media row; the post is processed again and the photo
     is hashed before the channel's cursor passes it."""
     ch = await sim.create_channel("Flaky files", username="flaky_files")
-    await store.add_watch("@flaky_files", "test", state="approved")
+    await lawful_watch(store, "@flaky_files")
     app = await start_monitor()
     await app.reconciler.wait_idle(10)
     sim.faults.add(request="GetFileRequest", error="FILE_REFERENCE_EXPIRED", times=2)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from access_support import lawful_watch
 from e2e_support import PDQ_DIR, MonitorFactory, add_pdq_bank, drawing, monitor_user, poll
 from hotline_support import seed_users
 from tgsim_support import wait_for
@@ -22,7 +23,7 @@ async def test_new_alert_reaches_the_webhook(
     await seed_users(store)
     ch = await sim.create_channel("News", username="newsroom")
     await add_pdq_bank(store)
-    await store.add_watch("@newsroom", "test", state="approved")
+    await lawful_watch(store, "@newsroom")
     with webhook_server() as hook:
         app = await start_monitor(notifier=WebhookNotifier(hook.url, timeout=5))
         await wait_for(lambda: sim.is_member(ch, monitor_user(sim)), timeout=10)

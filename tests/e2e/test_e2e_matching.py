@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from access_support import lawful_watch
 from e2e_support import (
     PDQ_DIR,
     MonitorFactory,
@@ -68,8 +69,8 @@ async def test_confirmed_alert_catches_a_flipped_repost_in_another_channel(
     alpha = await sim.create_channel("Alpha", username="alpha")
     beta = await sim.create_channel("Beta", username="beta")
     await add_pdq_bank(store)
-    await store.add_watch("@alpha", "test", state="approved")
-    await store.add_watch("@beta", "test", state="approved")
+    await lawful_watch(store, "@alpha")
+    await lawful_watch(store, "@beta")
     app = await start_monitor(index_reload_every=RELOAD)
     await watch_all(sim, app, alpha, beta)
 
@@ -128,7 +129,7 @@ async def test_reencoded_video_matches_its_vpdq_entry(
     await store.import_bank_entries(
         "video-bank", [BankEntryIn("vpdq", encode_frames(frames), category="csam")], "test", "t"
     )
-    await store.add_watch("@clips", "test", state="approved")
+    await lawful_watch(store, "@clips")
     app = await start_monitor()
     await watch_all(sim, app, ch)
     other = await sim.post(ch, video=videos["other"], text="cats", width=320, height=200,
@@ -169,8 +170,8 @@ async def test_dismissed_media_does_not_alert_again_on_that_entry(
     alpha = await sim.create_channel("Alpha", username="alpha")
     beta = await sim.create_channel("Beta", username="beta")
     await add_pdq_bank(store)
-    await store.add_watch("@alpha", "test", state="approved")
-    await store.add_watch("@beta", "test", state="approved")
+    await lawful_watch(store, "@alpha")
+    await lawful_watch(store, "@beta")
     app = await start_monitor(index_reload_every=RELOAD)
     await watch_all(sim, app, alpha, beta)
     picture = (PDQ_DIR / "bridge-mods" / "high-contrast.jpg").read_bytes()
@@ -208,8 +209,8 @@ async def test_media_spread_shows_a_forward_chain_across_two_channels(
     spread ID --json` names first seen, both channels with their posts and the forward."""
     origin = await sim.create_channel("Origin", username="origin")
     relay = await sim.create_channel("Relay", username="relay")
-    await store.add_watch("@origin", "test", state="approved")
-    await store.add_watch("@relay", "test", state="approved")
+    await lawful_watch(store, "@origin")
+    await lawful_watch(store, "@relay")
     app = await start_monitor()
     await watch_all(sim, app, origin, relay)
     first = await sim.post(origin, photo=drawing(8), text="source")
@@ -246,8 +247,8 @@ async def test_confirmation_alerts_a_copy_recorded_before_it(
     alpha = await sim.create_channel("Alpha", username="alpha")
     beta = await sim.create_channel("Beta", username="beta")
     await add_pdq_bank(store)
-    await store.add_watch("@alpha", "test", state="approved")
-    await store.add_watch("@beta", "test", state="approved")
+    await lawful_watch(store, "@alpha")
+    await lawful_watch(store, "@beta")
     app = await start_monitor(index_reload_every=RELOAD)
     await watch_all(sim, app, alpha, beta)
     picture = PDQ_DIR / "bridge-mods" / "high-contrast.jpg"

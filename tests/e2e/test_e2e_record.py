@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from access_support import lawful_watch
 from e2e_support import (
     MonitorFactory,
     drawing,
@@ -28,7 +29,7 @@ async def test_posts_and_their_metadata(
     ch = await sim.create_channel("Watched", username="watched_news")
     other = await sim.create_channel("Elsewhere", username="elsewhere")
     source = await sim.post(other, text="original elsewhere", author="Their Editor")
-    await store.add_watch("t.me/watched_news", "test", state="approved")
+    await lawful_watch(store, "t.me/watched_news")
     app = await start_monitor(reconcile_interval="1h")
     await app.reconciler.wait_idle(10)
     await wait_for(lambda: sim.is_member(ch, monitor_user(sim)), timeout=10)
@@ -92,7 +93,7 @@ async def test_unwatched_channels_are_never_recorded(
     """Posts of a channel the account is in but that is not watched never reach the store."""
     watched = await sim.create_channel("Watched", username="watched_one")
     unwatched = await sim.create_channel("Not watched", username="not_watched")
-    await store.add_watch("@watched_one", "test", state="approved")
+    await lawful_watch(store, "@watched_one")
     app = await start_monitor()
     await wait_for(lambda: sim.is_member(watched, monitor_user(sim)), timeout=10)
     # The account joins the other channel by itself (as if a human had clicked).

@@ -3,6 +3,7 @@ channel is never resolved again once joined."""
 
 from __future__ import annotations
 
+from access_support import lawful_watch
 from e2e_support import MonitorFactory, has_posts, monitor_user, poll, stored_ids
 from tgsim_support import wait_for
 
@@ -17,7 +18,7 @@ async def test_posts_made_while_stopped_are_recorded(
     are recorded once, in order, and the cursor reaches the last one."""
     ch = await sim.create_channel("Backlog", username="backlog")
     first = await sim.post(ch, text="before the monitor ever ran")
-    await store.add_watch("@backlog", "test", state="approved")
+    await lawful_watch(store, "@backlog")
     app = await start_monitor()
     await poll(lambda: has_posts(store, ch.id, [first]))
     live = await sim.post(ch, text="while running")
@@ -43,7 +44,7 @@ async def test_revoked_watch_leaves_the_channel(
 ) -> None:
     """A revoked watch stops recording and the account leaves the channel (tgsim sees it)."""
     ch = await sim.create_channel("Soon left", username="soon_left")
-    watch = await store.add_watch("@soon_left", "test", state="approved")
+    watch = await lawful_watch(store, "@soon_left")
     app = await start_monitor()
     uid = monitor_user(sim)
     await wait_for(lambda: sim.is_member(ch, uid), timeout=10)
@@ -67,7 +68,7 @@ async def test_edits_and_deletions_while_stopped_are_seen_after_restart(
     """An edit and a deletion of recent posts made while the monitor was down are
     recorded when it starts again (recent posts are fetched again by id)."""
     ch = await sim.create_channel("Changes", username="changes_ch")
-    await store.add_watch("@changes_ch", "test", state="approved")
+    await lawful_watch(store, "@changes_ch")
     app = await start_monitor()
     keep = await sim.post(ch, text="first version")
     drop = await sim.post(ch, text="soon gone")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.access.users import Users
+from access.users import Users
 from monitor.cli import main
 from storage.sqlite import SQLiteStore
 

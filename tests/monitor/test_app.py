@@ -1,5 +1,6 @@
 """Application wiring: start refuses a session that is not logged in, run() stops
-cleanly on SIGTERM, a stopped monitor can start again."""
+cleanly on SIGTERM, a stopped monitor can start again. The monitor always runs
+with authorization enforced; its watch is set up the lawful way."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from access_support import lawful_watch
 from e2e_support import has_posts, logged_in_session, make_settings, poll
 
+from monitor.access_control import AccessOptions
 from monitor.app import MonitorApp, NotLoggedIn
 from storage.sqlite import SQLiteStore
 from tgsim import Server
@@ -32,7 +35,7 @@ async def test_not_logged_in_is_refused(sim: Server, tmp_path: Path) -> None:
     session = tmp_path / "fresh.session"
     session.write_bytes(b"")
     os.chmod(session, 0o600)
-    app = MonitorApp(make_settings(sim, session, tmp_path / "a.db"), access=None)
+    app = MonitorApp(make_settings(sim, session, tmp_path / "a.db"))
     with pytest.raises(NotLoggedIn, match="chanwatch login"):
         await app.start()
     await app.stop()
@@ -46,9 +49,10 @@ async def test_sigterm_stops_run_cleanly(sim: Server, tmp_path: Path) -> None:
     store = SQLiteStore(db)
     await store.open()
     try:
-        await store.add_watch("@sig_chan", "t", state="approved")
-        app = MonitorApp(make_settings(sim, session, db), access=None,
-                         watch_sync_every=timedelta(seconds=0.3))
+        await lawful_watch(store, "@sig_chan")
+        # the gate reads afresh: its snapshot from before the join knows no channel id
+        app = MonitorApp(make_settings(sim, session, db), watch_sync_every=timedelta(seconds=0.3),
+                         access=AccessOptions(gate_ttl=timedelta(0)))
         runner = asyncio.create_task(app.run())
         first = await sim.post(ch, text="while running")
         await poll(lambda: has_posts(store, ch.id, [first]))

@@ -1,5 +1,5 @@
 """Migration 0003's guards: the database itself refuses self-approval, a decision
-taken back, and an authorization that ends before it starts (storage.access*)."""
+taken back, and an authorization that ends before it starts (storage.sqlite.access_repos)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,8 @@ from typing import Any
 
 import pytest
 
-from storage import access as q
-from storage import access_accounts as qa
-from storage import access_authz as qz
 from storage.errors import StoreError
+from storage.repos import Transaction
 from storage.sqlite import SQLiteStore
 
 T0 = datetime(2026, 4, 1, 8, 0, tzinfo=UTC)
@@ -30,10 +28,9 @@ async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
         await s.close()
 
 
-async def _case_and_request(conn: Any) -> int:
-    case = await q.insert_case(conn, "K-1", "t", "ivan", "sam", at=T0, actor="ivan")
-    request = await qz.insert_request(
-        conn,
+async def _case_and_request(tx: Transaction) -> int:
+    case = await tx.cases.insert("K-1", "t", "ivan", "sam", at=T0, actor="ivan")
+    request = await tx.requests.insert(
         case_id=case.id,
         target="@a_chan",
         channel_ref="@a_chan",
@@ -46,28 +43,28 @@ async def _case_and_request(conn: Any) -> int:
 
 async def test_self_approval_refused_by_the_database(store: SQLiteStore) -> None:
     """Even raw SQL cannot record the requester as the decider."""
-    request_id = await store.write(_case_and_request)
+    request_id = await store.transaction(_case_and_request)
 
-    async def self_approve(conn: Any) -> None:
-        await qz.decide_request(conn, request_id, state="approved", by="ivan", at=T0, note=None)
+    async def self_approve(tx: Transaction) -> None:
+        await tx.requests.decide(request_id, state="approved", by="ivan", at=T0, note=None)
 
     with pytest.raises((sqlite3.IntegrityError, StoreError)):
-        await store.write(self_approve)
+        await store.transaction(self_approve)
 
 
 async def test_a_decision_is_final(store: SQLiteStore) -> None:
     """An approved request cannot be turned into a refused one."""
-    request_id = await store.write(_case_and_request)
+    request_id = await store.transaction(_case_and_request)
 
-    async def approve(conn: Any) -> None:
-        await qz.decide_request(conn, request_id, state="approved", by="sam", at=T0, note=None)
+    async def approve(tx: Transaction) -> None:
+        await tx.requests.decide(request_id, state="approved", by="sam", at=T0, note=None)
 
     async def flip(conn: Any) -> None:
         await conn.execute(
             "UPDATE watch_requests SET state = 'refused' WHERE id = ?", (request_id,)
         )
 
-    await store.write(approve)
+    await store.transaction(approve)
     with pytest.raises((sqlite3.IntegrityError, StoreError), match="decided once"):
         await store.write(flip)
 
@@ -75,10 +72,9 @@ async def test_a_decision_is_final(store: SQLiteStore) -> None:
 async def test_authorization_must_end_after_it_starts(store: SQLiteStore) -> None:
     """valid_until <= valid_from is refused by a CHECK constraint."""
 
-    async def backwards(conn: Any) -> None:
-        case = await q.insert_case(conn, "K-2", "t", "ivan", "sam", at=T0, actor="ivan")
-        await qz.insert_authorization(
-            conn,
+    async def backwards(tx: Transaction) -> None:
+        case = await tx.cases.insert("K-2", "t", "ivan", "sam", at=T0, actor="ivan")
+        await tx.authorizations.insert(
             case_id=case.id,
             kind="court",
             authority="AG",
@@ -91,16 +87,15 @@ async def test_authorization_must_end_after_it_starts(store: SQLiteStore) -> Non
         )
 
     with pytest.raises((sqlite3.IntegrityError, StoreError)):
-        await store.write(backwards)
+        await store.transaction(backwards)
 
 
 async def test_authorization_scope_and_extension_roundtrip(store: SQLiteStore) -> None:
     """Scope entries and extensions are stored and read back with the authorization."""
 
-    async def op(conn: Any) -> tuple[Any, list[dict[str, Any]]]:
-        case = await q.insert_case(conn, "K-3", "t", "ivan", "sam", at=T0, actor="ivan")
-        a = await qz.insert_authorization(
-            conn,
+    async def op(tx: Transaction) -> tuple[Any, list[dict[str, Any]]]:
+        case = await tx.cases.insert("K-3", "t", "ivan", "sam", at=T0, actor="ivan")
+        a = await tx.authorizations.insert(
             case_id=case.id,
             kind="court",
             authority="AG",
@@ -111,8 +106,7 @@ async def test_authorization_scope_and_extension_roundtrip(store: SQLiteStore) -
             at=T0,
             actor="ivan",
         )
-        await qz.insert_extension(
-            conn,
+        await tx.authorizations.add_extension(
             a.id,
             previous_until=a.valid_until,
             new_until=a.valid_until + timedelta(days=5),
@@ -121,12 +115,12 @@ async def test_authorization_scope_and_extension_roundtrip(store: SQLiteStore) -
             at=T0,
             actor="ivan",
         )
-        after = await qz.update_authorization(
-            conn, a.id, valid_until=a.valid_until + timedelta(days=5)
+        after = await tx.authorizations.update(
+            a.id, valid_until=a.valid_until + timedelta(days=5)
         )
-        return after, await qz.list_extensions(conn, a.id)
+        return after, await tx.authorizations.extensions(a.id)
 
-    after, extensions = await store.write(op)
+    after, extensions = await store.transaction(op)
     assert after.scope == ("@b_chan", "id:5")
     assert after.valid_until - after.initial_until == timedelta(days=5)
     assert [e["document_ref"] for e in extensions] == ["D2"]
@@ -135,26 +129,26 @@ async def test_authorization_scope_and_extension_roundtrip(store: SQLiteStore) -
 async def test_unknown_authorization_column_is_refused(store: SQLiteStore) -> None:
     """update_authorization only touches its known columns."""
 
-    async def op(conn: Any) -> None:
-        await qz.update_authorization(conn, 1, kind="public")
+    async def op(tx: Transaction) -> None:
+        await tx.authorizations.update(1, kind="public")
 
     with pytest.raises(ValueError, match="not an updatable authorization column"):
-        await store.write(op)
+        await store.transaction(op)
 
 
 async def test_accounts_and_joins(store: SQLiteStore) -> None:
     """Accounts are unique by name; joins are counted from a time on."""
 
-    async def op(conn: Any) -> list[datetime]:
-        acc = await qa.insert_account(conn, "p1", "/s/p1.session", at=T0, actor="root")
+    async def op(tx: Transaction) -> list[datetime]:
+        acc = await tx.accounts.insert("p1", "/s/p1.session", at=T0, actor="root")
         for minutes in (0, 10, 20):
-            await qa.record_join(conn, acc.id, None, at=T0 + timedelta(minutes=minutes))
-        return await qa.joins_since(conn, acc.id, T0 + timedelta(minutes=5))
+            await tx.accounts.record_join(acc.id, None, at=T0 + timedelta(minutes=minutes))
+        return await tx.accounts.joins_since(acc.id, T0 + timedelta(minutes=5))
 
-    assert await store.write(op) == [T0 + timedelta(minutes=10), T0 + timedelta(minutes=20)]
+    assert await store.transaction(op) == [T0 + timedelta(minutes=10), T0 + timedelta(minutes=20)]
 
-    async def again(conn: Any) -> None:
-        await qa.insert_account(conn, "p1", "/s/other.session", at=T0, actor="root")
+    async def again(tx: Transaction) -> None:
+        await tx.accounts.insert("p1", "/s/other.session", at=T0, actor="root")
 
     with pytest.raises((sqlite3.IntegrityError, StoreError)):
-        await store.write(again)
+        await store.transaction(again)
