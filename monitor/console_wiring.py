@@ -2,9 +2,9 @@
 (``chanwatch web``, the demo, the tests and the benchmark all build it here).
 
 This is where ``monitor`` hands ``hotline.console`` what it may not import
-itself: the access services (``monitor.access`` today, the ``access``
-package once it lands), media spread and the bank import flow of
-``handlers``, and the ``[web]`` settings as a plain :class:`ConsoleConfig`.
+itself: media spread and the bank import flow of ``handlers``, the access
+services of the one factory (``access.services.build_services``) and the
+``[web]`` settings as a plain :class:`ConsoleConfig`.
 """
 
 from __future__ import annotations
@@ -15,19 +15,14 @@ from typing import Any
 
 from argon2 import PasswordHasher
 
+from access.services import build_services
 from handlers.banks import FORMATS, parse_bank_async
 from handlers.banks.service import import_parsed
 from handlers.spread import media_spread
 from hotline.console.config import ConsoleConfig
 from hotline.console.services import BankImportFn, ConsoleServices, ImportOutcome, SpreadFn
 from hotline.queue import AlertQueue
-from monitor.access.cases import Cases
-from monitor.access.policy import Limits
-from monitor.access.requests import WatchRequests
-from monitor.access.roles import AccessDenied, PolicyViolation
-from monitor.access.users import Users
-from monitor.accounts.pacing import Pacing
-from monitor.accounts.pool import AccountPool
+from monitor.access_control import limits_from, pacing_from
 from monitor.cli.media import spread_object
 from monitor.settings import Settings
 from storage.codec import utc_now
@@ -109,19 +104,16 @@ def console_services(
     every rule and the queue use (tests pass a fake one); ``hasher``: the
     password hashing profile (tests pass a cheap one)."""
     now = clock or utc_now
-    access_clock = _Clock(now)
-    limits = Limits.from_settings(settings.access)
+    access = build_services(
+        store, limits_from(settings.access), pacing_from(settings.accounts),
+        clock=_Clock(now), hasher=hasher,
+    )
     return ConsoleServices(
         store=store,
+        access=access,
         queue=AlertQueue(store, clock=now),
-        users=Users(store, access_clock, hasher),
-        cases=Cases(store, limits, access_clock),
-        requests=WatchRequests(store, limits, access_clock),
-        accounts=AccountPool(store, Pacing.from_settings(settings.accounts), clock=access_clock),
         spread=_spread(store, settings),
         bank_import=_bank_import(store, settings),
-        refused=(AccessDenied,),
-        policy=(PolicyViolation,),
         bank_formats=tuple(FORMATS),
         clock=now,
     )

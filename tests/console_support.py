@@ -14,9 +14,9 @@ import httpx
 from clocks import TestClock
 from fastapi import FastAPI
 
+from access.credentials import fast_hasher
 from hotline.console.app import build_app
 from hotline.console.services import ConsoleServices
-from monitor.access.credentials import fast_hasher
 from monitor.console_wiring import console_config, console_services
 from monitor.settings import (
     DatabaseSettings,

@@ -26,6 +26,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from access.roles import AccessDenied
 from hotline.console import api, pages
 from hotline.console.config import ConsoleConfig
 from hotline.console.errors import INVALID, Category, ConsoleError, Locked, categorize
@@ -110,7 +111,7 @@ async def _refused(request: Request, category: Category, message: str) -> Respon
 
 async def on_error(request: Request, exc: Exception) -> Response:
     c: Console = request.app.state.console
-    category = categorize(exc, c.errors)
+    category = categorize(exc)
     if category is None:  # not a refusal: a failure (StoreError and the like)
         log.error("console_failed", path=request.url.path, error=f"{type(exc).__name__}: {exc}")
         if _is_api(request):
@@ -154,7 +155,7 @@ def build_app(services: ConsoleServices, config: ConsoleConfig) -> FastAPI:
     app.state.console = c
     app.state.live = live
     handled: tuple[type[Exception], ...] = (
-        ConsoleError, ValueError, LookupError, StoreError, *services.refused, *services.policy,
+        ConsoleError, ValueError, LookupError, StoreError, AccessDenied,
     )
     for cls in handled:
         app.add_exception_handler(cls, on_error)

@@ -3,15 +3,16 @@
 The categories are those of the error vocabulary (DESIGN: invalid input, not
 found, refused, conflict) plus the web's own two: not signed in (401) and too
 many wrong passwords (429). Until ``storage.errors`` has the category classes,
-the table is keyed by the existing exception classes; the access layer's
-refusals are named by :class:`~.services.ConsoleServices`. The first row whose
-class matches wins, so subclasses come before their bases.
+the table is keyed by the existing exception classes (switching to the
+categories changes this table only). The first row whose class matches wins,
+so subclasses come before their bases.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from access.roles import AccessDenied, PolicyViolation
 from hotline.queue import DecisionRefused
 from storage.errors import IllegalTransition, NotFound
 
@@ -58,30 +59,25 @@ INVALID = Category(422, "invalid input")
 LOCKED = Category(429, "locked")
 
 
-def status_table(
-    refused: tuple[type[Exception], ...] = (), policy: tuple[type[Exception], ...] = ()
-) -> tuple[tuple[type[BaseException], Category], ...]:
-    """The table: exception class -> category (first match wins)."""
-    return (
-        (Unauthenticated, UNAUTHENTICATED),
-        (Locked, LOCKED),
-        (Forbidden, REFUSED),
-        (Missing, NOT_FOUND),
-        (Invalid, INVALID),
-        *((cls, REFUSED) for cls in refused),  # AccessDenied: identity or role
-        (DecisionRefused, REFUSED),  # someone else's claim
-        *((cls, REFUSED) for cls in policy),  # PolicyViolation: a lawful-use rule
-        (NotFound, NOT_FOUND),
-        (IllegalTransition, CONFLICT),  # decided already, or lost the race
-        (LookupError, NOT_FOUND),
-        (ValueError, INVALID),
-    )
+#: The table: exception class -> category (first match wins).
+TABLE: tuple[tuple[type[BaseException], Category], ...] = (
+    (Unauthenticated, UNAUTHENTICATED),
+    (Locked, LOCKED),
+    (Forbidden, REFUSED),
+    (Missing, NOT_FOUND),
+    (Invalid, INVALID),
+    (AccessDenied, REFUSED),  # identity or role, checked again by the access layer
+    (DecisionRefused, REFUSED),  # someone else's claim, a decision without a note
+    (PolicyViolation, REFUSED),  # a lawful-use rule (self-approval, limits, scope)
+    (NotFound, NOT_FOUND),
+    (IllegalTransition, CONFLICT),  # decided already, or lost the race
+    (LookupError, NOT_FOUND),
+    (ValueError, INVALID),
+)
 
 
-def categorize(
-    exc: BaseException, table: tuple[tuple[type[BaseException], Category], ...]
-) -> Category | None:
-    for cls, category in table:
+def categorize(exc: BaseException) -> Category | None:
+    for cls, category in TABLE:
         if isinstance(exc, cls):
             return category
     return None

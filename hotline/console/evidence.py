@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from access.roles import AccessDenied
 from hotline.console.errors import Invalid, Missing
 from hotline.console.jobs import Job
 from hotline.console.signin import Principal
@@ -127,5 +128,5 @@ def start_import(
         return result
 
     job = c.jobs.start("import", p.name, f"import into bank {bank}", work,
-                       (ValueError, LookupError, *c.services.refused, *c.services.policy))
+                       (ValueError, LookupError, AccessDenied))
     return job.view(c.clock())

@@ -1,85 +1,23 @@
-"""What the console calls: the access services (users, cases, watch requests,
-accounts), the review queue, media spread and bank import, handed in by
-``monitor``'s wiring.
-
-This is the ONE module that names the access layer. Until the access package
-(issue 16) lands, the services are described here as Protocols that
-``monitor.access``'s classes satisfy (mypy checks that where ``monitor`` builds
-:class:`ConsoleServices`); afterwards they become ``access.services.Services``
-and only this module changes. Likewise :data:`ConsoleServices.refused` names
-the access layer's refusal exceptions for :mod:`.errors` until the one error
-vocabulary (``storage.errors``) gives them a category.
+"""What the console calls: the access services (``access.services``: users,
+cases, watch requests, accounts), the review queue, media spread and bank
+import, handed in by ``monitor``'s wiring (spread and bank import are
+``handlers``' work, which ``hotline`` does not import).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
+from access.accounts import AccountPool
+from access.cases import Cases
+from access.requests import WatchRequests
+from access.services import Services
+from access.users import Users
 from hotline.queue import AlertQueue
-from storage.access_models import Account, Authorization, Case, User, WatchRequest
 from storage.api import Store
-
-
-class UsersService(Protocol):
-    async def all(self) -> list[User]: ...
-    async def get(self, username: str) -> User | None: ...
-    async def by_token(self, token: str) -> User: ...
-    async def by_password(self, username: str, password: str) -> User: ...
-    async def logged_in(self, username: str, method: str, command: str) -> None: ...
-    async def refuse(self, actor: str, command: str, reason: str) -> None: ...
-    async def add(
-        self, actor: str, username: str, roles: Sequence[str], password: str, why: str | None
-    ) -> User: ...
-    async def set_active(
-        self, actor: str, username: str, active: bool, why: str | None
-    ) -> User: ...
-
-
-class CasesService(Protocol):
-    async def all(self) -> list[Case]: ...
-    async def get(self, reference: str) -> Case | None: ...
-    async def authorizations(self, reference: str | None = None) -> list[Authorization]: ...
-    def status(self, authz: Authorization) -> str: ...
-    async def open(
-        self, actor: str, reference: str, title: str, supervisor: str, why: str | None = None
-    ) -> Case: ...
-    async def authorize(
-        self, actor: str, reference: str, *, kind: str, authority: str, document: str,
-        valid_from: datetime, valid_until: datetime, scope: Sequence[str],
-        why: str | None = None,
-    ) -> Authorization: ...
-    async def revoke(self, actor: str, authz_id: int, why: str) -> Authorization: ...
-
-
-class RequestsService(Protocol):
-    async def list(
-        self, reference: str | None = None, state: str | None = None
-    ) -> list[WatchRequest]: ...
-    async def request_watch(
-        self, actor: str, reference: str, target: str, reason: str
-    ) -> WatchRequest: ...
-    async def decide(
-        self, actor: str, request_id: int, *, approve: bool, note: str | None = None
-    ) -> WatchRequest: ...
-
-
-class AccountViewLike(Protocol):
-    @property
-    def account(self) -> Account: ...
-    @property
-    def owned(self) -> int: ...
-    @property
-    def joins_24h(self) -> int: ...
-    @property
-    def next_join_at(self) -> datetime: ...
-
-
-class AccountsService(Protocol):
-    async def views(self) -> Sequence[AccountViewLike]: ...
-
 
 #: ``spread(media_id)``: the medium's spread as one JSON-ready object (``media
 #: spread --json``); raises LookupError for an unknown medium.
@@ -114,15 +52,25 @@ BankImportFn = Callable[
 @dataclass(frozen=True, slots=True)
 class ConsoleServices:
     store: Store
+    access: Services
     queue: AlertQueue
-    users: UsersService
-    cases: CasesService
-    requests: RequestsService
-    accounts: AccountsService
     spread: SpreadFn
     bank_import: BankImportFn
-    #: The access layer's refusal exceptions: (role or identity refused, policy refused).
-    refused: tuple[type[Exception], ...] = ()
-    policy: tuple[type[Exception], ...] = ()
-    bank_formats: tuple[str, ...] = field(default=())
+    bank_formats: tuple[str, ...] = ()
     clock: Callable[[], datetime] | None = None
+
+    @property
+    def users(self) -> Users:
+        return self.access.users
+
+    @property
+    def cases(self) -> Cases:
+        return self.access.cases
+
+    @property
+    def requests(self) -> WatchRequests:
+        return self.access.requests
+
+    @property
+    def accounts(self) -> AccountPool:
+        return self.access.accounts

@@ -34,6 +34,7 @@ from typing import Literal
 
 import structlog
 
+from access.roles import AccessDenied
 from hotline.console.config import ConsoleConfig
 from hotline.console.errors import Forbidden, Locked, Unauthenticated
 from hotline.console.services import ConsoleServices
@@ -100,7 +101,7 @@ class Signin:
             )
         try:
             user = await self._s.users.by_password(name, password)
-        except self._s.refused:
+        except AccessDenied:
             locked = await self._s.store.transaction(lambda tx: self._failed(tx, name))
             if locked is not None:
                 wait = math.ceil((locked - now).total_seconds())
@@ -188,7 +189,7 @@ class Signin:
     async def from_token(self, token: str) -> Principal:
         try:
             user = await self._s.users.by_token(token)  # audits an unknown token
-        except self._s.refused as exc:
+        except AccessDenied as exc:
             raise Unauthenticated(str(exc).removeprefix("refused: ")) from None
         return Principal(user, "token")
 

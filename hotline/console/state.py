@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from hotline.console.config import ConsoleConfig
-from hotline.console.errors import Category, status_table
 from hotline.console.guard import Guard
 from hotline.console.jobs import Jobs
 from hotline.console.services import ConsoleServices
@@ -23,7 +22,6 @@ class Console:
     signin: Signin
     guard: Guard
     jobs: Jobs
-    errors: tuple[tuple[type[BaseException], Category], ...]
 
     @classmethod
     def build(cls, services: ConsoleServices, config: ConsoleConfig) -> Console:
@@ -32,5 +30,4 @@ class Console:
         return cls(
             services=services, config=config, clock=clock, signin=signin,
             guard=Guard(signin), jobs=Jobs(clock),
-            errors=status_table(services.refused, services.policy),
         )
