@@ -7,65 +7,23 @@ to docs/screenshots/ (1280x800). One browser for the whole module."""
 
 from __future__ import annotations
 
-import asyncio
-import socket
-import threading
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
-from clocks import TestClock, utc_now
-from console_support import PASSWORD, Env, lawful_case, make_env
+from console_support import PASSWORD, lawful_case
 from hotline_support import make_alert
+from served_support import Served
 
-from monitor.cli.web import server
 
 pytestmark = pytest.mark.slow
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
-T = TypeVar("T")
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 if not CHROMIUM.exists():
     pytest.skip("needs Debian's chromium (make test installs it)", allow_module_level=True)
-
-
-class Served:
-    """The console served by uvicorn on loopback, in a thread with its own loop."""
-
-    def __init__(self, tmp: Path) -> None:
-        self.loop = asyncio.new_event_loop()
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._tmp = tmp
-        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self._thread.start()
-        self.env: Env = self.run(self._start())
-
-    async def _start(self) -> Env:
-        env = await make_env(self._tmp, TestClock(utc_now(), step=__import__(
-            "datetime").timedelta(microseconds=1)))
-        self._server = server(env.app, "127.0.0.1", self.port, "127.0.0.1")
-        self._serving = asyncio.create_task(self._server.serve())
-        while not self._server.started:
-            await asyncio.sleep(0.02)
-        return env
-
-    def run(self, coro: Coroutine[Any, Any, T]) -> T:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(60)
-
-    def stop(self) -> None:
-        async def stop() -> None:
-            self._server.should_exit = True
-            await self._serving
-            await self.env.store.close()
-
-        self.run(stop())
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(10)
 
 
 @pytest.fixture(scope="module")
