@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 TELETHON_LOW ?= 1.36.0
 VENV_LOW ?= .venv-low
 
-.PHONY: test demo lint typecheck test-low clean
+.PHONY: test demo demo-web chromium lint typecheck test-low clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,13 @@ lint: $(VENV)/.installed
 typecheck: $(VENV)/.installed
 	$(VENV)/bin/mypy
 
-test: lint typecheck
+# Debian's headless Chromium for the console's browser tests (Playwright is
+# pointed at it; no browser download). Skipped when it is there.
+CHROMIUM ?= /usr/bin/chromium
+chromium:
+	@test -x $(CHROMIUM) || { apt-get update -qq && apt-get install -y -qq chromium; }
+
+test: lint typecheck chromium
 	$(VENV)/bin/pytest -q
 
 $(VENV_LOW)/.installed: pyproject.toml
@@ -35,6 +41,10 @@ test-low: $(VENV_LOW)/.installed
 
 demo: $(VENV)/.installed
 	$(PY) -m monitor.demo
+
+# The demo, then the hotline console on its data until Ctrl-C (URL and logins printed).
+demo-web: $(VENV)/.installed
+	$(PY) -m monitor.demo_web
 
 clean:
 	rm -rf $(VENV) $(VENV_LOW) .pytest_cache .mypy_cache .ruff_cache

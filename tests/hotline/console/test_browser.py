@@ -16,7 +16,6 @@ from console_support import PASSWORD, lawful_case
 from hotline_support import make_alert
 from served_support import Served
 
-
 pytestmark = pytest.mark.slow
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
