@@ -33,6 +33,7 @@ from telethon.errors import (
 )
 
 from handlers.post import Post
+from monitor.metrics import FLOOD_WAIT_SECONDS, RECONCILED_AT
 from monitor.revisit import AuthorityOf, revisit
 from monitor.telegram.convert import FetcherFactory, is_post, to_post
 from storage.api import Store
@@ -310,11 +311,13 @@ class Reconciler:
             ch.wake.clear()
             try:
                 await self.reconcile(channel_id)
+                RECONCILED_AT.labels(str(channel_id)).set_to_current_time()
                 if loop.time() - ch.revisited_at >= self._revisit_every:
                     await self._revisit(channel_id, ch)
                     ch.revisited_at = loop.time()
             except FloodWaitError as exc:
                 seconds = int(exc.seconds)
+                FLOOD_WAIT_SECONDS.labels("history").inc(seconds)
                 log.warning(
                     "flood_wait", request="history", channel_id=channel_id, seconds=seconds
                 )

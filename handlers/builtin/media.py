@@ -36,6 +36,7 @@ from typing import Any
 
 from handlers.context import Context, PipelineConfig
 from handlers.hashing import MediaHashes, encode_frames, hash_media
+from handlers.metrics import HASH_SECONDS
 from handlers.post import MediaRef, MediaTooLarge, Post
 from storage.models import Capture, MediaRecord, NewMedia
 
@@ -145,7 +146,8 @@ async def _download_and_hash(ref: MediaRef, post: Post, ctx: Context) -> MediaRe
         ctx.state.media_reused = True
         ctx.log.debug("media_same_bytes", media_id=same.id, file_id=ref.file_id)
         return same
-    new, hashes = await asyncio.to_thread(hashed, ref, data)
+    with HASH_SECONDS.time():
+        new, hashes = await asyncio.to_thread(hashed, ref, data)
     record = await ctx.store.add_media(new, capture)
     ctx.state.hashes = hashes
     ctx.log.info(
