@@ -8,7 +8,7 @@ VENV_LOW ?= .venv-low
 # The versions the container image installs: the tests run on the same ones.
 CONSTRAINTS := deploy/constraints.txt
 
-.PHONY: test demo sim lint typecheck test-low deploy-tools constraints clean
+.PHONY: test demo demo-web sim chromium lint typecheck test-low deploy-tools constraints clean
 
 $(VENV)/.installed: pyproject.toml $(CONSTRAINTS)
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,13 @@ lint: $(VENV)/.installed
 typecheck: $(VENV)/.installed
 	$(VENV)/bin/mypy
 
-test: lint typecheck deploy-tools
+# Debian's headless Chromium for the console's browser tests (Playwright is
+# pointed at it; no browser download). Skipped when it is there.
+CHROMIUM ?= /usr/bin/chromium
+chromium:
+	@test -x $(CHROMIUM) || { apt-get update -qq && apt-get install -y -qq chromium; }
+
+test: lint typecheck chromium deploy-tools
 	$(VENV)/bin/pytest -q
 
 $(VENV_LOW)/.installed: pyproject.toml
@@ -64,6 +70,10 @@ deploy-tools:
 # Run it with the Python the image uses (3.11).
 constraints:
 	$(PYTHON) deploy/make_constraints.py
+
+# The demo, then the hotline console on its data until Ctrl-C (URL and logins printed).
+demo-web: $(VENV)/.installed
+	$(PY) -m monitor.demo_web
 
 clean:
 	rm -rf $(VENV) $(VENV_LOW) .pytest_cache .mypy_cache .ruff_cache

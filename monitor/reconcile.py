@@ -38,6 +38,7 @@ from telethon.errors import (
 
 from handlers.post import Post
 from monitor.history_check import OnceLog
+from monitor.metrics import FLOOD_WAIT_SECONDS, RECONCILED_AT
 from monitor.revisit import AuthorityOf, revisit
 from monitor.telegram.convert import FetcherFactory, is_post, to_post
 from storage.api import Store
@@ -331,11 +332,13 @@ class Reconciler:
             ch.wake.clear()
             try:
                 await self.reconcile(channel_id)
+                RECONCILED_AT.labels(str(channel_id)).set_to_current_time()
                 if loop.time() - ch.revisited_at >= self._revisit_every:
                     await self._revisit(channel_id, ch)
                 self._recovered(channel_id, ch)
             except FloodWaitError as exc:
                 seconds = int(exc.seconds)
+                FLOOD_WAIT_SECONDS.labels("history").inc(seconds)
                 log.warning(
                     "flood_wait", request="history", channel_id=channel_id, seconds=seconds
                 )

@@ -48,6 +48,7 @@ from monitor.settings_sections import (
     ServerSettings,
     TelegramCredentials,
     TelegramSettings,
+    WebSettings,
 )
 from monitor.settings_values import (
     ENV_DELIMITER,
@@ -83,6 +84,7 @@ __all__ = [
     "SettingsError",
     "TelegramCredentials",
     "TelegramSettings",
+    "WebSettings",
     "describe_validation_error",
     "env_name",
     "parse_duration",
@@ -143,6 +145,7 @@ class Settings(BaseSettings):
     hotline: HotlineSettings = HotlineSettings()
     limits: LimitSettings = LimitSettings()
     detectors: DetectorSettings = DetectorSettings()
+    web: WebSettings = WebSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -527,3 +527,50 @@ class LogSettings(_Section):
     @classmethod
     def _upper(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value
+
+
+class WebSettings(_Section):
+    """The hotline console (``chanwatch web``) and the monitor's metrics port."""
+
+    #: Address and port the console listens on. Keep it on loopback behind a
+    #: reverse proxy that terminates TLS (README: "The web console").
+    host: str = Field(default="127.0.0.1", min_length=1)
+    port: int = Field(default=8080, ge=1, le=65535)
+    #: Addresses whose X-Forwarded-For / -Proto headers are believed (the proxy's).
+    forwarded_allow_ips: str = "127.0.0.1"
+    #: Session cookies only over HTTPS (``Secure``, ``__Host-`` prefix). Switch
+    #: off only for a console on loopback without TLS (the demo, tests).
+    cookie_secure: bool = True
+    #: A session ends this long after sign-in ...
+    session_lifetime: Duration = timedelta(hours=8)
+    #: ... or after this long without a request.
+    idle_timeout: Duration = timedelta(minutes=30)
+    #: Wrong passwords for one username within ``failure_window`` before it is locked.
+    max_failures: int = Field(default=5, ge=1, le=100)
+    failure_window: Duration = timedelta(minutes=15)
+    #: The first lockout; each further one doubles, up to ``lockout_max``.
+    lockout: Duration = timedelta(minutes=1)
+    lockout_max: Duration = timedelta(hours=1)
+    #: Alerts per queue page.
+    page_size: int = Field(default=50, ge=1, le=500)
+    #: Where evidence bundles exported from the console are written.
+    export_dir: Path = Path("exports")
+    #: Largest bank file the console accepts.
+    max_upload: ByteSize = Field(default=64 * 1024 * 1024, gt=0, le=1024**3)
+    #: ``chanwatch run`` serves /metrics, /healthz and /readyz on this port (0: off).
+    monitor_metrics_port: int = Field(default=0, ge=0, le=65535)
+    monitor_metrics_host: str = Field(default="127.0.0.1", min_length=1)
+
+    @field_validator("session_lifetime", "idle_timeout", "failure_window", "lockout",
+                     "lockout_max")
+    @classmethod
+    def _web_positive(cls, value: timedelta) -> timedelta:
+        if value < timedelta(seconds=1):
+            raise ValueError("must be at least 1s")
+        return value
+
+    @model_validator(mode="after")
+    def _lockouts(self) -> WebSettings:
+        if self.lockout_max < self.lockout:
+            raise ValueError("lockout_max must be at least lockout")
+        return self

@@ -35,6 +35,7 @@ from telethon.errors import (
 )
 from telethon.tl import functions, types
 
+from monitor.metrics import FLOOD_WAIT_SECONDS
 from monitor.targets import Target, TargetError, parse_target
 from storage.api import Store
 from storage.errors import NotFound
@@ -186,6 +187,7 @@ class WatchManager:
             return await self._take_up(watch)
         except FloodWaitError as exc:
             until = datetime.now(UTC) + timedelta(seconds=int(exc.seconds))
+            FLOOD_WAIT_SECONDS.labels("join").inc(int(exc.seconds))
             log.warning(
                 "flood_wait", request="join", watch_id=watch.id, seconds=int(exc.seconds)
             )

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from handlers.context import BankIndex, Context, Hit
 from handlers.hashing import MediaHashes, VpdqFrame, decode_frames
+from handlers.metrics import LOOKUP_SECONDS
 from handlers.post import Post
 from storage.models import MediaRecord, StoredHashes
 
@@ -131,7 +132,8 @@ async def handle_match(post: Post, ctx: Context) -> None:
     query = await query_for(ctx, media)
     if query.empty:
         return
-    hits = await asyncio.to_thread(lookup, ctx.index, query)
+    with LOOKUP_SECONDS.time():
+        hits = await asyncio.to_thread(lookup, ctx.index, query)
     ctx.state.hits = hits
     if hits:
         ctx.log.info(

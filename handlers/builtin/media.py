@@ -41,6 +41,7 @@ from handlers.detect.frames import MediaSampler
 from handlers.hashing import MediaHashes, encode_frames, hash_media
 from handlers.hashing.pdq import DEFAULT_MAX_PIXELS
 from handlers.hashing.video import DEFAULT_MAX_FRAMES
+from handlers.metrics import HASH_SECONDS
 from handlers.post import MediaRef, MediaTooLarge, Post
 from storage.errors import ChanwatchError
 from storage.models import Capture, MediaRecord, NewMedia
@@ -166,14 +167,15 @@ async def _download_and_hash(ref: MediaRef, post: Post, ctx: Context) -> MediaRe
         ctx.log.debug("media_same_bytes", media_id=same.id, file_id=ref.file_id)
         return same
     sampler = ctx.detectors.sampler(ref.kind, ref.mime) if ctx.detectors is not None else None
-    new, hashes = await asyncio.to_thread(
-        hashed,
-        ref,
-        data,
-        max_pixels=ctx.config.media_max_pixels,
-        max_frames=ctx.config.media_max_frames,
-        sampler=sampler,
-    )
+    with HASH_SECONDS.time():
+        new, hashes = await asyncio.to_thread(
+            hashed,
+            ref,
+            data,
+            max_pixels=ctx.config.media_max_pixels,
+            max_frames=ctx.config.media_max_frames,
+            sampler=sampler,
+        )
     record = await ctx.store.add_media(new, capture)
     ctx.state.hashes = hashes
     ctx.state.detect_input = sampler.result if sampler is not None else None

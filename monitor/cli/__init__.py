@@ -50,6 +50,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "monitor.cli.hash_cmd",
     "monitor.cli.sim",
     "monitor.cli.health",
+    "monitor.cli.web",
 )
 
 

@@ -6,6 +6,7 @@ import argparse
 
 from monitor.app import MonitorApp, NotLoggedIn
 from monitor.cli.common import CliContext, CliError, SubParsers
+from monitor.metrics import serve_metrics
 from monitor.telegram.client import SessionError
 from monitor.telegram.layer import LayerMismatchError
 
@@ -26,6 +27,9 @@ def register(sub: SubParsers) -> None:
 async def cmd_run(args: argparse.Namespace, ctx: CliContext) -> int:
     del args
     app = MonitorApp(ctx.settings)
+    web = ctx.settings.web
+    metrics = (serve_metrics(app.store, web.monitor_metrics_host, web.monitor_metrics_port)
+               if web.monitor_metrics_port else None)
     try:
         await app.run()
     except (SessionError, NotLoggedIn, LayerMismatchError) as exc:
@@ -34,4 +38,7 @@ async def cmd_run(args: argparse.Namespace, ctx: CliContext) -> int:
         server = ctx.settings.telegram.server
         where = f"{server.host}:{server.port}" if server else "Telegram"
         raise CliError(f"cannot connect to {where}: {exc}") from None
+    finally:
+        if metrics is not None:
+            metrics.cancel()
     return 0

@@ -18,6 +18,7 @@ from telethon.errors import FileReferenceExpiredError, FloodWaitError
 from telethon.tl import types
 
 from handlers.post import Fetcher, MediaTooLarge
+from monitor.metrics import FLOOD_WAIT_SECONDS
 from monitor.telegram.convert import largest_photo_size, photo_size_bytes
 from storage.errors import NotFound
 
@@ -99,6 +100,7 @@ class MediaDownloader:
                 except FloodWaitError as exc:
                     floods += 1
                     seconds = int(exc.seconds)
+                    FLOOD_WAIT_SECONDS.labels("download").inc(seconds)
                     log.warning(
                         "flood_wait", request="download", message_id=msg_id, seconds=seconds
                     )

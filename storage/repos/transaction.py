@@ -15,6 +15,7 @@ from storage.repos.access import (
     UsersRepo,
 )
 from storage.repos.capture import ChannelsRepo, MediaRepo, PostsRepo, SweepRepo, WatchesRepo
+from storage.repos.console import AlertPagesRepo, StatsRepo, WebSessionsRepo
 from storage.repos.detections import DetectionsRepo
 from storage.repos.records import (
     AuditRepo,
@@ -87,3 +88,11 @@ class Transaction(Protocol):
     def requests(self) -> RequestsRepo: ...
     @property
     def accounts(self) -> AccountsRepo: ...
+
+    # the web console (hotline.console)
+    @property
+    def web_sessions(self) -> WebSessionsRepo: ...
+    @property
+    def alert_pages(self) -> AlertPagesRepo: ...
+    @property
+    def stats(self) -> StatsRepo: ...

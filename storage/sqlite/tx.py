@@ -17,6 +17,7 @@ from storage.sqlite.access_repos import (
     SQLiteUsers,
 )
 from storage.sqlite.capture_repos import SQLiteChannels, SQLiteMedia, SQLitePosts, SQLiteWatches
+from storage.sqlite.console_repos import SQLiteAlertPages, SQLiteStats, SQLiteWebSessions
 from storage.sqlite.detection_repos import SQLiteDetections
 from storage.sqlite.ledger_checkpoints import SQLiteCheckpoints, SQLiteWitnessAcks
 from storage.sqlite.ledger_rows import SQLiteLedger
@@ -27,9 +28,10 @@ from storage.sqlite.sweep import SQLiteSweep
 
 class SQLiteTransaction:
     __slots__ = (
-        "_conn", "_now", "_read_only", "accounts", "alerts", "audit", "authorizations", "banks",
-        "cases", "channels", "checkpoints", "detections", "ledger", "media", "notices", "posts",
-        "requests", "sweep", "timestamps", "tokens", "users", "watches", "witness_acks",
+        "_conn", "_now", "_read_only", "accounts", "alert_pages", "alerts", "audit",
+        "authorizations", "banks", "cases", "channels", "checkpoints", "detections", "ledger",
+        "media", "notices", "posts", "requests", "stats", "sweep", "timestamps", "tokens",
+        "users", "watches", "web_sessions", "witness_acks",
     )
 
     def __init__(self, conn: aiosqlite.Connection, now: datetime, *, read_only: bool) -> None:
@@ -56,6 +58,9 @@ class SQLiteTransaction:
         self.checkpoints = SQLiteCheckpoints(conn)
         self.witness_acks = SQLiteWitnessAcks(conn)
         self.timestamps = SQLiteTimestamps(conn)
+        self.web_sessions = SQLiteWebSessions(conn)
+        self.alert_pages = SQLiteAlertPages(conn)
+        self.stats = SQLiteStats(conn)
 
     @property
     def now(self) -> datetime:
