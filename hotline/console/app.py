@@ -27,16 +27,15 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from access.roles import AccessDenied
 from hotline.console import api, pages
 from hotline.console.config import ConsoleConfig
-from hotline.console.errors import INVALID, Category, ConsoleError, Locked, categorize
+from hotline.console.errors import INVALID, Category, Locked, categorize
 from hotline.console.guard import command
 from hotline.console.live import LiveFeed
 from hotline.console.metrics import CONTENT_TYPE, REQUEST_SECONDS, REQUESTS, render
 from hotline.console.services import ConsoleServices
 from hotline.console.state import Console
-from storage.errors import StoreError
+from storage.errors import ChanwatchError
 
 log = structlog.get_logger(__name__)
 
@@ -165,9 +164,7 @@ def build_app(services: ConsoleServices, config: ConsoleConfig) -> FastAPI:
     )
     app.state.console = c
     app.state.live = live
-    handled: tuple[type[Exception], ...] = (
-        ConsoleError, ValueError, LookupError, StoreError, AccessDenied,
-    )
+    handled: tuple[type[Exception], ...] = (ChanwatchError, ValueError, LookupError)
     for cls in handled:
         app.add_exception_handler(cls, on_error)
     app.add_exception_handler(RequestValidationError, on_invalid)

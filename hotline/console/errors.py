@@ -3,8 +3,9 @@
 The statuses of the error vocabulary's categories (invalid input 422, not found
 404, refused 403, conflict 409, a failure of the system 503) come from the web's
 one table, :data:`hotline.http_errors.HTTP_STATUS`; the console adds only its
-own two: not signed in (401) and too many wrong passwords (429). The console's
-own refusals are classes of those categories.
+own two: not signed in (401) and too many wrong passwords (429). The refusals
+the console itself decides (identity, role, CSRF, input) are classes of those
+categories.
 """
 
 from __future__ import annotations
@@ -15,19 +16,15 @@ from hotline.http_errors import http_status
 from storage.errors import ChanwatchError, InvalidInput, NotFound, Refused
 
 
-class ConsoleError(ChanwatchError):
-    """A refusal the console itself decides (identity, role, CSRF, input)."""
-
-
-class Unauthenticated(ConsoleError, Refused):
+class Unauthenticated(Refused):
     """No session or token, or an expired, revoked or unknown one."""
 
 
-class Forbidden(ConsoleError, Refused):
+class Forbidden(Refused):
     """Signed in, but the role, the CSRF token or the rule says no."""
 
 
-class Locked(ConsoleError, Refused):
+class Locked(Refused):
     """Too many wrong passwords: the username is locked for a while."""
 
     def __init__(self, message: str, retry_after: int) -> None:
@@ -35,11 +32,11 @@ class Locked(ConsoleError, Refused):
         self.retry_after = retry_after
 
 
-class Missing(ConsoleError, NotFound):
+class Missing(NotFound):
     """No such alert, case, request, job... (the console looked it up)."""
 
 
-class Invalid(ConsoleError, InvalidInput, ValueError):
+class Invalid(InvalidInput, ValueError):
     """The request's input is malformed (type, range, size)."""
 
 

@@ -42,7 +42,7 @@ async def test_investigator_and_supervisor_from_case_to_export(env: Env) -> None
         assert r.status_code == 200 and r.json()["state"] == "approved"
         assert r.json()["watch_state"] == "approved"
         r = await sam.post(f"/api/v1/requests/{request_id}/refuse", json={"note": "late"})
-        assert r.status_code == 403 and "already approved" in r.json()["detail"]
+        assert r.status_code == 422 and "already approved" in r.json()["detail"]
         # export the case: a job, then the bundle
         r = await sam.post("/api/v1/cases/K-7/export")
         assert r.status_code == 202
@@ -76,7 +76,7 @@ async def test_self_approval_is_refused_in_the_page(env: Env) -> None:
     page = await b.http.get("/supervisor")
     assert "your own request" in page.text
     r = await b.post(f"/requests/{req.id}/approve", {"note": "mine"})
-    assert r.status_code == 403 and "self-approval refused" in r.text
+    assert r.status_code == 422 and "self-approval refused" in r.text
     assert (await env.services.requests.list())[0].state == "requested"
 
 
