@@ -1,5 +1,5 @@
 """Write deploy/constraints.txt: the exact version of every package the image
-installs (chanwatch's dependencies with the `fast` extra, all the way down, and
+installs (chanwatch's dependencies with the `fast` and `detect` extras, all the way down, and
 the build backend), as pip resolves them today for this Python.
 
     python deploy/make_constraints.py        # `make constraints`
@@ -32,7 +32,7 @@ def main() -> int:
         report = Path(tmp) / "report.json"
         subprocess.run(  # noqa: S603 (this Python's pip, fixed arguments)
             [sys.executable, "-m", "pip", "install", "--quiet", "--dry-run",
-             "--ignore-installed", "--report", str(report), f"{ROOT}[fast]", "setuptools>=77"],
+             "--ignore-installed", "--report", str(report), f"{ROOT}[fast,detect]", "setuptools>=77"],
             check=True,
         )
         installs = json.loads(report.read_text())["install"]
