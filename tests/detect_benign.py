@@ -1,5 +1,5 @@
 """Benign pictures for measuring a detector's false positives: the PDQ reference
-photos of ../shared/testdata (a bridge and eleven edits of it), the demo's
+photos of tests/data/pdq (a bridge and eleven edits of it), the demo's
 picture, and generated pictures at Telegram photo sizes in six families
 (gradients, noise, shapes, text pages, landscapes, and skin-coloured fields with
 shapes, the hardest case for a nudity model). Deterministic: the same seed, the
@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 ROOT = Path(__file__).resolve().parents[1]
-BRIDGE = ROOT / ".." / "shared" / "testdata" / "pdq" / "bridge-mods"
+BRIDGE = ROOT / "tests" / "data" / "pdq" / "bridge-mods"
 DEMO = ROOT / "monitor" / "demo_data" / "bridge-high-contrast.jpg"
 SIZES = ((1280, 960), (960, 1280), (1280, 720), (1280, 1280))
 FAMILIES = ("gradient", "noise", "shapes", "text", "landscape", "skin")

@@ -108,6 +108,8 @@ NO_USER = {
     "(tests/monitor/test_cli_sim.py)",
     "health": "reads only the running monitor's heartbeat file, no database or case data "
     "(tests/monitor/test_health.py)",
+    "web": "serves the console: every page and API call signs its user in and checks "
+    "the role (tests/hotline/console/test_console_refusals.py)",
 }
 
 
