@@ -8,13 +8,20 @@ import socket
 from pathlib import Path
 
 import httpx
+import pytest
 
 from monitor.metrics import FLOOD_WAIT_SECONDS, serve_metrics
 from monitor.settings import Settings
 from storage.sqlite import SQLiteStore
 
 
-def test_off_by_default() -> None:
+def test_off_by_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no settings at all (no CHANWATCH_* variable, no .env), no port."""
+    import os
+
+    for key in [k for k in os.environ if k.upper().startswith("CHANWATCH_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path)
     assert Settings().web.monitor_metrics_port == 0
 
 
