@@ -32,7 +32,8 @@ def main() -> int:
         report = Path(tmp) / "report.json"
         subprocess.run(  # noqa: S603 (this Python's pip, fixed arguments)
             [sys.executable, "-m", "pip", "install", "--quiet", "--dry-run",
-             "--ignore-installed", "--report", str(report), f"{ROOT}[fast,detect]", "setuptools>=77"],
+             "--ignore-installed", "--report", str(report), f"{ROOT}[fast,detect]",
+             "setuptools>=77"],
             check=True,
         )
         installs = json.loads(report.read_text())["install"]
