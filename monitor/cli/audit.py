@@ -1,7 +1,7 @@
 """``chanwatch audit list``: the audit trail (who did what, when, why).
 
 Newest first; filter by ``--actor`` (a username, or ``service:chanwatch``),
-``--action`` (e.g. ``alert.confirm``, ``token.create``, ``post.view``),
+``--action`` (e.g. ``alert.confirm``, ``token.create``, ``record.view``),
 ``--subject`` (e.g. ``alert:12``, ``user:ivan``) and period (``--since``,
 ``--until``). Needs a logged-in user. The trail is also in the evidence
 ledger (``chanwatch evidence verify-db`` checks it).
@@ -32,7 +32,7 @@ def register(sub: SubParsers) -> None:
     cmds = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
     lst = cmds.add_parser("list", help="audit rows, newest first")
     lst.add_argument("--actor", help="only this actor's rows (a username, `user list`)")
-    lst.add_argument("--action", help="only this action, e.g. alert.confirm, post.view")
+    lst.add_argument("--action", help="only this action, e.g. alert.confirm, record.view")
     lst.add_argument("--subject", help="only rows about this, e.g. alert:12, user:ivan")
     lst.add_argument("--since", help="rows at or after (2026-06-30, 2026-06-30T12:00Z)")
     lst.add_argument("--until", help="rows before (2026-06-30, 2026-06-30T12:00Z, now)")

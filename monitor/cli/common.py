@@ -21,7 +21,7 @@ from access.login import authenticate, command_name
 from monitor.access_control import services_from
 from monitor.cli.exits import exit_status
 from monitor.settings import Settings
-from storage.errors import ChanwatchError, InvalidInput
+from storage.errors import ChanwatchError, InvalidInput, NotFound
 from storage.sqlite import SQLiteStore
 
 #: ``sub`` in each command module's ``register(sub)``.
@@ -56,7 +56,7 @@ class CliContext:
 Command = Callable[[argparse.Namespace, CliContext], "int | Awaitable[int | None] | None"]
 
 
-class NotInitialised(CliError):
+class NotInitialised(CliError, NotFound):
     """The database does not exist: only ``chanwatch init`` creates one."""
 
 

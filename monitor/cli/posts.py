@@ -5,7 +5,7 @@ that ``watch list`` and ``alerts list`` show), newest first, within a period
 (``--since``/``--until``); a post's text is shortened there. ``posts show
 CHANNEL MESSAGE`` shows one post in full with every edit (the replaced texts,
 oldest first) and its deletion, if one was seen. Showing a post's text is
-sensitive: each ``posts show`` is audited (``post.view``, in the evidence
+sensitive: each ``posts show`` is audited (``record.view``, in the evidence
 ledger) before the post is printed. Both need a logged-in user.
 """
 
@@ -52,7 +52,7 @@ def register(sub: SubParsers) -> None:
     lst.set_defaults(func=cmd_list, quiet=True)
 
     show = cmds.add_parser(
-        "show", help="one post in full, with its edits and deletion (audited: post.view)"
+        "show", help="one post in full, with its edits and deletion (audited: record.view)"
     )
     show.add_argument("channel", type=row_id, help="the channel's numeric id (`posts list`)")
     show.add_argument("message", type=row_id, help="the message id in it (`posts list`)")
@@ -102,7 +102,7 @@ async def cmd_show(args: argparse.Namespace, ctx: CliContext) -> int:
         await audited(
             tx,
             actor=actor,
-            action="post.view",
+            action="record.view",
             subject=f"post:{args.channel}:{args.message}",
         )
         return post
