@@ -55,7 +55,7 @@ def register(sub: SubParsers) -> None:
 
     op = cmds.add_parser("open", help="open a case (investigator)")
     op.add_argument("reference", help="the investigation's file number")
-    op.add_argument("--title", required=True)
+    op.add_argument("--title", required=True, help="a short title for the case")
     op.add_argument("--supervisor", required=True, help="username of the supervising officer")
     op.add_argument("--why", help="why (audited)")
     op.set_defaults(func=cmd_open, quiet=True)
@@ -126,7 +126,9 @@ def register(sub: SubParsers) -> None:
         p.set_defaults(func=cmd_approve if verb == "approve" else cmd_refuse, quiet=True)
     rl = wcmds.add_parser("requests", help="watch requests and their decisions")
     rl.add_argument("--case", help="only this case")
-    rl.add_argument("--state", choices=("requested", "approved", "refused"))
+    rl.add_argument(
+        "--state", choices=("requested", "approved", "refused"), help="only requests in this state"
+    )
     add_json_flag(rl)
     rl.set_defaults(func=cmd_requests, quiet=True)
 

@@ -44,7 +44,7 @@ def register(sub: SubParsers) -> None:
     cmds = user.add_subparsers(dest="user_command", metavar="ACTION", required=True)
 
     add = cmds.add_parser("add", help="add a user (admin)")
-    add.add_argument("username")
+    add.add_argument("username", help="the new user's name (2-64 characters a-z, 0-9, . _ -)")
     add.add_argument(
         "--role", action="append", required=True, choices=ROLES, help="a role; repeat for several"
     )
@@ -61,7 +61,7 @@ def register(sub: SubParsers) -> None:
         ("enable", "enable a disabled user (admin)"),
     ):
         p = cmds.add_parser(verb, help=text)
-        p.add_argument("username")
+        p.add_argument("username", help="whose account (see `chanwatch user list`)")
         p.add_argument("--reason", required=verb == "disable", help="why (audited)")
         p.set_defaults(func=cmd_disable if verb == "disable" else cmd_enable, quiet=True)
 

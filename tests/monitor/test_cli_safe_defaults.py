@@ -175,3 +175,27 @@ def test_scripted_tokens(here: Path) -> None:
     finally:
         os.environ.pop("CHANWATCH_TOKEN", None)
     assert db.exists()
+
+
+def test_every_argument_says_what_it_is() -> None:
+    """`--help` of every command describes each of its arguments."""
+    import argparse
+
+    from monitor.cli import build_parser
+
+    missing: list[str] = []
+
+    def walk(parser: argparse.ArgumentParser, path: tuple[str, ...]) -> None:
+        subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        if subs:
+            for name, child in subs[0].choices.items():
+                walk(child, (*path, name))
+            return
+        missing.extend(
+            f"{' '.join(path)}: {a.dest}"
+            for a in parser._actions
+            if not a.help and not isinstance(a, argparse._HelpAction)
+        )
+
+    walk(build_parser(), ())
+    assert missing == []
