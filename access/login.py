@@ -43,13 +43,15 @@ async def authenticate(
     ask_line: Callable[[str], str] | None = None,
     prompt_stream: TextIO = sys.stderr,
     stdin_login: str | None = None,
+    record: bool = True,
 ) -> User:
     """The authenticated, active user, holding ``role`` (one of them when a
     tuple; any role when None).
 
     ``stdin_login``: a username whose password is the first line of standard
     input (``--password-stdin``: scripts without a terminal); it takes
-    precedence over ``CHANWATCH_TOKEN``.
+    precedence over ``CHANWATCH_TOKEN``. ``record=False`` (a database open for
+    reading only) audits neither the login nor a refusal: nothing can be written.
     """
     environ = os.environ if env is None else env
     token = "" if stdin_login is not None else environ.get(TOKEN_ENV, "").strip()
@@ -63,7 +65,8 @@ async def authenticate(
     else:
         tty = sys.stdin.isatty() if interactive is None else interactive
         if not tty:
-            await users.refuse("unknown", command, "no credentials")
+            if record:
+                await users.refuse("unknown", command, "no credentials")
             raise AccessDenied(
                 f"refused: `{command}` needs a logged-in user: set {TOKEN_ENV} to a "
                 "personal API token (get one without a terminal with `chanwatch user "
@@ -80,9 +83,11 @@ async def authenticate(
     if wanted is not None and not set(wanted) & set(user.roles):
         needed = " or ".join(repr(r) for r in wanted)
         why = f"lacks the role {needed} (has: {', '.join(user.roles)})"
-        await users.refuse(user.username, command, why)
+        if record:
+            await users.refuse(user.username, command, why)
         raise AccessDenied(f"refused: user {user.username!r} {why}, needed for `{command}`")
-    await users.logged_in(user.username, "token" if token else "password", command)
+    if record:
+        await users.logged_in(user.username, "token" if token else "password", command)
     return user
 
 

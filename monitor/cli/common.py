@@ -100,7 +100,10 @@ async def acting_user(
     """
     async with open_store(ctx) as store:
         user = await authenticate(
-            services_from(store, ctx.settings).users, role, command_name(vars(args))
+            services_from(store, ctx.settings).users,
+            role,
+            command_name(vars(args)),
+            record=store.read_only is None,  # a read-only database: reads still work
         )
     return user.username
 
