@@ -34,7 +34,7 @@ def _ask_line(prompt: str, stream: TextIO) -> str:
 
 async def authenticate(
     users: Users,
-    role: str | None,
+    role: str | tuple[str, ...] | None,
     command: str,
     *,
     env: Mapping[str, str] | None = None,
@@ -42,31 +42,52 @@ async def authenticate(
     ask_password: Prompt = getpass.getpass,
     ask_line: Callable[[str], str] | None = None,
     prompt_stream: TextIO = sys.stderr,
+    stdin_login: str | None = None,
+    record: bool = True,
 ) -> User:
-    """The authenticated, active user, holding ``role`` (any role when None)."""
+    """The authenticated, active user, holding ``role`` (one of them when a
+    tuple; any role when None).
+
+    ``stdin_login``: a username whose password is the first line of standard
+    input (``--password-stdin``: scripts without a terminal); it takes
+    precedence over ``CHANWATCH_TOKEN``. ``record=False`` (a database open for
+    reading only) audits neither the login nor a refusal: nothing can be written.
+    """
     environ = os.environ if env is None else env
-    token = environ.get(TOKEN_ENV, "").strip()
-    if token:
+    token = "" if stdin_login is not None else environ.get(TOKEN_ENV, "").strip()
+    if stdin_login is not None:
+        password = sys.stdin.readline().rstrip("\n")
+        if not password:
+            raise AccessDenied("refused: --password-stdin: no password on standard input")
+        user = await users.by_password(stdin_login, password)
+    elif token:
         user = await users.by_token(token)
     else:
         tty = sys.stdin.isatty() if interactive is None else interactive
         if not tty:
-            await users.refuse("unknown", command, "no credentials")
+            if record:
+                await users.refuse("unknown", command, "no credentials")
             raise AccessDenied(
-                f"refused: `{command}` changes state and needs a logged-in user: set "
-                f"{TOKEN_ENV} to a personal API token (`chanwatch user token`) or run it "
-                "on a terminal to log in with your password"
+                f"refused: `{command}` needs a logged-in user: set {TOKEN_ENV} to a "
+                "personal API token (get one without a terminal with `chanwatch user "
+                "token NAME --password-stdin` and your password on standard input, or "
+                "from an admin: `chanwatch user token NAME`), or run it on a terminal "
+                "to log in with your password"
             )
         name = environ.get(USER_ENV, "").strip()
         if not name:
             name = (ask_line or (lambda p: _ask_line(p, prompt_stream)))("chanwatch user: ")
         password = ask_password(f"password for {name}: ")
         user = await users.by_password(name, password)
-    if role is not None and role not in user.roles:
-        why = f"lacks the role {role!r} (has: {', '.join(user.roles)})"
-        await users.refuse(user.username, command, why)
+    wanted = (role,) if isinstance(role, str) else role
+    if wanted is not None and not set(wanted) & set(user.roles):
+        needed = " or ".join(repr(r) for r in wanted)
+        why = f"lacks the role {needed} (has: {', '.join(user.roles)})"
+        if record:
+            await users.refuse(user.username, command, why)
         raise AccessDenied(f"refused: user {user.username!r} {why}, needed for `{command}`")
-    await users.logged_in(user.username, "token" if token else "password", command)
+    if record:
+        await users.logged_in(user.username, "token" if token else "password", command)
     return user
 
 

@@ -240,21 +240,30 @@ class Users:
 
         await self._store.transaction(op)
 
-    async def issue_token(self, actor: str, label: str) -> IssuedToken:
-        """A new personal API token for ``actor`` itself."""
+    async def issue_token(
+        self, actor: str, label: str, username: str | None = None
+    ) -> IssuedToken:
+        """A new personal API token for ``username`` (default: ``actor`` itself;
+        another user's token needs the admin role, for scripted setups)."""
+        name = (username or actor).strip().lower()
         token = new_token()
         digest = token_digest(token)
         now = self._clock.now()
 
         async def op(tx: Transaction) -> IssuedToken:
-            user = await require(tx, actor, None)
+            await require(tx, actor, None if name == actor else "admin")
+            user = await tx.users.get(name)
+            if user is None:
+                raise PolicyViolation(f"there is no user {name!r}")
+            if not user.active:
+                raise PolicyViolation(f"user {name!r} is disabled: enable it first")
             token_id = await tx.tokens.insert(user.id, digest, label, at=now)
             await audited(
                 tx,
                 at=now,
                 actor=actor,
                 action="token.create",
-                subject=f"user:{actor}",
+                subject=f"user:{name}",
                 after={"token_id": token_id, "label": label},
             )
             return IssuedToken(token, token_id)

@@ -291,17 +291,35 @@ async def _summary(store: SQLiteStore, names: dict[int, str], unwatched: int) ->
             f"priority {alert.priority}, due {alert.due_at:%Y-%m-%d %H:%M}Z")
 
 
+async def reader_token(db: Path) -> str:
+    """A personal token of the demo's supervisor: reading the queue needs a login."""
+    store = SQLiteStore(db)
+    await store.open()
+    try:
+        users = services_from(store, Settings(database={"path": db})).users
+        return (await users.issue_token("sam", "demo")).token
+    finally:
+        await store.close()
+
+
 def main() -> int:
     configure_logging("ERROR", "console")
     tmp = Path(tempfile.mkdtemp(prefix="chanwatch-demo-"))
+    saved = {k: os.environ.get(k) for k in ("CHANWATCH_DATABASE__PATH", "CHANWATCH_TOKEN")}
     try:
         db = asyncio.run(run_demo(tmp))
         say("\n== chanwatch alerts list")
         os.environ["CHANWATCH_DATABASE__PATH"] = str(db)
+        os.environ["CHANWATCH_TOKEN"] = asyncio.run(reader_token(db))
         from monitor.cli import main as cli_main
 
         return cli_main(["alerts", "list"])
     finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
         shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -14,8 +14,11 @@ key that names a secret (``api_hash``, ``session_string``, ``password``,
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import MutableMapping
+from datetime import date, datetime
+from pathlib import Path
 from typing import Any, Literal, TextIO
 
 import structlog
@@ -57,12 +60,28 @@ def redact_secrets(
     return event_dict
 
 
+def iso_datetimes(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """structlog processor: datetimes and dates as ISO 8601 text, never a Python repr."""
+    for key, value in list(event_dict.items()):
+        if isinstance(value, datetime | date):
+            event_dict[key] = value.isoformat()
+    return event_dict
+
+
 def _wants_json(fmt: LogFormat, stream: TextIO) -> bool:
     if fmt == "json":
         return True
     if fmt == "console":
         return False
     return not _isatty(stream)
+
+
+def open_log_file(path: Path) -> TextIO:
+    """``path`` opened for appending, created with mode 0600."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    return os.fdopen(fd, "a", encoding="utf-8", buffering=1)
 
 
 def configure_logging(
@@ -79,6 +98,7 @@ def configure_logging(
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         redact_secrets,
+        iso_datetimes,
     ]
     renderer: Any
     if _wants_json(fmt, out):

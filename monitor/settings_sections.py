@@ -522,6 +522,11 @@ class LogSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     #: ``auto``: JSON lines when the log stream is not a terminal, readable text otherwise.
     format: Literal["auto", "json", "console"] = "auto"
+    #: Append log lines to this file (created 0600) instead of stderr. The CLI's
+    #: commands (all but ``run`` and ``web``) write log lines below ERROR only
+    #: when a file or a format (``--log-format``, ``log.format``) is asked for,
+    #: so an error is one line on stderr.
+    file: Path | None = None
 
     @field_validator("level", mode="before")
     @classmethod

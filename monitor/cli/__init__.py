@@ -4,7 +4,11 @@
 listed in :data:`COMMAND_MODULES` exposes ``register(sub)``, which adds its
 parsers and sets ``func`` (a plain or ``async`` function of ``(args, ctx)``
 returning the exit status) with ``parser.set_defaults(func=...)``. A command
-that prints little and should not show INFO log lines sets ``quiet=True``.
+that prints little and should not show INFO log lines sets ``quiet=True``; a
+quiet command logs only errors unless a log format or file is asked for
+(``--log-format``, ``log.format``, ``log.file``), so its error is one line.
+Commands of :data:`LOGIN_TO_READ` read case data: each needs a logged-in user.
+Files are created 0600 (the umask is 077 while a command runs).
 
 :func:`main` loads the settings, configures logging, dispatches (async
 commands run under ``asyncio.run``) and turns every error into one line on
@@ -20,17 +24,20 @@ import argparse
 import asyncio
 import importlib
 import inspect
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from access.login import command_name
 from monitor.cli.arguments import Parser, check_arguments
-from monitor.cli.common import CliContext
+from monitor.cli.common import CliContext, acting_user
 from monitor.cli.exits import EXIT_INTERRUPTED, PROG, fail, last_resort, report
-from monitor.logging import configure_logging
+from monitor.cli.origin import with_ledger_origin
+from monitor.logging import configure_logging, open_log_file
 from monitor.settings import Settings
-from storage.errors import ChanwatchError
+from storage.errors import ChanwatchError, InvalidInput
 
 #: Every subcommand module, in the order ``chanwatch --help`` lists them. A
 #: module added under monitor/cli/ must be listed here (a test checks it).
@@ -46,6 +53,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "monitor.cli.bank",
     "monitor.cli.alerts",
     "monitor.cli.media",
+    "monitor.cli.posts",
+    "monitor.cli.audit",
     "monitor.cli.evidence",
     "monitor.cli.hash_cmd",
     "monitor.cli.sim",
@@ -67,6 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--json", action="store_true", help="lists as JSON lines (one object per line)"
+    )
+    parser.add_argument(
+        "--log-format",
+        choices=("json", "console"),
+        help="write log lines to stderr in this format (default for commands other than "
+        "run and web: errors only, so an error is one line); settings log.format, log.file",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
@@ -98,17 +113,72 @@ def main(
     except Exception as exc:  # noqa: BLE001 (not in the vocabulary: a bug, with an incident id)
         configure_logging()
         return last_resort(err, exc, args.command)
-    level = settings.log.level
-    if getattr(args, "quiet", False) and level in ("DEBUG", "INFO"):
+    old_umask = os.umask(0o077)  # every file chanwatch creates: 0600, directories 0700
+    try:
+        return _configured(args, settings, out, err)
+    finally:
+        os.umask(old_umask)
+
+
+def _configured(
+    args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO
+) -> int:
+    log = settings.log
+    fmt = args.log_format or log.format
+    level = log.level
+    quiet = getattr(args, "quiet", False)
+    if quiet and level in ("DEBUG", "INFO"):
         level = "DEBUG" if level == "DEBUG" else "WARNING"
-    configure_logging(level, settings.log.format)
+    asked = fmt != "auto" or log.file is not None or "level" in log.model_fields_set
+    if quiet and not asked:
+        level = "ERROR"  # nothing asked for: an error is its one line on stderr
+    try:
+        stream = open_log_file(log.file) if log.file is not None else None
+    except OSError as exc:
+        return report(err, InvalidInput(f"log.file {log.file}: cannot open it: {exc}"))
+    configure_logging(level, fmt, stream)
+    try:
+        settings = with_ledger_origin(settings)
+    except ChanwatchError as exc:
+        return report(err, exc)
     ctx = CliContext(settings=settings, stdout=out, stderr=err, config_path=args.config)
-    return _dispatch(args, ctx)
+    try:
+        return _dispatch(args, ctx)
+    finally:
+        if stream is not None:
+            stream.close()
+
+
+#: Commands that only read case data (alerts, cases, posts, audit...): each needs
+#: a logged-in user, whatever their roles (the login is audited). ``hash`` and
+#: ``evidence verify`` read only the files they are given.
+LOGIN_TO_READ: frozenset[str] = frozenset(
+    {
+        "user list",
+        "account list",
+        "watch list",
+        "watch requests",
+        "case list",
+        "case show",
+        "bank list",
+        "alerts list",
+        "alerts show",
+        "media spread",
+        "posts list",
+        "posts show",
+        "audit list",
+        "evidence verify-db",
+        "evidence status",
+        "sweep",
+    }
+)
 
 
 def _dispatch(args: argparse.Namespace, ctx: CliContext) -> int:
     try:
         check_arguments(args, ctx.settings.limits)
+        if command_name(vars(args)) in LOGIN_TO_READ:
+            args.login_user = asyncio.run(acting_user(args, ctx, None))
         result = args.func(args, ctx)
         if inspect.isawaitable(result):
             result = asyncio.run(_await(result))

@@ -33,7 +33,7 @@ def register(sub: SubParsers) -> None:
     cmds = acc.add_subparsers(dest="account_command", metavar="ACTION", required=True)
 
     add = cmds.add_parser("add", help="add an account with its session file (admin)")
-    add.add_argument("name")
+    add.add_argument("name", help="a name for the account (persona), e.g. persona1")
     add.add_argument("--session", required=True, type=Path, help="its Telethon session file")
     add.add_argument("--why", help="why (audited)")
     add.set_defaults(func=cmd_add, quiet=True)
@@ -43,8 +43,8 @@ def register(sub: SubParsers) -> None:
     lst.set_defaults(func=cmd_list, quiet=True)
 
     dis = cmds.add_parser("disable", help="take an account out of service (admin)")
-    dis.add_argument("name")
-    dis.add_argument("--reason", required=True)
+    dis.add_argument("name", help="the account's name (see `chanwatch account list`)")
+    dis.add_argument("--reason", required=True, help="why (audited)")
     dis.set_defaults(func=cmd_disable, quiet=True)
 
 

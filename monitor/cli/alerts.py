@@ -28,6 +28,7 @@ import argparse
 from typing import Any
 
 from hotline.queue import (
+    OVERRULING_ROLE,
     STATES,
     AlertQueue,
     QueueItem,
@@ -73,13 +74,13 @@ def register(sub: SubParsers) -> None:
     lst.set_defaults(func=cmd_list, quiet=True)
 
     show = cmds.add_parser("show", help="one alert with its matches and the post's metadata")
-    show.add_argument("id", type=row_id)
+    show.add_argument("id", type=row_id, help="the alert's id (see `chanwatch alerts list`)")
     add_json_flag(show)
     show.set_defaults(func=cmd_show, quiet=True)
 
     for verb, (_state, text, note_required) in _VERBS.items():
         p = cmds.add_parser(verb, help=text)
-        p.add_argument("id", type=row_id)
+        p.add_argument("id", type=row_id, help="the alert's id (see `chanwatch alerts list`)")
         p.add_argument(
             "--note",
             required=note_required,
@@ -174,8 +175,17 @@ async def cmd_show(args: argparse.Namespace, ctx: CliContext) -> int:
     return 0
 
 
+#: Who may run each change: a claim is an operator's; a decision an operator's or
+#: a supervisor's (who may overrule another's claim: :mod:`hotline.queue` decides).
+DECIDING_ROLES: dict[str, tuple[str, ...]] = {
+    "claim": ("operator",),
+    "confirm": ("operator", OVERRULING_ROLE),
+    "dismiss": ("operator", OVERRULING_ROLE),
+}
+
+
 async def cmd_transition(args: argparse.Namespace, ctx: CliContext) -> int:
-    actor = await acting_user(args, ctx, "operator")
+    actor = await acting_user(args, ctx, DECIDING_ROLES[args.verb])
     async with open_store(ctx) as store:
         queue = AlertQueue(store)
         change = {"claim": queue.claim, "confirm": queue.confirm, "dismiss": queue.dismiss}

@@ -111,6 +111,7 @@ def _errors_line(path: Path, result: ParseResult) -> str:
 
 
 async def cmd_import(args: argparse.Namespace, ctx: CliContext) -> int:
+    actor = await acting_user(args, ctx, "admin")  # the role first, then the file
     if args.threshold is not None and not 0 <= args.threshold <= 256:
         raise UsageError(f"--threshold must be a Hamming distance 0..256, not {args.threshold}")
     check_bank_name(args.name, ctx.settings.limits.name_chars)
@@ -132,7 +133,6 @@ async def cmd_import(args: argparse.Namespace, ctx: CliContext) -> int:
         )
     if not result.entries and not result.withdrawals:
         raise UsageError(f"{args.file}: no valid entries; nothing was imported")
-    actor = await acting_user(args, ctx, "admin")
     async with open_store(ctx) as store:
         report = await import_parsed(
             store, args.name, result, actor=actor, source=str(args.file),

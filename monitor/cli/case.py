@@ -34,6 +34,10 @@ from monitor.cli.common import (
 from storage.access_models import Authorization, WatchRequest
 from storage.errors import NotFound
 
+#: Where an authorization's number is shown (``case extend|confirm|revoke`` take it).
+AUTHZ_HELP = (
+    "the authorization number: AUTHORIZATIONS in `chanwatch case list`, id in `case show`"
+)
 CASE_COLUMNS = ("reference", "title", "investigator", "supervisor", "opened_at")
 REQUEST_COLUMNS = ("id", "case", "target", "state", "requested_by", "decided_by", "watch_id")
 
@@ -51,7 +55,7 @@ def register(sub: SubParsers) -> None:
 
     op = cmds.add_parser("open", help="open a case (investigator)")
     op.add_argument("reference", help="the investigation's file number")
-    op.add_argument("--title", required=True)
+    op.add_argument("--title", required=True, help="a short title for the case")
     op.add_argument("--supervisor", required=True, help="username of the supervising officer")
     op.add_argument("--why", help="why (audited)")
     op.set_defaults(func=cmd_open, quiet=True)
@@ -61,7 +65,7 @@ def register(sub: SubParsers) -> None:
     lst.set_defaults(func=cmd_list, quiet=True)
 
     show = cmds.add_parser("show", help="a case with its authorizations and watch requests")
-    show.add_argument("reference")
+    show.add_argument("reference", help="the case reference (see `chanwatch case list`)")
     add_json_flag(show)
     show.set_defaults(func=cmd_show, quiet=True)
 
@@ -85,25 +89,25 @@ def register(sub: SubParsers) -> None:
     auth.set_defaults(func=cmd_authorize, quiet=True)
 
     ext = cmds.add_parser("extend", help="record an extension (investigator)")
-    ext.add_argument("authorization", type=row_id, help="authorization id (see case show)")
-    ext.add_argument("--until", required=True)
-    ext.add_argument("--authority", required=True)
-    ext.add_argument("--document", required=True)
-    ext.add_argument("--why")
+    ext.add_argument("authorization", type=row_id, help=AUTHZ_HELP)
+    ext.add_argument("--until", required=True, help="new end: 2026-06-30, RFC 3339, or +90d")
+    ext.add_argument("--authority", required=True, help="the court or office that decided")
+    ext.add_argument("--document", required=True, help="the decision's reference")
+    ext.add_argument("--why", help="why (audited)")
     ext.set_defaults(func=cmd_extend, quiet=True)
 
     conf = cmds.add_parser(
         "confirm", help="record the court's confirmation of an emergency measure"
     )
-    conf.add_argument("authorization", type=row_id)
-    conf.add_argument("--authority", required=True)
-    conf.add_argument("--document", required=True)
-    conf.add_argument("--why")
+    conf.add_argument("authorization", type=row_id, help=AUTHZ_HELP)
+    conf.add_argument("--authority", required=True, help="the court that confirmed it")
+    conf.add_argument("--document", required=True, help="the confirmation's reference")
+    conf.add_argument("--why", help="why (audited)")
     conf.set_defaults(func=cmd_confirm, quiet=True)
 
     rev = cmds.add_parser("revoke", help="revoke an authorization (supervisor)")
-    rev.add_argument("authorization", type=row_id)
-    rev.add_argument("--reason", required=True)
+    rev.add_argument("authorization", type=row_id, help=AUTHZ_HELP)
+    rev.add_argument("--reason", required=True, help="why it is revoked (audited)")
     rev.set_defaults(func=cmd_revoke, quiet=True)
 
     watch = sub.choices.get("watch")
@@ -122,7 +126,9 @@ def register(sub: SubParsers) -> None:
         p.set_defaults(func=cmd_approve if verb == "approve" else cmd_refuse, quiet=True)
     rl = wcmds.add_parser("requests", help="watch requests and their decisions")
     rl.add_argument("--case", help="only this case")
-    rl.add_argument("--state", choices=("requested", "approved", "refused"))
+    rl.add_argument(
+        "--state", choices=("requested", "approved", "refused"), help="only requests in this state"
+    )
     add_json_flag(rl)
     rl.set_defaults(func=cmd_requests, quiet=True)
 
@@ -175,8 +181,13 @@ async def cmd_open(args: argparse.Namespace, ctx: CliContext) -> int:
 async def cmd_list(args: argparse.Namespace, ctx: CliContext) -> int:
     async with open_store(ctx) as store:
         cases = await services(store, ctx).cases.all()
-    rows = [{c: getattr(case, c) for c in CASE_COLUMNS} for case in cases]
-    emit_list(args, ctx, rows, CASE_COLUMNS, empty="no cases")
+        svc = services(store, ctx)
+        rows = []
+        for case in cases:
+            row: dict[str, Any] = {c: getattr(case, c) for c in CASE_COLUMNS}
+            row["authorizations"] = [a.id for a in await svc.cases.authorizations(case.reference)]
+            rows.append(row)
+    emit_list(args, ctx, rows, (*CASE_COLUMNS, "authorizations"), empty="no cases")
     return 0
 
 

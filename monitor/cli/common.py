@@ -21,7 +21,7 @@ from access.login import authenticate, command_name
 from monitor.access_control import services_from
 from monitor.cli.exits import exit_status
 from monitor.settings import Settings
-from storage.errors import ChanwatchError, InvalidInput
+from storage.errors import ChanwatchError, InvalidInput, NotFound
 from storage.sqlite import SQLiteStore
 
 #: ``sub`` in each command module's ``register(sub)``.
@@ -56,9 +56,29 @@ class CliContext:
 Command = Callable[[argparse.Namespace, CliContext], "int | Awaitable[int | None] | None"]
 
 
+class NotInitialised(CliError, NotFound):
+    """The database does not exist: only ``chanwatch init`` creates one."""
+
+
+def require_database(path: Path) -> None:
+    """Refuse a database that does not exist (a command run from the wrong folder
+    must not create an empty one and report an empty queue)."""
+    if not path.exists():
+        raise NotInitialised(
+            f"no chanwatch database at {path.resolve()}: run `chanwatch init` to create "
+            "one, or point CHANWATCH_DATABASE__PATH (database.path) at yours"
+        )
+
+
 @asynccontextmanager
-async def open_store(ctx: CliContext) -> AsyncIterator[SQLiteStore]:
-    """The store of ``database.path``, migrated, closed (and flushed) on exit."""
+async def open_store(ctx: CliContext, *, create: bool = False) -> AsyncIterator[SQLiteStore]:
+    """The store of ``database.path``, migrated, closed (and flushed) on exit.
+
+    Only ``create=True`` (``chanwatch init``) may create the database; every
+    other command is refused when it does not exist (:class:`NotInitialised`).
+    """
+    if not create:
+        require_database(ctx.settings.database.path)
     store = SQLiteStore(ctx.settings.database.path)
     await store.open()
     try:
@@ -67,17 +87,23 @@ async def open_store(ctx: CliContext) -> AsyncIterator[SQLiteStore]:
         await store.close()
 
 
-async def acting_user(args: argparse.Namespace, ctx: CliContext, role: str) -> str:
+async def acting_user(
+    args: argparse.Namespace, ctx: CliContext, role: str | tuple[str, ...] | None
+) -> str:
     """The actor a state-changing command records, allowed to act as ``role``.
 
     Every state-changing command gets its actor here and nowhere else. The user
     authenticates with a personal API token (``CHANWATCH_TOKEN``) or, on a
     terminal, with username and password (:mod:`access.login`); a user
-    without ``role`` is refused with a clear message and the refusal is audited.
+    without ``role`` (one of them, when a tuple) is refused with a clear message
+    and the refusal is audited. ``None``: any logged-in user (reads of case data).
     """
     async with open_store(ctx) as store:
         user = await authenticate(
-            services_from(store, ctx.settings).users, role, command_name(vars(args))
+            services_from(store, ctx.settings).users,
+            role,
+            command_name(vars(args)),
+            record=store.read_only is None,  # a read-only database: reads still work
         )
     return user.username
 

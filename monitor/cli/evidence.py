@@ -55,7 +55,8 @@ def register(sub: SubParsers) -> None:
                      help="only records at or after (YYYY-MM-DD or RFC 3339; UTC if no zone)")
     exp.add_argument("--to", dest="date_to", metavar="DATE",
                      help="only records at or before (a bare date means to its end)")
-    exp.add_argument("-o", "--output", required=True, type=Path, metavar="BUNDLE.zip")
+    exp.add_argument("-o", "--output", required=True, type=Path, metavar="BUNDLE.zip",
+                     help="the bundle file to write (created 0600)")
     exp.set_defaults(func=cmd_export, quiet=True)
 
     evidence_verify.add_parser(cmds)

@@ -34,7 +34,8 @@ _HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
 def add_parser(cmds: SubParsers) -> None:
     ver = cmds.add_parser(
         "verify", help="check a bundle offline; exit 0 only if all holds under a trusted key")
-    ver.add_argument("bundle", type=Path, metavar="BUNDLE.zip")
+    ver.add_argument("bundle", type=Path, metavar="BUNDLE.zip",
+                     help="a bundle made by `chanwatch evidence export`")
     ver.add_argument("--key", action="append", default=[], metavar="VKEY|FILE",
                      help="a ledger verifier key you trust (or a file holding it); repeatable")
     ver.add_argument("--trusted-keys", type=Path, metavar="FILE",

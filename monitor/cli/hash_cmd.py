@@ -44,7 +44,8 @@ def register(sub: SubParsers) -> None:
         help="print SHA-256, MD5, PDQ (and vPDQ) of files as JSON lines",
         description="Hash files with the pipeline's own code; one JSON object per file.",
     )
-    parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    parser.add_argument("files", nargs="+", type=Path, metavar="FILE",
+                        help="files to hash (pictures, videos, anything)")
     parser.add_argument(
         "--kind",
         choices=KINDS,

@@ -2,15 +2,20 @@
 
 Adding, disabling and enabling users needs the admin role. ``passwd`` changes
 your own password (an admin may set anyone's); ``token`` issues a personal API
-token for the logged-in user, shown once (only its SHA-256 is stored), or
-revokes tokens with ``--revoke``.
+token, shown once (only its SHA-256 is stored): your own (``user token NAME
+--password-stdin`` logs NAME in with the password on standard input, no
+terminal needed), or, as an admin, another user's (``user token NAME``: scripted
+setups). ``revoke-tokens`` revokes every token of a user (yours; an admin:
+anyone's). Issuing and revoking are audited and so in the evidence ledger.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Any
 
+from access.login import USER_ENV, authenticate, command_name
 from access.roles import ROLES
 from monitor.cli.access_support import (
     add_password_stdin,
@@ -22,6 +27,7 @@ from monitor.cli.access_support import (
 from monitor.cli.common import (
     CliContext,
     SubParsers,
+    UsageError,
     acting_user,
     add_json_flag,
     emit_list,
@@ -38,7 +44,7 @@ def register(sub: SubParsers) -> None:
     cmds = user.add_subparsers(dest="user_command", metavar="ACTION", required=True)
 
     add = cmds.add_parser("add", help="add a user (admin)")
-    add.add_argument("username")
+    add.add_argument("username", help="the new user's name (2-64 characters a-z, 0-9, . _ -)")
     add.add_argument(
         "--role", action="append", required=True, choices=ROLES, help="a role; repeat for several"
     )
@@ -55,7 +61,7 @@ def register(sub: SubParsers) -> None:
         ("enable", "enable a disabled user (admin)"),
     ):
         p = cmds.add_parser(verb, help=text)
-        p.add_argument("username")
+        p.add_argument("username", help="whose account (see `chanwatch user list`)")
         p.add_argument("--reason", required=verb == "disable", help="why (audited)")
         p.set_defaults(func=cmd_disable if verb == "disable" else cmd_enable, quiet=True)
 
@@ -64,15 +70,41 @@ def register(sub: SubParsers) -> None:
     add_password_stdin(pw)
     pw.set_defaults(func=cmd_passwd, quiet=True)
 
-    tok = cmds.add_parser("token", help="issue yourself a personal API token (shown once)")
-    tok.add_argument("--label", default="cli", help="what the token is for")
+    tok = cmds.add_parser(
+        "token",
+        help="issue a personal API token (shown once): yours, or as admin another user's",
+        description="Print a new personal API token (use it as CHANWATCH_TOKEN). Log in "
+        "with CHANWATCH_TOKEN, on a terminal, or with --password-stdin (no terminal).",
+    )
+    tok.add_argument(
+        "username",
+        nargs="?",
+        help="whose token (a username, see `chanwatch user list`; default: yours); "
+        "with --password-stdin: the user who logs in",
+    )
+    tok.add_argument("--label", default="cli", help="what the token is for (audited)")
+    tok.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="log USERNAME (or CHANWATCH_USER) in with the password on the first line of "
+        "standard input, instead of CHANWATCH_TOKEN or a terminal",
+    )
     tok.add_argument(
         "--revoke",
         action="store_true",
-        help="instead revoke all tokens (yours, or --user's as admin)",
+        help="instead revoke all tokens (as `user revoke-tokens`)",
     )
-    tok.add_argument("--user", help="with --revoke: whose tokens (admin)")
+    tok.add_argument("--user", help=argparse.SUPPRESS)  # old spelling of USERNAME
     tok.set_defaults(func=cmd_token, quiet=True)
+
+    rev = cmds.add_parser(
+        "revoke-tokens", help="revoke every API token of a user (yours; admin: anyone's)"
+    )
+    rev.add_argument(
+        "username", nargs="?", help="whose tokens (see `chanwatch user list`; default: yours)"
+    )
+    rev.add_argument("--reason", help="why (audited)")
+    rev.set_defaults(func=cmd_revoke_tokens, quiet=True)
 
 
 def user_row(u: User) -> dict[str, Any]:
@@ -137,23 +169,59 @@ async def cmd_passwd(args: argparse.Namespace, ctx: CliContext) -> int:
     return 0
 
 
+async def _token_actor(args: argparse.Namespace, ctx: CliContext, whose: str | None) -> str:
+    """Who runs ``user token``: logged in by --password-stdin, a token or a terminal."""
+    if getattr(args, "password_stdin", False):
+        name = whose or os.environ.get(USER_ENV, "").strip()
+        if not name:
+            raise UsageError(
+                "--password-stdin: say who logs in: `chanwatch user token NAME "
+                f"--password-stdin` (or set {USER_ENV})"
+            )
+        async with open_store(ctx) as store:
+            with refusals():
+                user = await authenticate(
+                    services(store, ctx).users,
+                    None,
+                    command_name(vars(args)),
+                    stdin_login=name,
+                )
+        return user.username
+    async with open_store(ctx) as store:
+        return await logged_in(args, store, ctx)
+
+
 async def cmd_token(args: argparse.Namespace, ctx: CliContext) -> int:
-    async with open_store(ctx) as store:
-        actor = await logged_in(args, store, ctx)
-    whose = (args.user or actor).strip().lower()
-    if args.revoke and whose != actor:
+    requested = args.username or args.user
+    actor = await _token_actor(args, ctx, requested)
+    whose = (requested or actor).strip().lower()
+    if whose != actor:  # another user's token is an admin's act
         actor = await acting_user(args, ctx, "admin")
+    if args.revoke:
+        return await _revoke(ctx, actor, whose, "revoked with `user token --revoke`")
     async with open_store(ctx) as store:
-        users = services(store, ctx).users
         with refusals():
-            if args.revoke:
-                count = await users.revoke_tokens(actor, whose, "revoked with `user token`")
-                say(ctx, f"{count} token(s) of {whose!r} revoked")
-                return 0
-            issued = await users.issue_token(actor, args.label)
+            issued = await services(store, ctx).users.issue_token(actor, args.label, whose)
     say(ctx, issued.token)
     ctx.stderr.write(
-        f"token #{issued.token_id} for {actor!r}: shown once, keep it secret; "
+        f"token #{issued.token_id} for {whose!r}: shown once, keep it secret; "
         "use it as CHANWATCH_TOKEN\n"
     )
+    return 0
+
+
+async def cmd_revoke_tokens(args: argparse.Namespace, ctx: CliContext) -> int:
+    async with open_store(ctx) as store:
+        actor = await logged_in(args, store, ctx)
+    whose = (args.username or actor).strip().lower()
+    if whose != actor:
+        actor = await acting_user(args, ctx, "admin")
+    return await _revoke(ctx, actor, whose, args.reason or "revoked with `user revoke-tokens`")
+
+
+async def _revoke(ctx: CliContext, actor: str, whose: str, why: str) -> int:
+    async with open_store(ctx) as store:
+        with refusals():
+            count = await services(store, ctx).users.revoke_tokens(actor, whose, why)
+    say(ctx, f"{count} token(s) of {whose!r} revoked")
     return 0

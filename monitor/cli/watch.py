@@ -43,8 +43,8 @@ def register(sub: SubParsers) -> None:
     # Removed: no help, so it is not listed; it accepts the old arguments only to
     # point its users at `watch request`.
     removed = cmds.add_parser("add")
-    removed.add_argument("target", nargs="?")
-    removed.add_argument("--reason")
+    removed.add_argument("target", nargs="?", help=argparse.SUPPRESS)
+    removed.add_argument("--reason", help=argparse.SUPPRESS)
     removed.set_defaults(func=cmd_add_removed, quiet=True)
 
     lst = cmds.add_parser("list", help="the watches and their states")

@@ -73,6 +73,16 @@ class PostsRepo(Protocol):
     async def get(self, channel_id: int, message_id: int) -> dict[str, Any] | None: ...
     async def list(self, channel_id: int | None, limit: int) -> list[dict[str, Any]]: ...
     async def count(self, channel_id: int | None) -> int: ...
+    async def between(
+        self,
+        channel_id: int | None,
+        since: datetime | None,
+        until: datetime | None,
+        limit: int,
+    ) -> builtins.list[dict[str, Any]]:
+        """Posts dated in [since, until) (open ends when None), newest first."""
+        ...
+
     async def require(self, channel_id: int, message_id: int) -> None: ...
 
 

@@ -104,6 +104,15 @@ class SQLitePosts(_Repo):
     async def count(self, channel_id: int | None) -> int:
         return await posts.count_posts(self._c, channel_id)
 
+    async def between(
+        self,
+        channel_id: int | None,
+        since: datetime | None,
+        until: datetime | None,
+        limit: int,
+    ) -> builtins.list[dict[str, Any]]:
+        return await posts.posts_between(self._c, channel_id, since, until, limit)
+
     async def require(self, channel_id: int, message_id: int) -> None:
         await posts.require_post(self._c, channel_id, message_id)
 

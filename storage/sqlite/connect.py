@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
@@ -43,6 +44,7 @@ async def connect(
         raise StoreError(f"cannot open database {path}: directory {path.parent} does not exist")
     try:
         if file_mode == "rw":
+            _create_private(path)
             conn = await aiosqlite.connect(path, isolation_level=None)
         else:
             uri = f"file:{quote(str(path))}?{'mode=ro' if file_mode == 'ro' else 'immutable=1'}"
@@ -65,6 +67,19 @@ async def connect(
         await conn.close()
         raise
     return conn
+
+
+def _create_private(path: Path) -> None:
+    """Create a new database file with mode 0600 before SQLite opens it: SQLite
+    gives its -wal and -shm files the database file's mode, so all three are
+    readable by their owner only (case data, post texts)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise StoreError(f"cannot create database {path}: {exc.strerror or exc}") from exc
+    os.close(fd)
 
 
 async def enable_wal(conn: aiosqlite.Connection, path: Path) -> None:

@@ -254,6 +254,37 @@ async def list_posts(
     return list(posts.values())
 
 
+async def posts_between(
+    conn: aiosqlite.Connection,
+    channel_id: int | None,
+    since: datetime | None,
+    until: datetime | None,
+    limit: int,
+) -> list[dict[str, Any]]:
+    """Posts of ``channel_id`` (every channel when None) dated in [since, until),
+    newest first, with their links and mentions."""
+    where: list[str] = []
+    params: list[int | str] = []
+    if channel_id is not None:
+        where.append("channel_id = ?")
+        params.append(channel_id)
+    if since is not None:
+        where.append("date >= ?")
+        params.append(to_db(since))
+    if until is not None:
+        where.append("date < ?")
+        params.append(to_db(until))
+    clause = f"WHERE {' AND '.join(where)} " if where else ""
+    rows = await fetch_all(
+        conn,
+        f"SELECT * FROM posts {clause}ORDER BY date DESC, id DESC LIMIT ?",  # noqa: S608
+        (*params, limit),
+    )
+    posts = {int(r["id"]): _post_dict(r) for r in rows}
+    await _attach_links(conn, posts)
+    return list(posts.values())
+
+
 async def count_posts(conn: aiosqlite.Connection, channel_id: int | None) -> int:
     if channel_id is None:
         row = await fetch_one(conn, "SELECT count(*) FROM posts")

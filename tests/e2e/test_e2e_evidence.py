@@ -168,5 +168,6 @@ async def test_case_export_holds_its_captures_and_verifies(
     assert legal.count(f"#{watch} @ev_one, active since") == 2, legal
     assert "Evidence one (@ev_one, " in legal
 
+    monkeypatch.setenv("CHANWATCH_TOKEN", sam.token)  # reading the ledger needs a login
     code, out, _ = await cli("evidence", "verify-db")
     assert code == 0 and "LEDGER VERIFIED" in out, out

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from access_support import lawful_watch
+from access_support import LIMITS, lawful_watch
 from db_backends import raw_for
 from e2e_support import (
     PDQ_DIR,
@@ -29,6 +29,8 @@ from PIL import Image
 from pipeline_support import make_video, video_scenes
 from tgsim_support import wait_for
 
+from access.pacing import Pacing
+from access.services import build_services
 from handlers.hashing import encode_frames
 from handlers.hashing.video import vpdq_video
 from hotline.decisions import transition_alert
@@ -221,6 +223,8 @@ async def test_media_spread_shows_a_forward_chain_across_two_channels(
     for key in [k for k in os.environ if k.upper().startswith("CHANWATCH_")]:
         monkeypatch.delenv(key)
     monkeypatch.setenv("CHANWATCH_DATABASE__PATH", str(db_path))
+    sam = await build_services(store, LIMITS, Pacing()).users.issue_token("sam", "e2e")
+    monkeypatch.setenv("CHANWATCH_TOKEN", sam.token)  # reading case data needs a login
     out, err = io.StringIO(), io.StringIO()
     code = await asyncio.to_thread(
         main, ["media", "spread", str(media_id), "--json"], stdout=out, stderr=err)

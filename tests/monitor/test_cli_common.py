@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import stat
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 from monitor.cli.common import (
     CliContext,
     CliError,
+    NotInitialised,
     UsageError,
     add_json_flag,
     emit_list,
@@ -99,7 +101,16 @@ def test_json_flag_on_subcommand_keeps_root_value() -> None:
 
 
 async def test_open_store_migrates_and_closes(ctx: CliContext) -> None:
-    """open_store opens (and migrates) the configured database and closes it after."""
+    """open_store(create=True) (init) creates and migrates the configured database,
+    0600, and closes it after; without create it refuses a missing database."""
+    path = ctx.settings.database.path
+    with pytest.raises(NotInitialised, match="chanwatch init"):
+        async with open_store(ctx):
+            pass
+    assert not path.exists()
+    async with open_store(ctx, create=True) as store:
+        assert await store.list_watches() == []
+        assert stat.S_IMODE(Path(f"{path}-wal").stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
     async with open_store(ctx) as store:
         assert await store.list_watches() == []
-    assert ctx.settings.database.path.exists()

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from access_support import seed_cli_users
 from detector_fakes import marked_jpeg
 
 from monitor.cli import main
@@ -70,8 +71,11 @@ def run(*argv: str) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-def test_alerts_list_and_show_a_detected_alert(clean_env: Path) -> None:
+def test_alerts_list_and_show_a_detected_alert(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     alert_id = asyncio.run(_seed(clean_env))
+    monkeypatch.setenv("CHANWATCH_TOKEN", seed_cli_users(clean_env)["otto"])
     code, out, err = run("alerts", "list")
     assert code == 0, err
     header, row = out.splitlines()

@@ -130,6 +130,7 @@ def test_key_checkpoint_export_verify(
     monkeypatch.delenv("CHANWATCH_LEDGER__TRUSTED_KEYS_FILE")
     monkeypatch.setenv("CHANWATCH_LEDGER__SIGNING_KEY_FILE", str(env / "ledger.key"))
 
+    as_user(monkeypatch, tokens["otto"])  # reading the ledger needs a login
     code, out, _ = run("evidence", "verify-db")
     size = ledger_size(env / "cw.db")
     assert code == 0 and f"LEDGER VERIFIED: {size} records, 2 checkpoints" in out

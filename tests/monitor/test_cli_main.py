@@ -26,6 +26,8 @@ def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
             monkeypatch.delenv(key)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("CHANWATCH_DATABASE__PATH", str(tmp_path / "cw.db"))
+    # an initialised database and a logged-in reader (reads of case data need one)
+    monkeypatch.setenv("CHANWATCH_TOKEN", seed_cli_users(tmp_path / "cw.db")["otto"])
     return dict(os.environ)
 
 
@@ -133,8 +135,9 @@ def test_quiet_commands_hide_info_logs(
 def test_exit_statuses_as_a_subprocess(env: dict[str, str]) -> None:
     """The real process exits 0, 2 (bad input, bad setting) as main() returns."""
     users = {"ivan": ("investigator",), "sam": ("supervisor",)}
-    tokens = seed_cli_users(Path(env["CHANWATCH_DATABASE__PATH"]), users)
-    env = {**env, "CHANWATCH_TOKEN": tokens["ivan"]}
+    db = Path(env["CHANWATCH_DATABASE__PATH"]).with_name("sub.db")
+    tokens = seed_cli_users(db, users)
+    env = {**env, "CHANWATCH_DATABASE__PATH": str(db), "CHANWATCH_TOKEN": tokens["ivan"]}
     ok = subprocess_run(env, "case", "open", "K-P", "--title", "t", "--supervisor", "sam")
     assert ok.returncode == 0, ok.stderr
     assert "case 'K-P' opened" in ok.stdout

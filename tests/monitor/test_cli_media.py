@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from access_support import seed_cli_users
 
 from monitor.cli import main
 from storage.models import ChannelRecord, NewMedia, PostRecord
@@ -65,6 +66,7 @@ def db(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
             await store.add_sighting(c.id, 3, 31)
 
     asyncio.run(seed())
+    monkeypatch.setenv("CHANWATCH_TOKEN", seed_cli_users(path)["otto"])
     return path
 
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from access_support import seed_cli_users
 
 from monitor.cli import main
 from storage.models import ChannelRecord, SweepProgress
@@ -54,6 +55,7 @@ def db(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     path = tmp_path / "cw.db"
     monkeypatch.setenv("CHANWATCH_DATABASE__PATH", str(path))
     asyncio.run(_seed(path))
+    monkeypatch.setenv("CHANWATCH_TOKEN", seed_cli_users(path)["otto"])
     return path
 
 

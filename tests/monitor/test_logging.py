@@ -136,3 +136,23 @@ def test_default_stream_follows_sys_stderr(monkeypatch: pytest.MonkeyPatch) -> N
     first.close()
     structlog.get_logger("t").warning("still_here")
     assert json.loads(second.getvalue())["event"] == "still_here"
+
+
+def test_datetimes_are_iso_8601_never_a_python_repr() -> None:
+    """A datetime in a log line renders as ISO 8601 text, in JSON and in console form."""
+    import io
+    from datetime import UTC, datetime
+
+    import structlog
+
+    from monitor.logging import configure_logging
+
+    when = datetime(2026, 6, 30, 12, 0, 1, tzinfo=UTC)
+    for fmt in ("json", "console"):
+        stream = io.StringIO()
+        configure_logging("INFO", fmt, stream)  # type: ignore[arg-type]
+        structlog.get_logger("t").info("checked", due_at=when)
+        text = stream.getvalue()
+        assert "2026-06-30T12:00:01+00:00" in text, text
+        assert "datetime.datetime(" not in text
+    configure_logging()
