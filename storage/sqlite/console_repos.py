@@ -161,7 +161,8 @@ def _after(f: QueueFilter, after: QueueKey) -> tuple[str, list[Any]]:
     decided = _decided(f)
     rest = [after.priority, to_db(after.due_at), after.id]
     if decided is None:
-        return f"({_DECIDED}, a.priority, a.due_at, a.id) > (?, ?, ?, ?)", [int(after.decided), *rest]
+        keyset = f"({_DECIDED}, a.priority, a.due_at, a.id) > (?, ?, ?, ?)"
+        return keyset, [int(after.decided), *rest]
     if after.decided != decided:  # the key is before (or after) every row the filter shows
         return ("1" if after.decided < decided else "0"), []
     return "(a.priority, a.due_at, a.id) > (?, ?, ?)", rest
