@@ -109,8 +109,7 @@ _ORDER = f"{_DECIDED}, a.priority, a.due_at, a.id"
 
 
 def _states_sql(states: list[str]) -> str:
-    # Literals, not parameters: the partial indexes of migration 0011 are chosen only
-    # when the query's WHERE names their states. Each was checked against ALERT_STATES.
+    # Each was checked against ALERT_STATES.
     return ", ".join(f"'{s}'" for s in states)
 
 
@@ -120,7 +119,12 @@ def _where(f: QueueFilter) -> tuple[str, list[Any]]:
     states = [s for s in f.states if s in ALERT_STATES]
     if len(states) != len(f.states) or not states:
         raise ValueError(f"unknown alert state in {f.states!r}; one of: {', '.join(ALERT_STATES)}")
-    if len(states) < len(ALERT_STATES):
+    if f.overdue_at is None and set(states) in ({"open", "claimed"}, set(_DECIDED_STATES)):
+        # The decided flag (as alerts_urgency of migration 0010 names it): the page is
+        # then a range of that index, and no index led by state looks cheaper to SQLite.
+        # (The overdue filter is a range of due times instead: alerts_due_urgency.)
+        clauses.append(f"{_DECIDED} = {int(states[0] in _DECIDED_STATES)}")
+    elif len(states) < len(ALERT_STATES):
         clauses.append(f"a.state IN ({_states_sql(sorted(set(states), key=ALERT_STATES.index))})")
     if f.overdue_at is not None:
         clauses.append("a.state IN ('open', 'claimed') AND a.due_at <= ?")
@@ -177,7 +181,13 @@ def page_query(where: QueueFilter, after: QueueKey | None, limit: int) -> tuple[
         params.extend(values)
     # With the decided flag fixed by the filter, the same order without it.
     order = _ORDER if _decided(where) is None else "a.priority, a.due_at, a.id"
-    sql = f"SELECT a.* FROM alerts a WHERE {clause} ORDER BY {order} LIMIT ?"  # noqa: S608
+    if where.overdue_at is not None:
+        # A range of due times, sorted by urgency: sort the ids from a covering index
+        # (migration 0011), then read only the page's rows (not every overdue row).
+        sql = (f"SELECT a.* FROM alerts a WHERE a.id IN (SELECT a.id FROM alerts a "  # noqa: S608
+               f"WHERE {clause} ORDER BY {order} LIMIT ?) ORDER BY {order}")
+    else:
+        sql = f"SELECT a.* FROM alerts a WHERE {clause} ORDER BY {order} LIMIT ?"  # noqa: S608
     return sql, [*params, limit]
 
 
