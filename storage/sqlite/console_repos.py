@@ -1,5 +1,6 @@
 """SQLite repositories of the web console (:mod:`storage.repos.console`):
-sessions and sign-in failures (migration 0010), the queue page by page, and
+sessions and sign-in failures (migration 0010), the queue page by page (keyset
+pages over the indexes of migration 0011; totals from its kept counts), and
 the counts ``/metrics`` shows."""
 
 from __future__ import annotations
@@ -102,8 +103,14 @@ class SQLiteWebSessions(_Repo):
         await execute(self._c, "DELETE FROM web_signin_failures WHERE username = ?", (username,))
 
 
+_DECIDED_STATES = ("confirmed", "dismissed")
 _DECIDED = "(a.state IN ('confirmed', 'dismissed'))"
 _ORDER = f"{_DECIDED}, a.priority, a.due_at, a.id"
+
+
+def _states_sql(states: list[str]) -> str:
+    # Each was checked against ALERT_STATES.
+    return ", ".join(f"'{s}'" for s in states)
 
 
 def _where(f: QueueFilter) -> tuple[str, list[Any]]:
@@ -112,9 +119,13 @@ def _where(f: QueueFilter) -> tuple[str, list[Any]]:
     states = [s for s in f.states if s in ALERT_STATES]
     if len(states) != len(f.states) or not states:
         raise ValueError(f"unknown alert state in {f.states!r}; one of: {', '.join(ALERT_STATES)}")
-    if len(states) < len(ALERT_STATES):
-        clauses.append(f"a.state IN ({', '.join('?' * len(states))})")
-        params.extend(states)
+    if f.overdue_at is None and set(states) in ({"open", "claimed"}, set(_DECIDED_STATES)):
+        # The decided flag (as alerts_urgency of migration 0010 names it): the page is
+        # then a range of that index, and no index led by state looks cheaper to SQLite.
+        # (The overdue filter is a range of due times instead: alerts_due_urgency.)
+        clauses.append(f"{_DECIDED} = {int(states[0] in _DECIDED_STATES)}")
+    elif len(states) < len(ALERT_STATES):
+        clauses.append(f"a.state IN ({_states_sql(sorted(set(states), key=ALERT_STATES.index))})")
     if f.overdue_at is not None:
         clauses.append("a.state IN ('open', 'claimed') AND a.due_at <= ?")
         params.append(to_db(f.overdue_at))
@@ -137,19 +148,54 @@ def _where(f: QueueFilter) -> tuple[str, list[Any]]:
     return (" AND ".join(clauses) or "1"), params
 
 
+def _decided(f: QueueFilter) -> bool | None:
+    """Whether every alert the filter can show is decided (True) or undecided
+    (False); None when it shows both."""
+    if f.overdue_at is not None or all(s not in _DECIDED_STATES for s in f.states):
+        return False
+    if all(s in _DECIDED_STATES for s in f.states):
+        return True
+    return None
+
+
+def _after(f: QueueFilter, after: QueueKey) -> tuple[str, list[Any]]:
+    """The keyset condition "after this key in the urgency order". When the filter
+    fixes the decided flag it is left out of the comparison, so that the page is
+    a range of an index ordered by (priority, due_at, id) (migration 0011)."""
+    decided = _decided(f)
+    rest = [after.priority, to_db(after.due_at), after.id]
+    if decided is None:
+        keyset = f"({_DECIDED}, a.priority, a.due_at, a.id) > (?, ?, ?, ?)"
+        return keyset, [int(after.decided), *rest]
+    if after.decided != decided:  # the key is before (or after) every row the filter shows
+        return ("1" if after.decided < decided else "0"), []
+    return "(a.priority, a.due_at, a.id) > (?, ?, ?)", rest
+
+
+def page_query(where: QueueFilter, after: QueueKey | None, limit: int) -> tuple[str, list[Any]]:
+    """The SQL of one queue page and its parameters: a keyset range in urgency order."""
+    clause, params = _where(where)
+    if after is not None:
+        more, values = _after(where, after)
+        clause += f" AND {more}"
+        params.extend(values)
+    # With the decided flag fixed by the filter, the same order without it.
+    order = _ORDER if _decided(where) is None else "a.priority, a.due_at, a.id"
+    if where.overdue_at is not None:
+        # A range of due times, sorted by urgency: sort the ids from a covering index
+        # (migration 0011), then read only the page's rows (not every overdue row).
+        sql = (f"SELECT a.* FROM alerts a WHERE a.id IN (SELECT a.id FROM alerts a "  # noqa: S608
+               f"WHERE {clause} ORDER BY {order} LIMIT ?) ORDER BY {order}")
+    else:
+        sql = f"SELECT a.* FROM alerts a WHERE {clause} ORDER BY {order} LIMIT ?"  # noqa: S608
+    return sql, [*params, limit]
+
+
 class SQLiteAlertPages(_Repo):
     async def page(
         self, where: QueueFilter, after: QueueKey | None, limit: int
     ) -> list[QueueEntry]:
-        clause, params = _where(where)
-        if after is not None:
-            clause += f" AND ({_DECIDED}, a.priority, a.due_at, a.id) > (?, ?, ?, ?)"
-            params.extend([int(after.decided), after.priority, to_db(after.due_at), after.id])
-        rows = await fetch_all(
-            self._c,
-            f"SELECT a.* FROM alerts a WHERE {clause} ORDER BY {_ORDER} LIMIT ?",  # noqa: S608
-            [*params, limit],
-        )
+        rows = await fetch_all(self._c, *page_query(where, after, limit))
         alerts = await _with_matches(self._c, rows)
         ids = sorted({a.channel_id for a in alerts})
         names: dict[int, tuple[str | None, str | None]] = {}
@@ -164,7 +210,13 @@ class SQLiteAlertPages(_Repo):
 
     async def count(self, where: QueueFilter) -> int:
         clause, params = _where(where)
-        row = await fetch_one(self._c, f"SELECT count(*) FROM alerts a WHERE {clause}", params)  # noqa: S608
+        if where.overdue_at is None and where.bank is None:
+            # Filters on state, channel and case only: the kept counts (migration 0011),
+            # whose columns the clause names the same way (a.state, a.channel_id).
+            sql = f"SELECT coalesce(sum(a.n), 0) FROM alert_counts a WHERE {clause}"  # noqa: S608
+        else:
+            sql = f"SELECT count(*) FROM alerts a WHERE {clause}"  # noqa: S608
+        row = await fetch_one(self._c, sql, params)
         return int(row[0]) if row else 0
 
     async def marker(self) -> tuple[int, int]:
@@ -179,7 +231,8 @@ class SQLiteAlertPages(_Repo):
         rows = await fetch_all(
             self._c,
             "SELECT c.id, c.title, c.username FROM channels c "
-            "WHERE c.id IN (SELECT DISTINCT channel_id FROM alerts) ORDER BY c.title, c.id",
+            "WHERE c.id IN (SELECT channel_id FROM alert_counts WHERE n > 0) "
+            "ORDER BY c.title, c.id",
         )
         return [(int(r["id"]), r["title"], r["username"]) for r in rows]
 
