@@ -1,6 +1,7 @@
 """Hostile evidence bundles for tests, made byte by byte: ZIP members whose headers
 say what the test wants (sizes, flags, methods, file types), deflate bombs that
-unpack to gigabytes from a megabyte, and JSON nested as deep as asked."""
+unpack to gigabytes from a megabyte, and JSON nested as deep as asked; and the
+small genuine bundle they start from (:func:`export_small_case`)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from storage.ledger.bundle import manifest_note_text
+from storage.ledger.export import export_case
+from storage.ledger.ledger import append_record
 from storage.ledger.note import Signer
+from storage.repos import Transaction
+from storage.sqlite import SQLiteStore
 
 
 @dataclass
@@ -92,3 +97,25 @@ def forge(files: dict[str, bytes], forger: Signer, **declared: int) -> dict[str,
 
 def deep_json(levels: int) -> bytes:
     return b"[" * levels + b"]" * levels
+
+
+async def export_small_case(tmp_path: Path, signer: Signer, origin: str, captures: int) -> Path:
+    """A genuine bundle of case K-1: one authorization and ``captures`` posts,
+    exported by ``signer`` to ``tmp_path/k1.zip``."""
+
+    async def fill(tx: Transaction) -> None:
+        await append_record(tx, "authorization.granted", "sup1", {
+            "case": "K-1", "authorization": "A-1", "channels": [100]})
+        for i in range(captures):
+            await append_record(tx, "post.captured", "service:monitor", {
+                "channel": 100, "message": i, "authorization": "A-1", "text_sha256": "00"})
+
+    store = SQLiteStore(tmp_path / "ledger.db")
+    await store.open()
+    try:
+        await store.transaction(fill)
+        out = tmp_path / "k1.zip"
+        await export_case(store, signer, origin, case="K-1", actor="sup1", out=out)
+    finally:
+        await store.close()
+    return out

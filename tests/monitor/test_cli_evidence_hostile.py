@@ -10,18 +10,22 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from bundle_support import Member, bomb, deep_json, forge, member, members_of, write_zip
+from bundle_support import (
+    Member,
+    bomb,
+    deep_json,
+    export_small_case,
+    forge,
+    member,
+    members_of,
+    write_zip,
+)
 
 from storage.ledger.bundle import manifest_note_text
-from storage.ledger.export import export_case
-from storage.ledger.ledger import append_record
 from storage.ledger.note import Signer
-from storage.repos import Transaction
-from storage.sqlite import SQLiteStore
 
 ORIGIN = "court.test/ledger"
 REPO = Path(__file__).resolve().parents[2]
@@ -38,28 +42,14 @@ print(json.dumps({"code": done.returncode, "out": done.stdout, "err": done.stder
 """
 
 
-async def fill(tx: Transaction) -> None:
-    await append_record(tx, "authorization.granted", "sup1", {
-        "case": "K-1", "authorization": "A-1", "channels": [100]})
-    for i in range(20):
-        await append_record(tx, "post.captured", "service:monitor", {
-            "channel": 100, "message": i, "authorization": "A-1", "text_sha256": "00"})
-
-
 @pytest.fixture(scope="module")
 def signer() -> Signer:
     return Signer.generate(ORIGIN)
 
 
 @pytest.fixture
-async def bundle(tmp_path: Path, signer: Signer) -> AsyncIterator[Path]:
-    store = SQLiteStore(tmp_path / "ledger.db")
-    await store.open()
-    await store.transaction(fill)
-    out = tmp_path / "k1.zip"
-    await export_case(store, signer, ORIGIN, case="K-1", actor="sup1", out=out)
-    await store.close()
-    yield out
+async def bundle(tmp_path: Path, signer: Signer) -> Path:
+    return await export_small_case(tmp_path, signer, ORIGIN, captures=20)
 
 
 def verify(tmp_path: Path, path: Path, *args: str, **settings: str) -> dict[str, object]:

@@ -6,7 +6,6 @@ not be read) with one reason naming the member and the limit, never an exception
 from __future__ import annotations
 
 import zlib
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ from bundle_support import (
     Member,
     bomb,
     deep_json,
+    export_small_case,
     forge,
     member,
     members_of,
@@ -23,23 +23,11 @@ from bundle_support import (
 
 from storage.ledger.bundle import manifest_note_text
 from storage.ledger.bundle_zip import BundleLimits
-from storage.ledger.export import export_case
-from storage.ledger.ledger import append_record
 from storage.ledger.note import Checkpoint, Signer
 from storage.ledger.verify import VerifyReport, verify_bundle
-from storage.repos import Transaction
-from storage.sqlite import SQLiteStore
 
 ORIGIN = "chanwatch.test/ledger"
 GIB_AND_A_HALF = 1536  # MiB
-
-
-async def fill(tx: Transaction) -> None:
-    await append_record(tx, "authorization.granted", "sup1", {
-        "case": "K-1", "authorization": "A-1", "channels": [100]})
-    for i in range(5):
-        await append_record(tx, "post.captured", "service:monitor", {
-            "channel": 100, "message": i, "authorization": "A-1", "text_sha256": "00"})
 
 
 @pytest.fixture(scope="module")
@@ -48,14 +36,8 @@ def signer() -> Signer:
 
 
 @pytest.fixture
-async def bundle(tmp_path: Path, signer: Signer) -> AsyncIterator[Path]:
-    store = SQLiteStore(tmp_path / "ledger.db")
-    await store.open()
-    await store.transaction(fill)
-    out = tmp_path / "k1.zip"
-    await export_case(store, signer, ORIGIN, case="K-1", actor="sup1", out=out)
-    await store.close()
-    yield out
+async def bundle(tmp_path: Path, signer: Signer) -> Path:
+    return await export_small_case(tmp_path, signer, ORIGIN, captures=5)
 
 
 def rezip(bundle: Path, files: dict[str, bytes], **replace: Member) -> Path:
