@@ -244,3 +244,25 @@ async def lawful_watch(
     assert decided.watch_id is not None, "the approved request got no watch"
     watch = await svc.watches.list()
     return next(w for w in watch if w.id == decided.watch_id)
+
+
+#: Every command that only reads case data (any logged-in user; refused without
+#: one), with arguments valid enough to reach the database.
+READ_COMMANDS: dict[str, list[str]] = {
+    "user list": ["user", "list"],
+    "account list": ["account", "list"],
+    "watch list": ["watch", "list"],
+    "watch requests": ["watch", "requests"],
+    "case list": ["case", "list"],
+    "case show": ["case", "show", "K-1"],
+    "bank list": ["bank", "list"],
+    "alerts list": ["alerts", "list"],
+    "alerts show": ["alerts", "show", "1"],
+    "media spread": ["media", "spread", "1"],
+    "posts list": ["posts", "list"],
+    "posts show": ["posts", "show", "1", "1"],
+    "audit list": ["audit", "list"],
+    "evidence verify-db": ["evidence", "verify-db"],
+    "evidence status": ["evidence", "status"],
+    "sweep": ["sweep"],
+}

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from access_support import CLI_USERS, seed_cli_users
+from access_support import CLI_USERS, READ_COMMANDS, seed_cli_users
 from db_backends import SQLiteRaw
 
 from monitor.cli import LOGIN_TO_READ, build_parser, main
@@ -86,24 +86,7 @@ SELF_SERVICE: dict[str, list[str]] = {
     "user revoke-tokens": ["user", "revoke-tokens"],
 }
 #: Commands that only read case data: any logged-in user, refused without one.
-READ_ONLY: dict[str, list[str]] = {
-    "user list": ["user", "list"],
-    "account list": ["account", "list"],
-    "watch list": ["watch", "list"],
-    "watch requests": ["watch", "requests"],
-    "case list": ["case", "list"],
-    "case show": ["case", "show", "K-1"],
-    "bank list": ["bank", "list"],
-    "alerts list": ["alerts", "list"],
-    "alerts show": ["alerts", "show", "1"],
-    "media spread": ["media", "spread", "1"],
-    "posts list": ["posts", "list"],
-    "posts show": ["posts", "show", "1", "1"],
-    "audit list": ["audit", "list"],
-    "evidence verify-db": ["evidence", "verify-db"],
-    "evidence status": ["evidence", "status"],
-    "sweep": ["sweep"],
-}
+READ_ONLY = READ_COMMANDS
 #: Commands that need no logged-in user, and why.
 NO_USER = {
     "init": "creates the first admin; refused once any user exists (tested below)",

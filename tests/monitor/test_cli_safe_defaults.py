@@ -15,30 +15,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from access_support import seed_cli_users
+from access_support import READ_COMMANDS, seed_cli_users
 
 from monitor.cli import LOGIN_TO_READ, main
 
 PW = "a long enough password"  # test-only
 #: Each read command with arguments valid enough to reach the database.
-READS: dict[str, list[str]] = {
-    "user list": ["user", "list"],
-    "account list": ["account", "list"],
-    "watch list": ["watch", "list"],
-    "watch requests": ["watch", "requests"],
-    "case list": ["case", "list"],
-    "case show": ["case", "show", "K-1"],
-    "bank list": ["bank", "list"],
-    "alerts list": ["alerts", "list"],
-    "alerts show": ["alerts", "show", "1"],
-    "media spread": ["media", "spread", "1"],
-    "posts list": ["posts", "list"],
-    "posts show": ["posts", "show", "1", "1"],
-    "audit list": ["audit", "list"],
-    "evidence verify-db": ["evidence", "verify-db"],
-    "evidence status": ["evidence", "status"],
-    "sweep": ["sweep"],
-}
+READS = READ_COMMANDS
 
 
 def run(*argv: str, stdin: str = "") -> tuple[int, str, str]:
