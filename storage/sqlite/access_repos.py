@@ -9,20 +9,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
 from storage.access_models import Account, Authorization, Case, User, WatchRequest
 from storage.sqlite import access_sql, accounts_sql, authz_sql
+from storage.sqlite.repo import Repo
 
 
-class _Repo:
-    __slots__ = ("_c",)
-
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        self._c = conn
-
-
-class SQLiteUsers(_Repo):
+class SQLiteUsers(Repo):
     async def count(self) -> int:
         return await access_sql.count_users(self._c)
 
@@ -53,7 +45,7 @@ class SQLiteUsers(_Repo):
         await access_sql.set_password_hash(self._c, user_id, password_hash, at=at)
 
 
-class SQLiteTokens(_Repo):
+class SQLiteTokens(Repo):
     async def insert(self, user_id: int, digest: str, label: str, *, at: datetime) -> int:
         return await access_sql.insert_token(self._c, user_id, digest, label, at=at)
 
@@ -64,7 +56,7 @@ class SQLiteTokens(_Repo):
         return await access_sql.revoke_tokens(self._c, user_id, at=at)
 
 
-class SQLiteCases(_Repo):
+class SQLiteCases(Repo):
     async def insert(
         self, reference: str, title: str, investigator: str, supervisor: str, *,
         at: datetime, actor: str,
@@ -83,7 +75,7 @@ class SQLiteCases(_Repo):
         return await access_sql.list_cases(self._c)
 
 
-class SQLiteAuthorizations(_Repo):
+class SQLiteAuthorizations(Repo):
     async def insert(
         self,
         *,
@@ -131,7 +123,7 @@ class SQLiteAuthorizations(_Repo):
         return await authz_sql.list_extensions(self._c, authz_id)
 
 
-class SQLiteRequests(_Repo):
+class SQLiteRequests(Repo):
     async def insert(
         self, *, case_id: int, target: str, channel_ref: str, reason: str, at: datetime,
         actor: str,
@@ -160,7 +152,7 @@ class SQLiteRequests(_Repo):
         await authz_sql.link_request(self._c, request_id, watch_id)
 
 
-class SQLiteAccounts(_Repo):
+class SQLiteAccounts(Repo):
     async def insert(self, name: str, session_path: str, *, at: datetime, actor: str) -> Account:
         return await accounts_sql.insert_account(self._c, name, session_path, at=at, actor=actor)
 

@@ -8,8 +8,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
 from storage.access_models import WatchLink
 from storage.models import (
     ChannelRecord,
@@ -22,16 +20,10 @@ from storage.models import (
 )
 from storage.repos.capture import PostWrite
 from storage.sqlite import authz_sql, channels, media, media_hashes, posts
+from storage.sqlite.repo import Repo
 
 
-class _Repo:
-    __slots__ = ("_c",)
-
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        self._c = conn
-
-
-class SQLiteChannels(_Repo):
+class SQLiteChannels(Repo):
     async def upsert(self, channel: ChannelRecord, now: datetime) -> None:
         await channels.upsert_channel(self._c, channel, now)
 
@@ -45,7 +37,7 @@ class SQLiteChannels(_Repo):
         await channels.advance_cursor(self._c, channel_id, message_id, now)
 
 
-class SQLiteWatches(_Repo):
+class SQLiteWatches(Repo):
     async def insert(
         self, target: str, actor: str, reason: str | None, state: str, now: datetime
     ) -> WatchRecord:
@@ -86,7 +78,7 @@ class SQLiteWatches(_Repo):
         await authz_sql.set_watch_account(self._c, watch_id, account, at=now)
 
 
-class SQLitePosts(_Repo):
+class SQLitePosts(Repo):
     async def record(self, post: PostRecord, now: datetime) -> PostWrite:
         return await posts.record_post(self._c, post, now)
 
@@ -117,7 +109,7 @@ class SQLitePosts(_Repo):
         await posts.require_post(self._c, channel_id, message_id)
 
 
-class SQLiteMedia(_Repo):
+class SQLiteMedia(Repo):
     async def find(self, *, file_id: str | None, sha256: str | None) -> MediaRecord | None:
         return await media.find_media(self._c, file_id=file_id, sha256=sha256)
 

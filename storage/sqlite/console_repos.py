@@ -21,13 +21,7 @@ from storage.repos.console import (
 )
 from storage.sqlite.alerts import ALERT_STATES, _with_matches
 from storage.sqlite.connect import execute, fetch_all, fetch_one
-
-
-class _Repo:
-    __slots__ = ("_c",)
-
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        self._c = conn
+from storage.sqlite.repo import Repo
 
 
 def _session(r: aiosqlite.Row) -> WebSession:
@@ -39,7 +33,7 @@ def _session(r: aiosqlite.Row) -> WebSession:
     )
 
 
-class SQLiteWebSessions(_Repo):
+class SQLiteWebSessions(Repo):
     async def create(self, session: WebSession) -> None:
         await execute(
             self._c,
@@ -191,7 +185,7 @@ def page_query(where: QueueFilter, after: QueueKey | None, limit: int) -> tuple[
     return sql, [*params, limit]
 
 
-class SQLiteAlertPages(_Repo):
+class SQLiteAlertPages(Repo):
     async def page(
         self, where: QueueFilter, after: QueueKey | None, limit: int
     ) -> list[QueueEntry]:
@@ -241,7 +235,7 @@ async def _grouped(conn: aiosqlite.Connection, sql: str, params: list[Any]) -> d
     return {str(r[0]): int(r[1]) for r in await fetch_all(conn, sql, params)}
 
 
-class SQLiteStats(_Repo):
+class SQLiteStats(Repo):
     async def counts(self, now: datetime) -> Counts:
         c = self._c
         one = await fetch_one(

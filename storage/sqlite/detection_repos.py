@@ -13,6 +13,7 @@ from storage.detection_models import DetectedAlert, Detection, DetectionIn
 from storage.errors import NotFound
 from storage.sqlite import alerts, detections, posts
 from storage.sqlite.connect import execute, fetch_one
+from storage.sqlite.repo import Repo
 
 
 async def attach(
@@ -62,13 +63,8 @@ async def attach(
     return DetectedAlert(alert=alert, created=created == 1, added=tuple(added))
 
 
-class SQLiteDetections:
+class SQLiteDetections(Repo):
     """:class:`storage.repos.DetectionsRepo` on one connection."""
-
-    __slots__ = ("_c",)
-
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        self._c = conn
 
     async def add(self, detection: DetectionIn, now: datetime) -> tuple[Detection, bool]:
         return await detections.add(self._c, detection, now)

@@ -12,10 +12,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-import aiosqlite
-
 from storage.repos.records import StoredCheckpoint, WitnessAck
 from storage.sqlite.connect import execute, fetch_all, fetch_one
+from storage.sqlite.repo import Repo
 
 _COLUMNS = "id, tree_size, root_hash, origin, key_id, note, signed_at"
 
@@ -25,12 +24,7 @@ def _stored(r: Any) -> StoredCheckpoint:
                             str(r[5]), str(r[6]))
 
 
-class SQLiteCheckpoints:
-    __slots__ = ("_c",)
-
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        self._c = conn
-
+class SQLiteCheckpoints(Repo):
     async def insert(
         self, checkpoint: StoredCheckpoint, *, after: int | None
     ) -> StoredCheckpoint | None:
@@ -57,12 +51,7 @@ class SQLiteCheckpoints:
         return [_stored(r) for r in await fetch_all(self._c, sql)]
 
 
-class SQLiteWitnessAcks:
-    __slots__ = ("_c",)
-
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        self._c = conn
-
+class SQLiteWitnessAcks(Repo):
     async def insert(self, ack: WitnessAck) -> None:
         await execute(
             self._c,

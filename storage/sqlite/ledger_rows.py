@@ -19,6 +19,7 @@ import structlog
 
 from storage.ledger.rows import blob, gc_paused
 from storage.repos.records import CaseRow, LedgerInsert, LedgerRow
+from storage.sqlite.repo import Repo
 
 log = structlog.get_logger(__name__)
 
@@ -60,10 +61,7 @@ def _case_rows(rows: Iterable[Any]) -> list[CaseRow]:
         ]
 
 
-class SQLiteLedger:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        self._c = conn
-
+class SQLiteLedger(Repo):
     async def _next_seq(self) -> int:
         rows = list(await self._c.execute_fetchall("SELECT COALESCE(MAX(seq) + 1, 0) FROM ledger"))
         return int(rows[0][0])

@@ -11,6 +11,7 @@ from typing import Any
 import aiosqlite
 
 from storage.repos.records import TimestampAttempt, TimestampGap
+from storage.sqlite.repo import Repo
 
 _COLUMNS = ("checkpoint_id, tsa_url, attempted_at, imprint, response, gen_time, tsa_name, "
             "error")
@@ -58,12 +59,7 @@ async def latest_token(conn: aiosqlite.Connection) -> TimestampAttempt | None:
     return _attempt(rows[0]) if rows else None
 
 
-class SQLiteTimestamps:
-    __slots__ = ("_c",)
-
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        self._c = conn
-
+class SQLiteTimestamps(Repo):
     async def insert(self, attempt: TimestampAttempt) -> None:
         await insert_attempt(self._c, attempt)
 

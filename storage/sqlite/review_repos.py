@@ -7,8 +7,6 @@ import builtins
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 
-import aiosqlite
-
 from storage.codec import to_db
 from storage.models import (
     Alert,
@@ -26,16 +24,10 @@ from storage.repos.records import AuditRow
 from storage.repos.review import EntryRef, EntryState, ImportCounts, RaisedAlert
 from storage.sqlite import alerts, audit, bank_columns, banks, feedback
 from storage.sqlite.connect import execute, fetch_all
+from storage.sqlite.repo import Repo
 
 
-class _Repo:
-    __slots__ = ("_c",)
-
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        self._c = conn
-
-
-class SQLiteBanks(_Repo):
+class SQLiteBanks(Repo):
     async def get(self, name: str) -> BankInfo | None:
         return await banks.get_bank(self._c, name)
 
@@ -91,7 +83,7 @@ class SQLiteBanks(_Repo):
         return await feedback.bank_feedback(self._c)
 
 
-class SQLiteAlerts(_Repo):
+class SQLiteAlerts(Repo):
     async def get(self, alert_id: int) -> Alert | None:
         return await alerts.get_alert(self._c, alert_id)
 
@@ -121,7 +113,7 @@ class SQLiteAlerts(_Repo):
         return await alerts.set_state(self._c, alert_id, to, actor, note, now, expected)
 
 
-class SQLiteNotices(_Repo):
+class SQLiteNotices(Repo):
     async def claim(
         self, wanted: Sequence[tuple[int, str]], now: datetime
     ) -> list[tuple[int, str]]:
@@ -146,7 +138,7 @@ class SQLiteNotices(_Repo):
         return {(int(r[0]), str(r[1])) for r in rows}
 
 
-class SQLiteAudit(_Repo):
+class SQLiteAudit(Repo):
     async def insert(self, row: AuditRow) -> int:
         return await audit.insert(self._c, row)
 

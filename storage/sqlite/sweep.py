@@ -13,6 +13,7 @@ import aiosqlite
 from storage.codec import from_db, opt_from_db, opt_to_db, to_db
 from storage.models import SweepProgress
 from storage.sqlite.connect import execute, fetch_all, fetch_one
+from storage.sqlite.repo import Repo
 
 _COLUMNS = (
     "channel_id, pass, below, checked, deleted, pass_started_at, updated_at, "
@@ -98,13 +99,8 @@ async def save_progress(
     return saved
 
 
-class SQLiteSweep:
+class SQLiteSweep(Repo):
     """``tx.sweep`` (:class:`storage.repos.capture.SweepRepo`)."""
-
-    __slots__ = ("_c",)
-
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        self._c = conn
 
     async def posts_to_check(
         self, channel_id: int, below: int | None, limit: int
