@@ -8,11 +8,12 @@ from collections.abc import Sequence
 
 from storage.changes import audited, require_actor
 from storage.errors import InvalidBankEntry
-from storage.models import BankEntryIn, BankInfo
+from storage.models import BankEntryIn, BankInfo, HashType
 from storage.repos import Transaction
 
-HEX_LENGTHS = {"sha256": 64, "sha1": 40, "md5": 32, "pdq": 64}
-HASH_TYPES = (*HEX_LENGTHS, "vpdq")
+#: Hex digits of each fixed-length hash type; vPDQ is a list of frames.
+HEX_LENGTHS: dict[str, int] = {"sha256": 64, "sha1": 40, "md5": 32, "pdq": 64}
+HASH_TYPES: tuple[HashType, ...] = ("sha256", "sha1", "md5", "pdq", "vpdq")
 _HEX = re.compile(r"^[0-9a-f]+$")
 
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from handlers.hashing.vpdq import decode_frames, encode_frames
+from storage.bank_entries import HASH_TYPES, HEX_LENGTHS
 from storage.errors import InvalidInput, LimitExceeded
 from storage.models import BankEntryIn, HashType
 
-HASH_TYPES: tuple[HashType, ...] = ("sha256", "sha1", "md5", "pdq", "vpdq")
-HEX_LENGTHS: dict[str, int] = {"sha256": 64, "sha1": 40, "md5": 32, "pdq": 64}
 _HEX = frozenset("0123456789abcdef")
 
 
